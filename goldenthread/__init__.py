@@ -1,0 +1,3 @@
+"""goldenthread: run internal products like products, from Jira to Confluence."""
+
+__version__ = "0.1.0"

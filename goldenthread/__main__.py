@@ -1,0 +1,3 @@
+from goldenthread.sync.cli import main
+
+main()

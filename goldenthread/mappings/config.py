@@ -1,0 +1,262 @@
+"""The `goldenthread.yaml` schema (pydantic) and a parser whose errors name the YAML line.
+
+`parse_config(text, source)` is pure: callers read the file. Every error becomes a
+`ConfigError` listing `ConfigProblem`s with file, line, the dotted path and what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from goldenthread.mappings.records import CANONICAL_FIELDS, Stage
+
+STAGES: tuple[str, ...] = ("todo", "in_progress", "done", "discarded")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class JiraSection(_Strict):
+    backlog_jql: str = "labels = internal-product"
+    status_overrides: dict[str, Stage] = Field(default_factory=dict)
+    lookback_minutes: int = Field(default=5, ge=0, le=1440)
+
+
+class FieldsSection(_Strict):
+    """Canonical name -> Jira field name or id. Every entry is optional."""
+
+    reach: str | None = None
+    impact: str | None = None
+    confidence: str | None = None
+    effort: str | None = None
+    business_value: str | None = None
+    time_criticality: str | None = None
+    risk_reduction: str | None = None
+    objective: str | None = None
+    stakeholders: str | None = None
+    target: str | None = None
+    team: str | None = None
+    adoption: str | None = None
+    satisfaction: str | None = None
+
+    def mapped(self) -> dict[str, str]:
+        return {k: v for k, v in self.model_dump().items() if v}
+
+
+class Person(_Strict):
+    id: str
+    name: str = ""
+    power: Literal["high", "low"] = "low"
+    interest: Literal["high", "low"] = "low"
+
+    @field_validator("id")
+    @classmethod
+    def _non_empty(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("a person's id must not be empty")
+        return v
+
+
+class RuleWhen(_Strict):
+    component: str | None = None
+    label: str | None = None
+    issue_type: str | None = None
+    team: str | None = None
+    objective: str | None = None
+    project: str | None = None
+    reporter: bool | None = None
+
+
+class Rule(_Strict):
+    when: RuleWhen
+    add: list[str] = Field(default_factory=list)
+
+
+class StakeholdersSection(_Strict):
+    write_back: Literal["field", "watchers", "off"] = "off"
+    people: list[Person] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+
+
+class PrioritisationSection(_Strict):
+    model: Literal["rice", "wsjf", "weighted"] = "rice"
+    weights: dict[str, float] = Field(default_factory=dict)
+    objective_weights: dict[str, float] = Field(default_factory=dict)
+    quick_win_max_effort: float = 3
+    next_size: int = Field(default=10, ge=0)
+
+    @field_validator("weights")
+    @classmethod
+    def _known_weights(cls, v: dict[str, float]) -> dict[str, float]:
+        for name in v:
+            if name not in CANONICAL_FIELDS:
+                hint = difflib.get_close_matches(name, CANONICAL_FIELDS, n=1)
+                extra = f"; did you mean {hint[0]!r}?" if hint else ""
+                raise ValueError(f"{name!r} is not a canonical field{extra}")
+        return v
+
+
+class OutcomesSection(_Strict):
+    sla_days: dict[str, float] = Field(default_factory=lambda: {"default": 30.0})
+
+    @field_validator("sla_days")
+    @classmethod
+    def _has_default(cls, v: dict[str, float]) -> dict[str, float]:
+        if "default" not in v:
+            v = {**v, "default": 30.0}
+        return v
+
+
+class PublishSection(_Strict):
+    space: str = "IPM"
+    parent: str = "Internal products"
+    roadmap: str = "Roadmap"
+    whats_new: str = "What's new"
+    monthly_parent: str = "Stakeholder reports"
+    monthly_report: str = "Stakeholder report {month}"
+    on_manual_edit: Literal["overwrite", "skip"] = "overwrite"
+
+
+class ScheduleSection(_Strict):
+    sync: str | None = "*/15 * * * *"
+    monthly_report: str | None = "0 8 1 * *"
+
+
+class Config(_Strict):
+    jira: JiraSection = Field(default_factory=JiraSection)
+    fields: FieldsSection = Field(default_factory=FieldsSection)
+    stakeholders: StakeholdersSection = Field(default_factory=StakeholdersSection)
+    prioritisation: PrioritisationSection = Field(default_factory=PrioritisationSection)
+    outcomes: OutcomesSection = Field(default_factory=OutcomesSection)
+    publish: PublishSection = Field(default_factory=PublishSection)
+    schedule: ScheduleSection = Field(default_factory=ScheduleSection)
+
+    def stage_override(self, status: str) -> Stage | None:
+        wanted = status.casefold()
+        for name, stage in self.jira.status_overrides.items():
+            if name.casefold() == wanted:
+                return stage
+        return None
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    source: str
+    line: int | None  # 1-based
+    path: str
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        loc = f" ({self.path})" if self.path else ""
+        return f"{where}{loc}: {self.severity}: {self.message}"
+
+
+class ConfigError(ValueError):
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+#: dotted path -> 1-based line where that key (or list item) starts.
+LineMap = dict[str, int]
+
+
+def parse_line_map(text: str) -> LineMap:
+    """Map every key/item path in a YAML document to its line, from yaml's node marks."""
+    lines: LineMap = {}
+    root = yaml.compose(text)
+
+    def walk(node: yaml.Node, path: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                child = f"{path}.{key_node.value}" if path else str(key_node.value)
+                lines[child] = key_node.start_mark.line + 1
+                walk(value_node, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                child = f"{path}.{i}"
+                lines[child] = item.start_mark.line + 1
+                walk(item, child)
+
+    if root is not None:
+        walk(root, "")
+    return lines
+
+
+def line_for(lines: LineMap, path: str) -> int | None:
+    """The line of `path`, or of its closest ancestor present in the file."""
+    parts = path.split(".") if path else []
+    while parts:
+        found = lines.get(".".join(parts))
+        if found:
+            return found
+        parts.pop()
+    return None
+
+
+def _describe(error: dict[str, Any], path: str) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        parent, _, name = path.rpartition(".")
+        known = _known_keys(parent)
+        hint = difflib.get_close_matches(name, known, n=1)
+        what = "section" if not parent else "key"
+        msg = f"unknown {what} {name!r}"
+        if hint:
+            msg += f"; did you mean {hint[0]!r}?"
+        elif known:
+            msg += f"; expected one of: {', '.join(sorted(known))}"
+        return msg
+    got = error.get("input")
+    got_txt = f" (got {got!r})" if not isinstance(got, (dict, list)) else ""
+    return f"{error.get('msg', 'invalid value')}{got_txt}"
+
+
+def _known_keys(dotted: str) -> list[str]:
+    model: Any = Config
+    for part in [p for p in dotted.split(".") if p]:
+        if part.isdigit():
+            continue
+        field_info = getattr(model, "model_fields", {}).get(part)
+        if field_info is None:
+            return []
+        ann = field_info.annotation
+        inner = getattr(ann, "__args__", None)
+        model = inner[0] if inner and hasattr(inner[0], "model_fields") else ann
+    return list(getattr(model, "model_fields", {}))
+
+
+def parse_config(text: str, source: str = "goldenthread.yaml") -> tuple[Config, LineMap]:
+    """Parse and validate YAML text. Raises ConfigError naming file, line and expectation."""
+    try:
+        data = yaml.safe_load(text)
+        lines = parse_line_map(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(
+            [ConfigProblem(source, line, "", f"not valid YAML: {problem}")]
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            [ConfigProblem(source, 1, "", "expected a mapping of sections (jira:, fields:, ...)")]
+        )
+    try:
+        return Config.model_validate(data), lines
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            path = ".".join(str(p) for p in err["loc"])
+            problems.append(ConfigProblem(source, line_for(lines, path), path, _describe(err, path)))
+        raise ConfigError(problems) from None

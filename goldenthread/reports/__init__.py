@@ -1,0 +1,1 @@
+"""Pure layer: records -> pandas frames -> scores, outcome metrics, charts, page models, storage markup."""

@@ -1,0 +1,1 @@
+"""I/O layer: Atlassian clients, transport, store, sync runs, publisher, scheduler, CLI, sandbox."""

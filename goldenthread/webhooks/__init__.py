@@ -1,0 +1,1 @@
+"""FastAPI receiver, worker, status page and /metrics."""

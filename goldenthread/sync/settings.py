@@ -1,0 +1,42 @@
+"""Environment settings (DESIGN.md "Environment") and loading of goldenthread.yaml from disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from goldenthread.mappings.config import Config, ConfigError, ConfigProblem, LineMap, parse_config
+
+
+class Settings(BaseSettings):
+    """Read from the environment. Tokens are SecretStr so they never print in reprs or errors."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    jira_url: str = ""
+    jira_user: str = ""
+    jira_token: SecretStr = SecretStr("")
+    confluence_url: str = ""
+    confluence_user: str = ""
+    confluence_token: SecretStr = SecretStr("")
+    goldenthread_config: Path = Path("goldenthread.yaml")
+    goldenthread_database_url: str = "sqlite:///goldenthread.db"
+    goldenthread_webhook_secret: SecretStr = SecretStr("")
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for redaction in logs and errors."""
+        values = [self.jira_token, self.confluence_token, self.goldenthread_webhook_secret]
+        return [v.get_secret_value() for v in values if v.get_secret_value()]
+
+
+def load_config(path: Path) -> tuple[Config, LineMap]:
+    """Read and validate the YAML file. A missing file is a ConfigError with a hint."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            [ConfigProblem(str(path), None, "", "file not found; run `goldenthread init` to write a starter")]
+        ) from None
+    return parse_config(text, str(path))

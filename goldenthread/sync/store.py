@@ -1,0 +1,352 @@
+"""The store: SQLite by default (WAL), PostgreSQL by URL. Schema created/upgraded by Alembic on open.
+
+Every write is an idempotent upsert so re-delivered webhooks and overlapping sync windows are
+harmless. Timestamps are stored timezone-aware and always come back as UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from goldenthread.mappings.records import (
+    Issue,
+    IssueSnapshot,
+    StatusCategory,
+    StatusChange,
+    StatusInfo,
+    UserRef,
+)
+from goldenthread.sync import schema as t
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def build_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            # WAL lets the webhook receiver write while a sync or the status page reads
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str], update_cols: list[str]) -> None:
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).values(rows)
+    if update_cols:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in update_cols}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    conn.execute(stmt)
+
+
+def _issue_row(issue: Issue, synced_at: datetime) -> dict[str, Any]:
+    return {
+        "key": issue.key,
+        "id": issue.id,
+        "project": issue.project,
+        "summary": issue.summary,
+        "description": issue.description,
+        "issue_type": issue.issue_type,
+        "status": issue.status,
+        "status_category": issue.status_category,
+        "created": issue.created,
+        "updated": issue.updated,
+        "resolution_date": issue.resolution_date,
+        "url": issue.url,
+        "reporter_id": issue.reporter.id if issue.reporter else None,
+        "reporter_name": issue.reporter.name if issue.reporter else None,
+        "assignee_id": issue.assignee.id if issue.assignee else None,
+        "assignee_name": issue.assignee.name if issue.assignee else None,
+        "labels": list(issue.labels),
+        "components": list(issue.components),
+        "reach": issue.reach,
+        "impact": issue.impact,
+        "confidence": issue.confidence,
+        "effort": issue.effort,
+        "business_value": issue.business_value,
+        "time_criticality": issue.time_criticality,
+        "risk_reduction": issue.risk_reduction,
+        "adoption": issue.adoption,
+        "satisfaction": issue.satisfaction,
+        "objective": issue.objective,
+        "target": issue.target,
+        "team": issue.team,
+        "stakeholders": [[u.id, u.name] for u in issue.stakeholders],
+        "synced_at": synced_at,
+        # seeing an issue again in the backlog brings it back if it had been removed
+        "removed_at": None,
+        "removed_reason": None,
+    }
+
+
+_ISSUE_UPDATE_COLS = [c.name for c in t.issues.columns if c.name != "key"]
+
+
+def _row_to_issue(row: Any) -> Issue:
+    m = row._mapping
+    return Issue(
+        key=m["key"],
+        id=m["id"],
+        project=m["project"],
+        summary=m["summary"],
+        description=m["description"],
+        issue_type=m["issue_type"],
+        status=m["status"],
+        status_category=m["status_category"],
+        created=utc(m["created"]),  # type: ignore[arg-type]
+        updated=utc(m["updated"]),  # type: ignore[arg-type]
+        resolution_date=utc(m["resolution_date"]),
+        url=m["url"],
+        reporter=UserRef(m["reporter_id"], m["reporter_name"] or "") if m["reporter_id"] else None,
+        assignee=UserRef(m["assignee_id"], m["assignee_name"] or "") if m["assignee_id"] else None,
+        labels=tuple(m["labels"] or ()),
+        components=tuple(m["components"] or ()),
+        reach=m["reach"],
+        impact=m["impact"],
+        confidence=m["confidence"],
+        effort=m["effort"],
+        business_value=m["business_value"],
+        time_criticality=m["time_criticality"],
+        risk_reduction=m["risk_reduction"],
+        adoption=m["adoption"],
+        satisfaction=m["satisfaction"],
+        objective=m["objective"],
+        target=m["target"],
+        team=m["team"],
+        stakeholders=tuple(UserRef(i, n) for i, n in (m["stakeholders"] or ())),
+    )
+
+
+class Store:
+    """All persistence. Open with `Store.open(url)`; the schema is migrated on open."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        engine = build_engine(url)
+        store = cls(engine)
+        store.migrate()
+        return store
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def migrate(self) -> None:
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # --- issues -------------------------------------------------------------------------
+    def save_snapshots(self, snapshots: Iterable[IssueSnapshot], synced_at: datetime, *, full_history: bool = True) -> int:
+        """Upsert issues and their status history in one transaction; returns the count.
+
+        With `full_history` the given changes replace the stored ones (the changelog fetch is
+        complete); otherwise they are merged (a webhook carries only the latest change)."""
+        snaps = list(snapshots)
+        if not snaps:
+            return 0
+        with self.engine.begin() as conn:
+            self.save_snapshots_in(conn, snaps, synced_at, full_history=full_history)
+        return len(snaps)
+
+    def save_snapshots_in(self, conn: Connection, snaps: list[IssueSnapshot], synced_at: datetime, *, full_history: bool = True) -> None:
+        _upsert(conn, t.issues, [_issue_row(s.issue, synced_at) for s in snaps], ["key"], _ISSUE_UPDATE_COLS)
+        keys = [s.issue.key for s in snaps]
+        if full_history:
+            for chunk in _chunks(keys, 500):
+                conn.execute(delete(t.status_changes).where(t.status_changes.c.issue_key.in_(chunk)))
+        change_rows = [
+            {
+                "issue_key": c.issue_key,
+                "change_id": c.change_id,
+                "at": c.at,
+                "from_status": c.from_status,
+                "to_status": c.to_status,
+                "author_id": c.author_id,
+            }
+            for s in snaps
+            for c in s.changes
+        ]
+        for chunk in _chunks(change_rows, 2000):
+            _upsert(conn, t.status_changes, chunk, ["issue_key", "change_id"], ["at", "from_status", "to_status", "author_id"])
+
+    def load_issues(self, *, include_removed: bool = False) -> list[Issue]:
+        stmt = select(t.issues).order_by(t.issues.c.key)
+        if not include_removed:
+            stmt = stmt.where(t.issues.c.removed_at.is_(None))
+        with self.engine.connect() as conn:
+            return [_row_to_issue(r) for r in conn.execute(stmt)]
+
+    def load_issue(self, key: str) -> Issue | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.issues).where(t.issues.c.key == key)).first()
+        return _row_to_issue(row) if row else None
+
+    def load_status_changes(self, *, include_removed: bool = False) -> list[StatusChange]:
+        sc = t.status_changes
+        stmt = select(sc).order_by(sc.c.issue_key, sc.c.at, sc.c.change_id)
+        if not include_removed:
+            live = select(t.issues.c.key).where(t.issues.c.removed_at.is_(None))
+            stmt = stmt.where(sc.c.issue_key.in_(live))
+        with self.engine.connect() as conn:
+            return [
+                StatusChange(r.issue_key, r.change_id, utc(r.at), r.from_status, r.to_status, r.author_id)  # type: ignore[arg-type]
+                for r in conn.execute(stmt)
+            ]
+
+    def load_live_keys(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(conn.scalars(select(t.issues.c.key).where(t.issues.c.removed_at.is_(None))))
+
+    def mark_removed(self, keys: Iterable[str], reason: str, at: datetime) -> int:
+        keys = list(keys)
+        count = 0
+        with self.engine.begin() as conn:
+            for chunk in _chunks(keys, 500):
+                res = conn.execute(
+                    update(t.issues)
+                    .where(t.issues.c.key.in_(chunk), t.issues.c.removed_at.is_(None))
+                    .values(removed_at=at, removed_reason=reason)
+                )
+                count += res.rowcount or 0
+        return count
+
+    def load_removed(self) -> list[tuple[str, datetime, str]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.issues.c.key, t.issues.c.removed_at, t.issues.c.removed_reason)
+                .where(t.issues.c.removed_at.is_not(None))
+                .order_by(t.issues.c.key)
+            )
+            return [(r.key, utc(r.removed_at), r.removed_reason or "") for r in rows]  # type: ignore[misc]
+
+    # --- statuses -----------------------------------------------------------------------
+    def save_statuses(self, infos: Iterable[StatusInfo]) -> None:
+        rows = [{"name": s.name, "category": s.category, "status_id": s.id} for s in infos]
+        with self.engine.begin() as conn:
+            _upsert(conn, t.statuses, rows, ["name"], ["category", "status_id"])
+
+    def load_statuses(self) -> dict[str, StatusCategory]:
+        with self.engine.connect() as conn:
+            return {r.name: r.category for r in conn.execute(select(t.statuses))}
+
+    # --- sync state and runs ------------------------------------------------------------
+    def load_state(self, name: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.scalar(select(t.sync_state.c.value).where(t.sync_state.c.name == name))
+
+    def save_state(self, name: str, value: str, at: datetime, conn: Connection | None = None) -> None:
+        row = [{"name": name, "value": value, "updated_at": at}]
+        if conn is not None:
+            _upsert(conn, t.sync_state, row, ["name"], ["value", "updated_at"])
+            return
+        with self.engine.begin() as c:
+            _upsert(c, t.sync_state, row, ["name"], ["value", "updated_at"])
+
+    def start_run(self, kind: str, started_at: datetime) -> int:
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                t.sync_runs.insert().values(kind=kind, started_at=started_at, status="running", stats={})
+            )
+            return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+    def finish_run(self, run_id: int, status: str, finished_at: datetime, stats: dict[str, Any], error: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(t.sync_runs)
+                .where(t.sync_runs.c.id == run_id)
+                .values(status=status, finished_at=finished_at, stats=json.loads(json.dumps(stats, default=str)), error=error)
+            )
+
+    def load_runs(self, limit: int = 20, kind: str | None = None) -> list[dict[str, Any]]:
+        stmt = select(t.sync_runs).order_by(t.sync_runs.c.id.desc()).limit(limit)
+        if kind:
+            stmt = stmt.where(t.sync_runs.c.kind == kind)
+        with self.engine.connect() as conn:
+            out = []
+            for r in conn.execute(stmt):
+                d = dict(r._mapping)
+                d["started_at"], d["finished_at"] = utc(d["started_at"]), utc(d["finished_at"])
+                out.append(d)
+            return out
+
+    # --- published pages ----------------------------------------------------------------
+    def load_published(self, page_key: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.published_pages).where(t.published_pages.c.page_key == page_key)).first()
+        if row is None:
+            return None
+        d = dict(row._mapping)
+        d["published_at"], d["dirty_since"] = utc(d["published_at"]), utc(d["dirty_since"])
+        return d
+
+    def load_all_published(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.published_pages).order_by(t.published_pages.c.page_key))
+            return [dict(r._mapping) for r in rows]
+
+    def save_published(self, page_key: str, **values: Any) -> None:
+        cols = {c.name for c in t.published_pages.columns}
+        unknown = set(values) - cols
+        if unknown:
+            raise ValueError(f"unknown published_pages columns: {sorted(unknown)}")
+        # defaults only fill a new row; an update touches just the columns given
+        row = {"title": page_key, "space": "", "dirty": False, **values, "page_key": page_key}
+        with self.engine.begin() as conn:
+            _upsert(conn, t.published_pages, [row], ["page_key"], list(values) or ["title"])
+
+    def count(self, table: str) -> int:
+        tbl = t.metadata.tables[table]
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(tbl)) or 0)
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,119 @@
+"""Store round-trips on SQLite and PostgreSQL, and migrations that match the table definitions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from goldenthread.mappings.records import Issue, IssueSnapshot, StatusChange, StatusInfo, UserRef
+from goldenthread.sync.schema import metadata
+from goldenthread.sync.store import Store
+
+T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
+def _issue(key: str, **kw: object) -> Issue:
+    base: dict[str, object] = dict(
+        key=key,
+        id=key.split("-")[1],
+        project=key.split("-")[0],
+        summary="Payroll <b>export</b> ]]> ‏שלום 🎉",
+        issue_type="Story",
+        status="In Progress",
+        status_category="indeterminate",
+        created=T0,
+        updated=T0 + timedelta(days=2),
+        labels=("internal-product", "hr"),
+        components=("Payroll",),
+        reach=800.0,
+        confidence=80.0,
+        objective="Cut time-to-hire",
+        reporter=UserRef("557058:aaaa", "Dana"),
+        stakeholders=(UserRef("557058:bbbb", "Ola"),),
+    )
+    base.update(kw)
+    return Issue(**base)  # type: ignore[arg-type]
+
+
+def test_snapshot_round_trip_keeps_every_field(store: Store) -> None:
+    issue = _issue("HR-7", resolution_date=T0 + timedelta(days=9))
+    changes = (
+        StatusChange("HR-7", "100", T0 + timedelta(hours=1), "To Do", "In Progress", "557058:aaaa"),
+        StatusChange("HR-7", "101", T0 + timedelta(days=1), "In Progress", "Done"),
+    )
+    assert store.save_snapshots([IssueSnapshot(issue, changes)], synced_at=T0) == 1
+
+    loaded = store.load_issue("HR-7")
+    assert loaded == issue
+    assert loaded is not None and loaded.created.tzinfo is not None
+    assert store.load_status_changes() == list(changes)
+
+
+def test_upsert_is_idempotent_and_full_history_replaces(store: Store) -> None:
+    first = IssueSnapshot(_issue("HR-1"), (StatusChange("HR-1", "1", T0, "To Do", "In Progress"),))
+    store.save_snapshots([first], synced_at=T0)
+    store.save_snapshots([first], synced_at=T0)
+    assert store.count("issues") == 1 and store.count("status_changes") == 1
+
+    newer = IssueSnapshot(
+        _issue("HR-1", status="Done", status_category="done"),
+        (StatusChange("HR-1", "2", T0 + timedelta(days=1), "To Do", "Done"),),
+    )
+    store.save_snapshots([newer], synced_at=T0)
+    assert [c.change_id for c in store.load_status_changes()] == ["2"]
+    assert store.load_issue("HR-1").status == "Done"  # type: ignore[union-attr]
+
+    # a webhook's partial history merges instead of replacing
+    extra = IssueSnapshot(newer.issue, (StatusChange("HR-1", "3", T0 + timedelta(days=2), "Done", "Released"),))
+    store.save_snapshots([extra], synced_at=T0, full_history=False)
+    assert [c.change_id for c in store.load_status_changes()] == ["2", "3"]
+
+
+def test_removed_issues_leave_live_views_but_stay_in_history(store: Store) -> None:
+    store.save_snapshots([IssueSnapshot(_issue("HR-1")), IssueSnapshot(_issue("HR-2"))], synced_at=T0)
+    assert store.mark_removed(["HR-2"], "relabelled", T0) == 1
+    assert store.mark_removed(["HR-2"], "again", T0) == 0  # already removed: keeps the first reason
+    assert [i.key for i in store.load_issues()] == ["HR-1"]
+    assert [i.key for i in store.load_issues(include_removed=True)] == ["HR-1", "HR-2"]
+    assert store.load_removed() == [("HR-2", T0, "relabelled")]
+    # seen in the backlog again: back
+    store.save_snapshots([IssueSnapshot(_issue("HR-2"))], synced_at=T0)
+    assert store.load_live_keys() == {"HR-1", "HR-2"}
+
+
+def test_statuses_state_runs_and_pages(store: Store) -> None:
+    store.save_statuses([StatusInfo("Done", "done", "3"), StatusInfo("To Do", "new", "1")])
+    store.save_statuses([StatusInfo("Done", "done", "3")])
+    assert store.load_statuses() == {"Done": "done", "To Do": "new"}
+
+    assert store.load_state("cursor") is None
+    store.save_state("cursor", "2026-03-01T09:30:00+00:00", T0)
+    store.save_state("cursor", "2026-03-02T09:30:00+00:00", T0)
+    assert store.load_state("cursor") == "2026-03-02T09:30:00+00:00"
+
+    run = store.start_run("sync", T0)
+    store.finish_run(run, "ok", T0 + timedelta(seconds=5), {"issues": 3})
+    (last,) = store.load_runs()
+    assert (last["status"], last["stats"], last["finished_at"]) == ("ok", {"issues": 3}, T0 + timedelta(seconds=5))
+
+    store.save_published("roadmap", title="Roadmap", space="IPM", page_id="42", content_hash="abc", version=1)
+    store.save_published("roadmap", version=2)
+    page = store.load_published("roadmap")
+    assert page is not None and (page["title"], page["page_id"], page["version"]) == ("Roadmap", "42", 2)
+
+
+def test_migrations_match_table_definitions(store: Store) -> None:
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_reopening_a_store_keeps_data(store_url: str) -> None:
+    s = Store.open(store_url)
+    s.save_snapshots([IssueSnapshot(_issue("HR-9"))], synced_at=T0)
+    s.close()
+    again = Store.open(store_url)  # runs the migrations again: a no-op on an up-to-date schema
+    assert again.load_live_keys() == {"HR-9"}
+    again.close()

@@ -1,0 +1,414 @@
+"""Stakeholder rules, the power/interest grid, write plans and own-change detection (pure).
+
+Stakeholders of an issue = the users already in the mapped Stakeholders field ∪ everyone the
+`stakeholders.rules` add (keys inside one `when` are ANDed; `{reporter: true}` adds the
+reporter), whatever `write_back` says (DESIGN.md). Every stakeholder keeps the reasons that put
+it there, for display ("added because component = Payroll").
+
+Matching is case-insensitive (`str.casefold`) on every key: admins type "payroll" for the
+"Payroll" component and expect it to match; Jira itself treats component, issue type and project
+names case-insensitively in JQL, so this is the least surprising choice.
+
+Bad rules (unknown person, field not mapped, malformed id) are errors for `goldenthread check`
+(`check_stakeholder_rules`, with the YAML line) and, at run time, skipped with one warning each
+(`build_stakeholder_plan`), so a bad id is never written to Jira.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from goldenthread.mappings.config import Config, ConfigProblem, LineMap, Person, Rule, line_for
+from goldenthread.mappings.records import Deployment, Issue
+
+Quadrant = Literal["manage_closely", "keep_satisfied", "keep_informed", "monitor"]
+#: Display order of the grid: the monthly report addresses stakeholders in this order.
+QUADRANT_ORDER: tuple[Quadrant, ...] = ("manage_closely", "keep_satisfied", "keep_informed", "monitor")
+QUADRANT_LABELS: dict[Quadrant, str] = {
+    "manage_closely": "manage closely",
+    "keep_satisfied": "keep satisfied",
+    "keep_informed": "keep informed",
+    "monitor": "monitor",
+}
+WriteTarget = Literal["field", "watchers"]
+
+#: `when` keys that read a mapped custom field: a rule on them needs `fields.<key>` mapped.
+_FIELD_BACKED_KEYS: tuple[str, ...] = ("team", "objective")
+_MATCH_KEYS: tuple[str, ...] = ("component", "label", "issue_type", "team", "objective", "project")
+
+FIELD_REASON = "already in the Stakeholders field"
+REPORTER_REASON = "reporter"
+
+
+# --- power / interest grid -------------------------------------------------------------------
+
+
+def compute_quadrant(person: Person) -> Quadrant:
+    if person.power == "high":
+        return "manage_closely" if person.interest == "high" else "keep_satisfied"
+    return "keep_informed" if person.interest == "high" else "monitor"
+
+
+def compute_people_order(people: Iterable[Person]) -> list[Person]:
+    """People in grid order (manage closely first), then by name and id, for the monthly report."""
+    return sorted(
+        people,
+        key=lambda p: (QUADRANT_ORDER.index(compute_quadrant(p)), (p.name or p.id).casefold(), p.id),
+    )
+
+
+# --- id validation ---------------------------------------------------------------------------
+
+# Cloud accountIds: "557058:8f0c...-uuid", "qm:uuid:hex" (JSM customers), or the older 24-char
+# form ("5b10a2844c20165700ede21g" is Atlassian's own documented example, so not strictly hex).
+_CLOUD_PREFIXED = re.compile(r"^[A-Za-z0-9]+(?::[A-Za-z0-9-]+)+$")
+_CLOUD_PLAIN = re.compile(r"^[A-Za-z0-9]{24}$")
+_DC_FORBIDDEN = re.compile(r"[\s:]")
+
+
+def compute_id_problem(user_id: str, deployment: Deployment | None) -> str | None:
+    """Why `user_id` cannot be a user id for `deployment` (None: either shape is accepted)."""
+    if not user_id or not user_id.strip():
+        return "empty id"
+    cloud_ok = len(user_id) <= 128 and bool(
+        _CLOUD_PREFIXED.match(user_id) or _CLOUD_PLAIN.match(user_id)
+    )
+    dc_ok = len(user_id) <= 255 and not _DC_FORBIDDEN.search(user_id) and user_id.isprintable()
+    if deployment == "cloud" and not cloud_ok:
+        hint = ""
+        if "@" in user_id:
+            hint = " (an e-mail address is not an accountId)"
+        elif dc_ok:
+            hint = " (looks like a Data Center username; Jira Cloud needs the accountId)"
+        return f"{user_id!r} is not a Jira Cloud accountId{hint}"
+    if deployment == "datacenter" and not dc_ok:
+        return f"{user_id!r} is not a Data Center username (no spaces or colons)"
+    if deployment is None and not (cloud_ok or dc_ok):
+        return f"{user_id!r} is neither a Cloud accountId nor a Data Center username"
+    return None
+
+
+def _id_key(user_id: str) -> str:
+    # Data Center usernames are case-insensitive; Cloud accountIds never differ only by case.
+    return user_id.casefold()
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    index: int  # position in stakeholders.rules, for messages
+    conditions: tuple[tuple[str, str], ...]  # (key, casefolded expected value)
+    display: tuple[tuple[str, str], ...]  # (key, value as the admin wrote it)
+    add: tuple[str, ...]
+    reporter: bool
+
+    def describe(self) -> str:
+        return " and ".join(f"{k} = {v}" for k, v in self.display) or "every issue"
+
+
+@dataclass(frozen=True, slots=True)
+class StakeholderPlan:
+    """Config compiled for run time: only valid rules, and one warning per skipped rule."""
+
+    rules: tuple[CompiledRule, ...]
+    people: Mapping[str, Person]  # casefolded id -> person
+    write_back: Literal["field", "watchers", "off"]
+    field_mapped: bool
+    deployment: Deployment | None
+    warnings: tuple[str, ...] = ()
+    skipped_rules: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Stakeholder:
+    id: str
+    name: str
+    reasons: tuple[str, ...]
+    in_field: bool  # already in the Jira Stakeholders field
+    quadrant: Quadrant | None  # None when the person is not in `people`
+
+
+def _rule_problems(
+    rule: Rule, index: int, people: Collection[str], mapped: Collection[str], deployment: Deployment | None
+) -> list[tuple[str, str]]:
+    """(dotted path, message) for everything wrong with one rule."""
+    base = f"stakeholders.rules.{index}"
+    problems: list[tuple[str, str]] = []
+    for key in _FIELD_BACKED_KEYS:
+        if getattr(rule.when, key) is not None and key not in mapped:
+            problems.append(
+                (f"{base}.when.{key}", f"rule {index} matches on {key!r} but fields.{key} is not mapped")
+            )
+    for i, user_id in enumerate(rule.add):
+        bad = compute_id_problem(user_id, deployment)
+        if bad:
+            problems.append((f"{base}.add.{i}", f"rule {index}: {bad}"))
+        elif _id_key(user_id) not in people:
+            problems.append(
+                (f"{base}.add.{i}", f"rule {index} adds {user_id!r}, who is not listed in stakeholders.people")
+            )
+    return problems
+
+
+def _default_mapped(config: Config) -> set[str]:
+    return set(config.fields.mapped())
+
+
+def check_stakeholder_rules(
+    config: Config,
+    line_map: LineMap,
+    mapped_fields: Collection[str] | None = None,
+    deployment: Deployment | None = None,
+    source: str = "goldenthread.yaml",
+) -> list[ConfigProblem]:
+    """Problems with `stakeholders:` for `goldenthread check`, each with its YAML line.
+
+    `mapped_fields`: canonical names that are mapped (and, when Jira was reachable, resolved);
+    defaults to the names present in `fields:`.
+    """
+    mapped = _default_mapped(config) if mapped_fields is None else set(mapped_fields)
+    section = config.stakeholders
+    problems: list[ConfigProblem] = []
+
+    def add(path: str, message: str, severity: Literal["error", "warning"] = "error") -> None:
+        problems.append(ConfigProblem(source, line_for(line_map, path), path, message, severity))
+
+    seen: set[str] = set()
+    for i, person in enumerate(section.people):
+        bad = compute_id_problem(person.id, deployment)
+        if bad:
+            add(f"stakeholders.people.{i}.id", bad)
+        if _id_key(person.id) in seen:
+            add(f"stakeholders.people.{i}.id", f"{person.id!r} is listed twice", "warning")
+        seen.add(_id_key(person.id))
+    if section.write_back == "field" and "stakeholders" not in mapped:
+        add("stakeholders.write_back", "write_back is 'field' but fields.stakeholders is not mapped")
+    for i, rule in enumerate(section.rules):
+        for path, message in _rule_problems(rule, i, seen, mapped, deployment):
+            add(path, message)
+        if not rule.add and not rule.when.reporter:
+            add(f"stakeholders.rules.{i}", f"rule {i} adds nobody (no 'add' and no 'reporter: true')", "warning")
+    return problems
+
+
+def _compile(rule: Rule, index: int) -> CompiledRule:
+    display = tuple(
+        (key, str(getattr(rule.when, key))) for key in _MATCH_KEYS if getattr(rule.when, key) is not None
+    )
+    return CompiledRule(
+        index=index,
+        conditions=tuple((k, v.casefold()) for k, v in display),
+        display=display,
+        add=tuple(rule.add),
+        reporter=bool(rule.when.reporter),
+    )
+
+
+def build_stakeholder_plan(
+    config: Config, mapped_fields: Collection[str] | None = None, deployment: Deployment | None = None
+) -> StakeholderPlan:
+    """Compile the rules for run time; a bad rule is dropped with exactly one warning."""
+    mapped = _default_mapped(config) if mapped_fields is None else set(mapped_fields)
+    section = config.stakeholders
+    people: dict[str, Person] = {}
+    for person in section.people:
+        if compute_id_problem(person.id, deployment) is None:
+            people.setdefault(_id_key(person.id), person)
+    rules: list[CompiledRule] = []
+    warnings: list[str] = []
+    skipped: list[int] = []
+    for i, rule in enumerate(section.rules):
+        problems = _rule_problems(rule, i, people, mapped, deployment)
+        if problems:
+            skipped.append(i)
+            why = "; ".join(message for _, message in problems)
+            warnings.append(f"stakeholder rule {i} skipped: {why}")
+            continue
+        rules.append(_compile(rule, i))
+    field_mapped = "stakeholders" in mapped
+    if section.write_back == "field" and not field_mapped:
+        warnings.append("stakeholder write-back skipped: write_back is 'field' but fields.stakeholders is not mapped")
+    return StakeholderPlan(
+        rules=tuple(rules),
+        people=people,
+        write_back=section.write_back,
+        field_mapped=field_mapped,
+        deployment=deployment,
+        warnings=tuple(warnings),
+        skipped_rules=tuple(skipped),
+    )
+
+
+def _issue_values(issue: Issue, key: str) -> tuple[str, ...]:
+    if key == "component":
+        return issue.components
+    if key == "label":
+        return issue.labels
+    value = {"issue_type": issue.issue_type, "team": issue.team, "objective": issue.objective,
+             "project": issue.project}[key]
+    return (value,) if value else ()
+
+
+def compute_rule_matches(rule: CompiledRule, issue: Issue) -> bool:
+    for key, expected in rule.conditions:
+        if expected not in {v.casefold() for v in _issue_values(issue, key)}:
+            return False
+    return not rule.reporter or issue.reporter is not None
+
+
+def compute_issue_stakeholders(issue: Issue, plan: StakeholderPlan) -> tuple[Stakeholder, ...]:
+    """Field users first (in field order), then rule additions in rule order; reasons merged."""
+    order: list[str] = []
+    ids: dict[str, str] = {}
+    names: dict[str, str] = {}
+    reasons: dict[str, list[str]] = {}
+    in_field: set[str] = set()
+
+    def add(user_id: str, name: str, reason: str) -> None:
+        k = _id_key(user_id)
+        if k not in ids:
+            order.append(k)
+            ids[k] = user_id
+            reasons[k] = []
+        if name and not names.get(k):
+            names[k] = name
+        if reason not in reasons[k]:
+            reasons[k].append(reason)
+
+    for user in issue.stakeholders:
+        add(user.id, user.name, FIELD_REASON)
+        in_field.add(_id_key(user.id))
+    for rule in plan.rules:
+        if not compute_rule_matches(rule, issue):
+            continue
+        for user_id in rule.add:
+            add(user_id, "", f"added because {rule.describe()}")
+        if rule.reporter and issue.reporter is not None:
+            extra = f" ({rule.describe()})" if rule.display else ""
+            add(issue.reporter.id, issue.reporter.name, REPORTER_REASON + extra)
+    result = []
+    for k in order:
+        person = plan.people.get(k)
+        name = names.get(k) or (person.name if person else "")
+        result.append(
+            Stakeholder(
+                id=ids[k],
+                name=name,
+                reasons=tuple(reasons[k]),
+                in_field=k in in_field,
+                quadrant=compute_quadrant(person) if person else None,
+            )
+        )
+    return tuple(result)
+
+
+def compute_stakeholders(issues: Iterable[Issue], plan: StakeholderPlan) -> dict[str, tuple[Stakeholder, ...]]:
+    return {issue.key: compute_issue_stakeholders(issue, plan) for issue in issues}
+
+
+# --- write plan ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedUser:
+    id: str
+    name: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAdd:
+    """Users to add to one issue. Only ever adds: nothing is planned for removal."""
+
+    issue_key: str
+    issue_id: str
+    target: WriteTarget
+    users: tuple[PlannedUser, ...]
+
+
+def compute_write_plan(
+    issues: Iterable[Issue],
+    plan: StakeholderPlan | Config,
+    current_watchers: Mapping[str, Collection[str]] | None = None,
+) -> list[PlannedAdd]:
+    """Which stakeholders each issue is missing in Jira, with the reasons.
+
+    field mode: missing from `issue.stakeholders` (the store's copy of the field; the sync layer
+    updates it after a successful add, so a second run plans nothing).
+    watchers mode: missing from `current_watchers[issue.key]` (ids the sync layer fetched). An
+    issue absent from the mapping has unknown watchers and gets every stakeholder planned; that is
+    safe because adding an existing watcher is a no-op in Jira, and it is how the sync layer
+    learns which issues to fetch watchers for.
+    Ids that fail validation for the deployment are never planned.
+    """
+    if isinstance(plan, Config):
+        plan = build_stakeholder_plan(plan)
+    if plan.write_back == "off" or (plan.write_back == "field" and not plan.field_mapped):
+        return []
+    target: WriteTarget = plan.write_back
+    planned: list[PlannedAdd] = []
+    for issue in issues:
+        if target == "field":
+            present = {_id_key(u.id) for u in issue.stakeholders}
+        else:
+            present = {_id_key(u) for u in (current_watchers or {}).get(issue.key, ())}
+        users = tuple(
+            PlannedUser(s.id, s.name, s.reasons)
+            for s in compute_issue_stakeholders(issue, plan)
+            if _id_key(s.id) not in present and compute_id_problem(s.id, plan.deployment) is None
+        )
+        if users:
+            planned.append(PlannedAdd(issue.key, issue.id, target, users))
+    return planned
+
+
+# --- our own webhooks ------------------------------------------------------------------------
+
+
+def _user_ids(user: Any) -> set[str]:
+    if not isinstance(user, Mapping):
+        return set()
+    return {_id_key(str(user[k])) for k in ("accountId", "name", "key") if user.get(k)}
+
+
+def is_own_change(
+    webhook_payload: Mapping[str, Any],
+    our_account_id_or_username: str,
+    stakeholder_field_id: str,
+    stakeholder_field_name: str | None = None,
+) -> bool:
+    """True when this `jira:issue_updated` is the echo of our own stakeholder write.
+
+    Both must hold: the event's user is our API user (accountId on Cloud, name/key on Data
+    Center), and every changelog item touches only the stakeholders field (Cloud items carry
+    `fieldId`; Data Center items often only the display name, hence `stakeholder_field_name`).
+    A person editing other fields in the same event is not ours: that event must be processed.
+    """
+    if webhook_payload.get("webhookEvent") != "jira:issue_updated":
+        return False
+    if not our_account_id_or_username or _id_key(our_account_id_or_username) not in _user_ids(
+        webhook_payload.get("user")
+    ):
+        return False
+    changelog = webhook_payload.get("changelog")
+    items = changelog.get("items") if isinstance(changelog, Mapping) else None
+    if not items:
+        return False
+    wanted_name = (stakeholder_field_name or "").casefold()
+    for item in items:
+        if not isinstance(item, Mapping):
+            return False
+        field_id = item.get("fieldId")
+        if field_id is not None:
+            if field_id != stakeholder_field_id:
+                return False
+            continue
+        field = str(item.get("field") or "")
+        if field != stakeholder_field_id and not (wanted_name and field.casefold() == wanted_name):
+            return False
+    return True

@@ -1,3 +1,3 @@
-from goldenthread.sync.cli import main
+from goldenthread.webhooks.cli import main
 
 main()

@@ -1,0 +1,311 @@
+"""Outcome metrics over `Frames` (DESIGN.md "Definitions"); pure and vectorised.
+
+Rules beyond the letter of DESIGN.md, chosen so every number stays checkable:
+- An issue in the done stage with no completion date (no history, no resolution date) counts as
+  done (backlog, stakeholder `done`) but is in no lead-time, throughput or SLA figure: it has no
+  date to place and no duration to compare.
+- Throughput covers the months from the first completion to the as-of month; completions dated
+  after the as-of month (an `--as-of` in the past) fall outside that range and are not shown.
+- WIP age falls back to `created` when an in-progress issue has no recorded move into an
+  in_progress stage (created straight into it, or history not synced).
+- Adoption (0-1, or percent when > 1) and satisfaction are averaged over non-discarded issues
+  that carry a value; an unmapped field is reported as unavailable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from goldenthread.mappings.config import Config
+from goldenthread.reports.frames import DT, Frames, _sla_days, to_utc
+
+QUANTILES: dict[str, float] = {"p50": 0.5, "p85": 0.85, "p95": 0.95}
+_DAY = pd.Timedelta(days=1)
+
+LEAD_TIME_COLUMNS: tuple[str, ...] = (
+    "key", "project", "number", "summary", "url", "issue_type", "status", "objective", "team",
+    "target", "stakeholder_ids", "created", "started_at", "completed_at", "completed_month",
+    "lead_time_days", "cycle_time_days", "sla_days", "within_sla",
+)  # fmt: skip
+WIP_COLUMNS: tuple[str, ...] = (
+    "key", "project", "number", "summary", "url", "issue_type", "status", "objective", "team",
+    "stakeholder_ids", "created", "started_at", "age_days",
+)  # fmt: skip
+BREAKDOWN_COLUMNS: tuple[str, ...] = (
+    "group", "issues", "todo", "in_progress", "done", "open", "completed", "lead_time_count",
+    "lead_time_p50", "lead_time_p85", "lead_time_p95", "cycle_time_p50", "cycle_time_p85",
+    "sla_compliance", "adoption_mean", "satisfaction_mean",
+)  # fmt: skip
+Dimension = Literal["objective", "team", "stakeholder"]
+
+
+def _month(ts: pd.Series) -> pd.Series:
+    return ts.dt.strftime("%Y-%m").astype("str")
+
+
+def _live(frames: Frames) -> pd.DataFrame:
+    """Issues that count in metrics: everything except the discarded stage."""
+    df = frames.issues
+    return df.loc[df["stage"].ne("discarded")]
+
+
+def compute_lead_times(frames: Frames) -> pd.DataFrame:
+    """Completed issues with a completion date, newest first (ties in natural key order).
+
+    Columns: key, project, number, summary, url, issue_type, status, objective, team, target,
+    stakeholder_ids, created, started_at, completed_at, completed_month ("YYYY-MM" UTC),
+    lead_time_days, cycle_time_days (NaN without started_at), sla_days, within_sla (bool).
+    """
+    df = frames.issues
+    done = df.loc[df["stage"].eq("done") & df["completed_at"].notna()].copy()
+    done["completed_month"] = _month(done["completed_at"])
+    done["within_sla"] = done["lead_time_days"].le(done["sla_days"])
+    done = done.sort_values(
+        ["completed_at", "project", "number", "key"],
+        ascending=[False, True, True, True],
+        kind="stable",
+    )
+    return done.loc[:, list(LEAD_TIME_COLUMNS)].reset_index(drop=True)
+
+
+def compute_percentiles(values: pd.Series) -> dict[str, float | int | None]:
+    """{count, p50, p85, p95} of the non-NaN values (pandas' linear quantile); empty -> nulls."""
+    clean = values.dropna().astype("float64")
+    out: dict[str, float | int | None] = {"count": int(clean.size)}
+    if clean.empty:
+        return out | {name: None for name in QUANTILES}
+    qs = clean.quantile(list(QUANTILES.values()))
+    return out | {name: float(v) for name, v in zip(QUANTILES, qs.to_numpy(), strict=True)}
+
+
+def _grouped_percentiles(df: pd.DataFrame, by: str, value: str, prefix: str) -> pd.DataFrame:
+    clean = df.loc[df[value].notna(), [by, value]]
+    grouped = clean.groupby(by, dropna=False, observed=True)[value]
+    out = grouped.quantile(list(QUANTILES.values())).unstack()
+    out = out.reindex(columns=list(QUANTILES.values()))
+    out.columns = [f"{prefix}_{name}" for name in QUANTILES]
+    out[f"{prefix}_count"] = grouped.size()
+    return out
+
+
+def compute_throughput(frames: Frames, as_of: object | None = None) -> pd.DataFrame:
+    """Completions per calendar month (UTC), every month from the first completion to the as-of
+    month, zero months included. Columns: month ("YYYY-MM"), month_start (UTC), completed (int).
+    Empty when nothing was ever completed.
+    """
+    stamp = to_utc(as_of) if as_of is not None else frames.as_of  # type: ignore[arg-type]
+    done = compute_lead_times(frames)
+    if done.empty:
+        return pd.DataFrame(
+            {
+                "month": pd.Series(dtype="str"),
+                "month_start": pd.Series(dtype=DT),
+                "completed": pd.Series(dtype="int64"),
+            }
+        )
+    first = done["completed_at"].min().tz_localize(None).to_period("M")
+    last = stamp.tz_localize(None).to_period("M")
+    months = pd.period_range(first, max(first, last), freq="M")
+    labels = months.strftime("%Y-%m")
+    counts = done["completed_month"].value_counts().reindex(labels, fill_value=0)
+    return pd.DataFrame(
+        {
+            "month": pd.Series(labels, dtype="str"),
+            "month_start": months.to_timestamp().tz_localize("UTC").astype(DT),
+            "completed": counts.to_numpy().astype("int64"),
+        }
+    )
+
+
+def compute_monthly_outcomes(frames: Frames, as_of: object | None = None) -> pd.DataFrame:
+    """Per throughput month: completed, lead_time_p50, lead_time_p85, sla_compliance (NaN for
+    months without completions). Lead times of the issues completed in that month.
+    """
+    months = compute_throughput(frames, as_of)
+    done = compute_lead_times(frames)
+    stats = _grouped_percentiles(done, "completed_month", "lead_time_days", "lead_time")
+    sla = done.groupby("completed_month")["within_sla"].mean().rename("sla_compliance")
+    out = months.set_index("month").join(stats[["lead_time_p50", "lead_time_p85"]]).join(sla)
+    return out.reset_index()[
+        ["month", "month_start", "completed", "lead_time_p50", "lead_time_p85", "sla_compliance"]
+    ]
+
+
+def _previous_month(month: str) -> str:
+    return (pd.Period(month, freq="M") - 1).strftime("%Y-%m")
+
+
+def compute_month_comparison(frames: Frames, month: str) -> dict[str, object]:
+    """This month vs the previous one: {month, previous_month, current, previous}; each side is
+    {completed, lead_time_p50, lead_time_p85, sla_compliance} (null when nothing completed).
+    """
+    done = compute_lead_times(frames)
+    previous = _previous_month(month)
+
+    def side(label: str) -> dict[str, object]:
+        rows = done.loc[done["completed_month"].eq(label)]
+        pct = compute_percentiles(rows["lead_time_days"])
+        return {
+            "completed": int(len(rows)),
+            "lead_time_p50": pct["p50"],
+            "lead_time_p85": pct["p85"],
+            "sla_compliance": float(rows["within_sla"].mean()) if len(rows) else None,
+        }
+
+    return {"month": month, "previous_month": previous, "current": side(month),
+            "previous": side(previous)}  # fmt: skip
+
+
+def compute_wip(frames: Frames, as_of: object | None = None) -> pd.DataFrame:
+    """Issues now in an in_progress stage, oldest first. Columns: see WIP_COLUMNS; age_days =
+    as_of - started_at (falls back to created, see module docstring)."""
+    stamp = to_utc(as_of) if as_of is not None else frames.as_of  # type: ignore[arg-type]
+    df = frames.issues
+    wip = df.loc[df["stage"].eq("in_progress")].copy()
+    since = wip["started_at"].fillna(wip["created"])
+    wip["age_days"] = ((stamp - since) / _DAY).astype("float64")
+    wip = wip.sort_values(
+        ["age_days", "project", "number", "key"], ascending=[False, True, True, True],
+        kind="stable",
+    )  # fmt: skip
+    return wip.loc[:, list(WIP_COLUMNS)].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class SlaResult:
+    """`overall`: share of completed issues within their SLA (None when none completed).
+    `by_issue_type`: issue_type, sla_days, completed, within_sla, compliance — one row per issue
+    type with a completion, by issue type name."""
+
+    overall: float | None
+    by_issue_type: pd.DataFrame
+
+
+def compute_sla(frames: Frames, config: Config) -> SlaResult:
+    """SLA compliance overall and per issue type (SLA: `outcomes.sla_days[type]`, else default)."""
+    done = compute_lead_times(frames)
+    done = done.assign(sla_days=_sla_days(done["issue_type"], config))
+    done = done.assign(within_sla=done["lead_time_days"].le(done["sla_days"]))
+    by_type = (
+        done.assign(issue_type=done["issue_type"].astype("str"))
+        .groupby("issue_type")
+        .agg(
+            sla_days=("sla_days", "first"),
+            completed=("key", "size"),
+            within_sla=("within_sla", "sum"),
+        )
+        .reset_index()
+        .sort_values("issue_type", kind="stable")
+    )
+    by_type["within_sla"] = by_type["within_sla"].astype("int64")
+    by_type["compliance"] = by_type["within_sla"] / by_type["completed"]
+    overall = float(done["within_sla"].mean()) if len(done) else None
+    return SlaResult(overall=overall, by_issue_type=by_type.reset_index(drop=True))
+
+
+def compute_open_past_sla(frames: Frames, as_of: object | None = None) -> pd.DataFrame:
+    """Open issues (todo or in_progress) older than their SLA at as_of, most overdue first.
+    Columns: key, summary, stage, issue_type, objective, created, sla_days, age_days,
+    overdue_days."""
+    stamp = to_utc(as_of) if as_of is not None else frames.as_of  # type: ignore[arg-type]
+    df = frames.issues
+    open_ = df.loc[df["stage"].isin(["todo", "in_progress"])].copy()
+    open_["age_days"] = ((stamp - open_["created"]) / _DAY).astype("float64")
+    open_["overdue_days"] = open_["age_days"] - open_["sla_days"]
+    late = open_.loc[open_["overdue_days"] > 0].sort_values(
+        ["overdue_days", "project", "number", "key"], ascending=[False, True, True, True],
+        kind="stable",
+    )  # fmt: skip
+    cols = ["key", "summary", "stage", "issue_type", "objective", "created", "sla_days",
+            "age_days", "overdue_days"]  # fmt: skip
+    return late.loc[:, cols].reset_index(drop=True)
+
+
+def _percent_share(values: pd.Series) -> pd.Series:
+    return values.where(values.le(1), values / 100)
+
+
+def compute_breakdown(frames: Frames, by: Dimension) -> pd.DataFrame:
+    """Counts and outcomes per objective, team or stakeholder (non-discarded issues).
+
+    Columns: group (str; NaN = no objective/team), issues, todo, in_progress, done, open,
+    completed (done with a date), lead_time_count/p50/p85/p95, cycle_time_p50/p85,
+    sla_compliance, adoption_mean, satisfaction_mean. An issue counts for every one of its
+    stakeholders; issues without stakeholders are not in the stakeholder breakdown.
+    """
+    df = _live(frames)
+    if by == "stakeholder":
+        df = df.explode("stakeholder_ids").rename(columns={"stakeholder_ids": "group"})
+        df = df.loc[df["group"].notna()]
+        df["group"] = df["group"].astype("str")
+    else:
+        df = df.rename(columns={by: "group"})
+    df = df.assign(
+        stage=df["stage"].astype("str"),
+        completed=df["completed_at"].notna(),
+        within_sla=df["lead_time_days"].le(df["sla_days"]).where(df["lead_time_days"].notna()),
+        adoption=_percent_share(df["adoption"]),
+    )
+    counts = pd.crosstab(df["group"], df["stage"], dropna=False)
+    counts = counts.reindex(columns=["todo", "in_progress", "done"], fill_value=0)
+    g = df.groupby("group", dropna=False)
+    out = pd.DataFrame({"issues": g.size(), "completed": g["completed"].sum()})
+    out = out.join(counts)
+    out["open"] = out["todo"] + out["in_progress"]
+    out = out.join(_grouped_percentiles(df, "group", "lead_time_days", "lead_time"))
+    out = out.join(_grouped_percentiles(df, "group", "cycle_time_days", "cycle_time"))
+    out["sla_compliance"] = g["within_sla"].mean()
+    out["adoption_mean"] = g["adoption"].mean()
+    out["satisfaction_mean"] = g["satisfaction"].mean()
+    out = out.reset_index().rename(columns={"index": "group"})
+    for col in ("issues", "todo", "in_progress", "done", "open", "completed", "lead_time_count"):
+        out[col] = out[col].fillna(0).astype("int64")
+    for col in BREAKDOWN_COLUMNS[8:]:
+        out[col] = out[col].astype("float64")
+    out["group"] = out["group"].astype("str")
+    out = out.sort_values("group", na_position="last", kind="stable")
+    return out.loc[:, list(BREAKDOWN_COLUMNS)].reset_index(drop=True)
+
+
+def compute_outcome_fields(frames: Frames, config: Config) -> dict[str, object]:
+    """Adoption and satisfaction averaged overall and per objective.
+
+    {"adoption": {"available": bool, "mean": float|None, "by_objective": {name: mean}}, ...};
+    `available` is False when the field is not mapped in `fields:` (then no numbers at all).
+    """
+    df = _live(frames)
+    result: dict[str, object] = {}
+    for name in ("adoption", "satisfaction"):
+        if getattr(config.fields, name) is None:
+            result[name] = {"available": False, "mean": None, "by_objective": {}}
+            continue
+        values = _percent_share(df[name]) if name == "adoption" else df[name]
+        rows = pd.DataFrame({"objective": df["objective"], "value": values})
+        rows = rows.loc[rows["value"].notna()]
+        per = rows.dropna().groupby("objective")["value"].mean().sort_index()
+        mean = float(rows["value"].mean()) if len(rows) else None
+        result[name] = {
+            "available": True,
+            "mean": mean,
+            "by_objective": {str(k): float(v) for k, v in per.items()},
+        }
+    return result
+
+
+def nan_to_none(value: object) -> object:
+    """JSON-safe scalar: NaN/NaT -> None, numpy scalars -> Python."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, (float, np.floating)) and np.isnan(value):
+        return None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value

@@ -1,0 +1,162 @@
+"""Prioritisation (DESIGN.md "Definitions"): scores, class, lanes and ranking, with provenance.
+
+Every ranked item carries why it sits where it does: the formula, the input values used, the
+objective weight, a one-line worked explanation, and for unscored items the missing inputs.
+Vectorised: string provenance is assembled column by column, never row by row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from goldenthread.mappings.config import Config
+from goldenthread.mappings.records import NUMERIC_FIELDS
+from goldenthread.reports.frames import Frames
+
+MODEL_FIELDS: dict[str, tuple[str, ...]] = {
+    "rice": ("reach", "impact", "confidence", "effort"),
+    "wsjf": ("business_value", "time_criticality", "risk_reduction", "effort"),
+}
+FORMULAS: dict[str, str] = {
+    "rice": "RICE = reach × impact × confidence ÷ effort",
+    "wsjf": "WSJF = (business_value + time_criticality + risk_reduction) ÷ effort",
+}
+SCORE_COLUMNS: tuple[str, ...] = (
+    "rank", "key", "project", "number", "summary", "url", "issue_type", "status", "stage",
+    "objective", "team", "target", "stakeholder_ids", "effort", "model", "score", "raw_score",
+    "objective_weight", "needs_scoring", "class", "lane", "formula", "inputs", "explanation",
+    "missing",
+)  # fmt: skip
+
+
+def format_numbers(values: pd.Series) -> pd.Series:
+    """Numbers as short text for explanations: 800.0 -> "800", 0.8 -> "0.8", 1/3 -> "0.3333"."""
+    text = values.astype("float64").round(4).astype("str")
+    return text.str.replace(r"\.0$", "", regex=True)
+
+
+def normalise_confidence(values: pd.Series) -> pd.Series:
+    """Confidence > 1 is a percentage: 80 -> 0.8; 1 stays 1.0 (DESIGN.md)."""
+    return values.where(values.le(1) | values.isna(), values / 100)
+
+
+def _weighted_formula(weights: dict[str, float]) -> str:
+    terms = " + ".join(f"{w:g} × {name}" for name, w in weights.items())
+    return f"weighted = {terms}" if terms else "weighted = (no weights configured)"
+
+
+def _objective_weights(objective: pd.Series, config: Config) -> pd.Series:
+    by_fold = {k.casefold(): float(v) for k, v in config.prioritisation.objective_weights.items()}
+    weights = objective.astype("str").str.casefold().map(by_fold)
+    return weights.astype("float64").fillna(1.0)
+
+
+def _missing_lists(flags: dict[str, pd.Series], index: pd.Index) -> pd.Series:
+    """Per row, the list of labels whose flag is set (column-wise string build, then split)."""
+    acc = pd.Series("", index=index, dtype="str")
+    for label, flag in flags.items():
+        acc = acc + pd.Series(np.where(flag.to_numpy(dtype=bool), f"{label}|", ""), index=index)
+    return acc.str.findall(r"[^|]+")
+
+
+def _raw_scores(
+    used: pd.DataFrame, model: str, weights: dict[str, float]
+) -> tuple[pd.Series, pd.Series, dict[str, pd.Series]]:
+    """(raw score, explanation of the raw part, missing-input flags) for the configured model."""
+    idx = used.index
+    f = {name: format_numbers(used[name]) for name in used.columns}
+    if model == "rice":
+        raw = used["reach"] * used["impact"] * used["confidence"] / used["effort"]
+        text = f["reach"] + " × " + f["impact"] + " × " + f["confidence"] + " ÷ " + f["effort"]
+    elif model == "wsjf":
+        total = used["business_value"] + used["time_criticality"] + used["risk_reduction"]
+        raw = total / used["effort"]
+        text = ("(" + f["business_value"] + " + " + f["time_criticality"] + " + "
+                + f["risk_reduction"] + ") ÷ " + f["effort"])  # fmt: skip
+    else:
+        raw = pd.Series(0.0, index=idx)
+        text = pd.Series("", index=idx, dtype="str")
+        for i, (name, w) in enumerate(weights.items()):
+            raw = raw + w * used[name]
+            sep = "" if i == 0 else " + "
+            text = text + f"{sep}{w:g} × " + f[name] + f" ({name})"
+        if not weights:
+            raw = pd.Series(np.nan, index=idx)
+    flags = {name: used[name].isna() for name in used.columns}
+    if model in MODEL_FIELDS:
+        flags["effort must be > 0"] = used["effort"].le(0)
+        raw = raw.where(used["effort"].gt(0))
+    if model == "weighted" and not weights:
+        flags["prioritisation.weights"] = pd.Series(True, index=idx)
+    return raw.astype("float64"), text, flags
+
+
+def compute_scores(frames: Frames, config: Config) -> pd.DataFrame:
+    """Score, class, lane and provenance for every open issue (todo + in_progress), in ranking
+    order: score descending, unscored last, ties in natural key order (project, then number).
+
+    Columns: rank (1-based), key, project, number, summary, url, issue_type, status, stage,
+    objective, team, target, stakeholder_ids, effort, model, score (raw × objective weight; NaN =
+    needs scoring), raw_score, objective_weight, needs_scoring (bool), class ("quick_win" |
+    "strategic" | None), lane ("now" | "next" | "later"), formula (str), inputs (dict of the
+    values used, None for missing; confidence already normalised), explanation (str, e.g.
+    "800 × 2 × 0.8 ÷ 5 = 256 × objective weight 1.5 = 384"), missing (list of str).
+    Weighted-model fields that are not numeric canonical fields count as missing inputs.
+    """
+    prio = config.prioritisation
+    model = prio.model
+    df = frames.issues
+    df = df.loc[df["stage"].isin(["todo", "in_progress"])].copy()
+    df["stage"] = df["stage"].astype("str")
+    weights = dict(prio.weights) if model == "weighted" else {}
+    names = MODEL_FIELDS.get(model, tuple(weights))
+    used = pd.DataFrame(
+        {n: df[n] if n in NUMERIC_FIELDS else np.nan for n in names}, index=df.index
+    ).astype("float64")
+    if "confidence" in used:
+        used["confidence"] = normalise_confidence(used["confidence"])
+
+    raw, raw_text, flags = _raw_scores(used, model, weights)
+    ow = _objective_weights(df["objective"], config)
+    score = raw * ow
+    scored = score.notna()
+    missing = _missing_lists(flags, df.index)
+    explanation = (raw_text + " = " + format_numbers(raw) + " × objective weight "
+                   + format_numbers(ow) + " = " + format_numbers(score))  # fmt: skip
+    needs = "needs scoring: missing " + missing.str.join(", ")
+    df = df.assign(
+        model=model,
+        score=score,
+        raw_score=raw,
+        objective_weight=ow,
+        needs_scoring=~scored,
+        formula=FORMULAS.get(model) or _weighted_formula(weights),
+        inputs=pd.Series(
+            used.astype(object).where(used.notna(), None).to_dict("records"),
+            index=df.index, dtype=object,
+        ),
+        explanation=explanation.where(scored, needs),
+        missing=missing,
+    )
+
+    limit = prio.quick_win_max_effort
+    quick = scored & df["effort"].le(limit)
+    strategic = df["objective"].notna() & df["effort"].notna() & df["effort"].gt(limit)
+    klass = np.full(len(df), None, dtype=object)
+    klass[strategic.to_numpy(dtype=bool)] = "strategic"
+    klass[quick.to_numpy(dtype=bool)] = "quick_win"
+    df["class"] = pd.Series(klass, index=df.index, dtype=object)
+
+    df = df.sort_values(
+        ["score", "project", "number", "key"], ascending=[False, True, True, True],
+        na_position="last", kind="stable",
+    ).reset_index(drop=True)  # fmt: skip
+    df["rank"] = np.arange(1, len(df) + 1, dtype="int64")
+    todo_scored = df["stage"].eq("todo") & df["score"].notna()
+    next_mask = todo_scored & todo_scored.cumsum().le(prio.next_size)
+    df["lane"] = np.select(
+        [df["stage"].eq("in_progress"), next_mask], ["now", "next"], default="later"
+    )
+    df["lane"] = df["lane"].astype("str")
+    return df.loc[:, list(SCORE_COLUMNS)]

@@ -1,0 +1,230 @@
+"""Everything a run needs, computed once: `compute_all` -> `Report`; `build_metrics_summary` ->
+the JSON object of `goldenthread metrics --format json` (DESIGN.md shape plus extra keys).
+
+Publishing builds its pages from a `Report` without recomputing:
+- Roadmap: `report.scores` (open issues in ranking order; `lane`, `objective`, `explanation`),
+  group by `objective`, split by `lane`.
+- What's new: `report.outcomes.lead_times` (completed issues, newest first, `completed_month`).
+- Monthly report: `report.outcomes.comparison` (as-of month vs previous), `.monthly`
+  (per-month completed / lead time p50/p85 / SLA), `.throughput`, `.wip`, charts. For the report
+  of month M, call `compute_all` with `as_of` at the end of M.
+- Per stakeholder: `report.stakeholder_items` (bucket delivered | in_progress | next | later).
+- Decisions needed: `report.decisions` (unscored open items and open items past their SLA).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from goldenthread.mappings.config import Config
+from goldenthread.mappings.records import Issue, StatusCategory, StatusChange
+from goldenthread.reports.frames import Frames, build_frames, to_utc
+from goldenthread.reports.metrics import (
+    SlaResult,
+    compute_breakdown,
+    compute_lead_times,
+    compute_month_comparison,
+    compute_monthly_outcomes,
+    compute_open_past_sla,
+    compute_outcome_fields,
+    compute_percentiles,
+    compute_sla,
+    compute_throughput,
+    compute_wip,
+)
+from goldenthread.reports.scoring import compute_scores, format_numbers
+
+BUCKETS: tuple[str, ...] = ("delivered", "in_progress", "next", "later")
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Outcome tables (columns documented on the compute_* function named in each comment)."""
+
+    lead_times: pd.DataFrame  # compute_lead_times: completed issues, newest first
+    lead_time_stats: dict[str, Any]  # compute_percentiles: {count, p50, p85, p95}
+    cycle_time_stats: dict[str, Any]
+    throughput: pd.DataFrame  # compute_throughput: month, month_start, completed
+    monthly: pd.DataFrame  # compute_monthly_outcomes
+    comparison: dict[str, Any]  # compute_month_comparison for the as-of month
+    wip: pd.DataFrame  # compute_wip: oldest first, age_days
+    sla: SlaResult  # overall + by_issue_type
+    open_past_sla: pd.DataFrame  # compute_open_past_sla
+    by_objective: pd.DataFrame  # compute_breakdown(..., "objective")
+    by_team: pd.DataFrame
+    by_stakeholder: pd.DataFrame
+    outcome_fields: dict[str, Any]  # compute_outcome_fields: adoption / satisfaction
+
+
+@dataclass(frozen=True)
+class Report:
+    """One run's numbers. `stakeholder_items`: stakeholder_id, key, summary, url, objective,
+    stage, bucket (delivered|in_progress|next|later), rank, score, completed_at; by stakeholder,
+    bucket, then rank (newest delivery first). `decisions`: key, summary, url, objective, stage,
+    kind (unscored|past_sla), reason."""
+
+    as_of: pd.Timestamp
+    frames: Frames
+    scores: pd.DataFrame  # compute_scores: open issues in ranking order with provenance
+    outcomes: Outcomes
+    stakeholder_items: pd.DataFrame
+    decisions: pd.DataFrame
+    summary: dict[str, Any]
+
+
+def compute_outcomes(frames: Frames, config: Config, as_of: datetime) -> Outcomes:
+    """Every outcome metric over `frames` at `as_of`."""
+    stamp = to_utc(as_of)
+    lead = compute_lead_times(frames)
+    return Outcomes(
+        lead_times=lead,
+        lead_time_stats=compute_percentiles(lead["lead_time_days"]),
+        cycle_time_stats=compute_percentiles(lead["cycle_time_days"]),
+        throughput=compute_throughput(frames, stamp),
+        monthly=compute_monthly_outcomes(frames, stamp),
+        comparison=compute_month_comparison(frames, stamp.strftime("%Y-%m")),
+        wip=compute_wip(frames, stamp),
+        sla=compute_sla(frames, config),
+        open_past_sla=compute_open_past_sla(frames, stamp),
+        by_objective=compute_breakdown(frames, "objective"),
+        by_team=compute_breakdown(frames, "team"),
+        by_stakeholder=compute_breakdown(frames, "stakeholder"),
+        outcome_fields=compute_outcome_fields(frames, config),
+    )
+
+
+def compute_stakeholder_items(frames: Frames, scores: pd.DataFrame) -> pd.DataFrame:
+    """Per stakeholder: what was delivered, what is in progress, what is next / later."""
+    df = frames.issues
+    live = df.loc[df["stage"].ne("discarded"), ["key", "summary", "url", "objective", "stage",
+                                                 "stakeholder_ids", "completed_at"]]  # fmt: skip
+    items = live.explode("stakeholder_ids").rename(columns={"stakeholder_ids": "stakeholder_id"})
+    items = items.loc[items["stakeholder_id"].notna()]
+    items = items.merge(scores[["key", "lane", "rank", "score"]], on="key", how="left")
+    stage = items["stage"].astype("str")
+    bucket = np.select(
+        [stage.eq("done"), stage.eq("in_progress")], ["delivered", "in_progress"],
+        default=items["lane"].fillna("later").astype("str").to_numpy(),
+    )  # fmt: skip
+    items = items.assign(
+        stakeholder_id=items["stakeholder_id"].astype("str"),
+        stage=stage,
+        bucket=pd.Categorical(bucket, categories=list(BUCKETS)),
+    )
+    items = items.sort_values(
+        ["stakeholder_id", "bucket", "rank", "completed_at"],
+        ascending=[True, True, True, False], na_position="last", kind="stable",
+    )  # fmt: skip
+    cols = ["stakeholder_id", "key", "summary", "url", "objective", "stage", "bucket", "rank",
+            "score", "completed_at"]  # fmt: skip
+    return items.loc[:, cols].reset_index(drop=True)
+
+
+def compute_decisions(scores: pd.DataFrame, open_past_sla: pd.DataFrame) -> pd.DataFrame:
+    """Decisions needed: open issues that need scoring, then open issues past their SLA."""
+    unscored = scores.loc[scores["needs_scoring"]]
+    a = pd.DataFrame({
+        "key": unscored["key"], "summary": unscored["summary"], "url": unscored["url"],
+        "objective": unscored["objective"], "stage": unscored["stage"],
+        "kind": "unscored", "reason": unscored["explanation"],
+    })  # fmt: skip
+    late = open_past_sla.merge(scores[["key", "url"]], on="key", how="left")
+    reason = ("open " + format_numbers(late["age_days"].round(1)) + " days, SLA "
+              + format_numbers(late["sla_days"]) + " days")  # fmt: skip
+    b = pd.DataFrame({
+        "key": late["key"], "summary": late["summary"], "url": late["url"],
+        "objective": late["objective"], "stage": late["stage"].astype("str"),
+        "kind": "past_sla", "reason": reason,
+    })  # fmt: skip
+    return pd.concat([a, b], ignore_index=True)
+
+
+def json_records(df: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows as JSON-safe dicts: NaN/NaT -> None, numpy scalars -> Python, timestamps -> ISO."""
+    out = df.loc[:, list(columns)].copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
+            out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    obj = out.astype(object)
+    return obj.where(out.notna(), None).to_dict("records")  # type: ignore[return-value]
+
+
+def _opt(value: float | None) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def build_metrics_summary(
+    frames: Frames, scores: pd.DataFrame, outcomes: Outcomes, config: Config, as_of: datetime
+) -> dict[str, Any]:
+    """The `goldenthread metrics --format json` object (JSON-safe, no NaN). Keys: see README."""
+    stamp = to_utc(as_of)
+    stage = frames.issues["stage"].astype("str")
+    counts = stage.value_counts()
+    by_stake = outcomes.by_stakeholder
+    sla_types = outcomes.sla.by_issue_type
+    breakdown_cols = ["group", "issues", "open", "done", "completed", "lead_time_p50",
+                      "lead_time_p85", "sla_compliance", "adoption_mean", "satisfaction_mean"]
+    return {
+        "as_of": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "backlog": {
+            "total": int(len(stage)),
+            **{s: int(counts.get(s, 0)) for s in ("todo", "in_progress", "done", "discarded")},
+            "unscored": int(scores["needs_scoring"].sum()),
+        },
+        "lead_time_days": outcomes.lead_time_stats,
+        "cycle_time_days": outcomes.cycle_time_stats,
+        "throughput": dict(zip(outcomes.throughput["month"].tolist(),
+                               outcomes.throughput["completed"].astype(int).tolist(),
+                               strict=True)),  # fmt: skip
+        "sla_compliance": _opt(outcomes.sla.overall),
+        "ranking": json_records(
+            scores, ["key", "score", "lane", "class", "objective", "rank", "explanation"]
+        ),
+        "stakeholders": json_records(
+            by_stake.sort_values("group").rename(columns={"group": "id"}), ["id", "open", "done"]
+        ),
+        "model": config.prioritisation.model,
+        "wip": {
+            "count": int(len(outcomes.wip)),
+            "items": json_records(outcomes.wip, ["key", "age_days"]),
+        },
+        "sla_by_issue_type": json_records(
+            sla_types, ["issue_type", "sla_days", "completed", "within_sla", "compliance"]
+        ),
+        "by_objective": json_records(outcomes.by_objective, breakdown_cols),
+        "by_team": json_records(outcomes.by_team, breakdown_cols),
+        "previous_month": outcomes.comparison,
+        "outcomes": outcomes.outcome_fields,
+        "decisions_needed": {
+            "unscored": int(scores["needs_scoring"].sum()),
+            "past_sla": int(len(outcomes.open_past_sla)),
+        },
+    }
+
+
+def compute_all(
+    issues: Sequence[Issue],
+    changes: Sequence[StatusChange],
+    statuses: dict[str, StatusCategory],
+    config: Config,
+    as_of: datetime,
+) -> Report:
+    """Frames, ranking, every outcome metric and the summary dict, computed once."""
+    frames = build_frames(issues, changes, statuses, config, as_of)
+    scores = compute_scores(frames, config)
+    outcomes = compute_outcomes(frames, config, as_of)
+    return Report(
+        as_of=frames.as_of,
+        frames=frames,
+        scores=scores,
+        outcomes=outcomes,
+        stakeholder_items=compute_stakeholder_items(frames, scores),
+        decisions=compute_decisions(scores, outcomes.open_past_sla),
+        summary=build_metrics_summary(frames, scores, outcomes, config, as_of),
+    )

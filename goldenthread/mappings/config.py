@@ -83,6 +83,12 @@ class StakeholdersSection(_Strict):
     people: list[Person] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
 
+    @field_validator("write_back", mode="before")
+    @classmethod
+    def _yaml_off(cls, v: object) -> object:
+        # YAML 1.1 reads a bare `off` as False; DESIGN.md writes `write_back: off` unquoted
+        return "off" if v is False else v
+
 
 class PrioritisationSection(_Strict):
     model: Literal["rice", "wsjf", "weighted"] = "rice"

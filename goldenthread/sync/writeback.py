@@ -1,0 +1,320 @@
+"""Stakeholder write-back to Jira: atomic adds to the mapped field, or watchers.
+
+The plan is computed purely (`goldenthread.mappings.stakeholders.compute_write_plan`); this module
+only applies it. Rules of the road:
+
+- Field mode uses Jira's `update` verb with `add` operations, never `fields` (a set) and never a
+  read-modify-write: a stakeholder a person adds by hand between our read and our write survives,
+  and we never send `remove`/`set`.
+- Both writes are idempotent in Jira (adding a user already in a multi-user picker, or an existing
+  watcher, changes nothing), so the transport may retry them (429/503 with Retry-After) safely.
+- One worker per issue at a time in a small pool: a per-issue write limit (429 with
+  `RateLimit-Reason: jira-per-issue-on-write`) slows only the issue it names; the others proceed,
+  and an issue that still fails is reported and left for the next sync (the store is not updated
+  for it, so it is planned again).
+- `notifyUsers=false` on edits so stakeholders are not e-mailed for every run. Jira Cloud ignores
+  the parameter when our user lacks Administer Jira/project admin; Data Center answers 403
+  instead, so there we retry the same write once without it (a refused request did not land) and
+  report a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from threading import Lock
+from typing import Any
+
+from requests import HTTPError, RequestException
+from rich.table import Table
+from rich.text import Text
+
+from goldenthread.mappings.config import Config
+from goldenthread.mappings.records import Deployment, Issue, UserRef
+from goldenthread.mappings.stakeholders import (
+    PlannedAdd,
+    build_stakeholder_plan,
+    compute_write_plan,
+)
+
+PER_ISSUE_LIMIT = "jira-per-issue-on-write"
+DEFAULT_WORKERS = 4
+
+
+@dataclass
+class WritebackResult:
+    plan: list[PlannedAdd]
+    dry_run: bool = False
+    added: dict[str, tuple[UserRef, ...]] = field(default_factory=dict)  # issue key -> users written
+    skipped: dict[str, str] = field(default_factory=dict)  # issue key -> why nothing was tried
+    failed: dict[str, str] = field(default_factory=dict)  # issue key -> why the write failed
+    warnings: list[str] = field(default_factory=list)
+    requests: int = 0  # write requests sent (watcher reads not included)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _client_and_deployment(jira: Any, deployment: Deployment | None) -> tuple[Any, Deployment]:
+    """Accept a JiraHandle (`.client`, `.deployment`) or a bare atlassian client."""
+    client = getattr(jira, "client", jira)
+    found = deployment or getattr(jira, "deployment", None)
+    if found is None:
+        found = "cloud" if getattr(client, "cloud", False) else "datacenter"
+    return client, found
+
+
+def _api(deployment: Deployment) -> str:
+    # Cloud v3 and Data Center v2 accept the same `update`/watchers bodies apart from the user key.
+    return "rest/api/3" if deployment == "cloud" else "rest/api/2"
+
+
+def build_field_update(field_id: str, user_ids: Iterable[str], deployment: Deployment) -> dict[str, Any]:
+    """The atomic-add body: `{"update": {field: [{"add": {"accountId"|"name": id}}, ...]}}`."""
+    user_key = "accountId" if deployment == "cloud" else "name"
+    return {"update": {field_id: [{"add": {user_key: uid}} for uid in user_ids]}}
+
+
+def _describe_error(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if response is None:
+        return f"{type(exc).__name__}: {exc}"
+    reason = response.headers.get("RateLimit-Reason", "")
+    if response.status_code == 429 and reason == PER_ISSUE_LIMIT:
+        return "Jira per-issue write limit (429 jira-per-issue-on-write); will retry on the next sync"
+    text = str(exc).strip() or response.reason or ""
+    return f"HTTP {response.status_code}: {text}"[:300]
+
+
+def _status(exc: Exception) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+class _Writer:
+    def __init__(self, client: Any, deployment: Deployment, field_id: str | None, notify_users: bool) -> None:
+        self.client = client
+        self.deployment = deployment
+        self.field_id = field_id
+        self.notify_users = notify_users
+        self._lock = Lock()
+        self.requests = 0
+        self.warnings: list[str] = []
+        self._notify_refused = False
+
+    def _count(self) -> None:
+        with self._lock:
+            self.requests += 1
+
+    def _put_field(self, add: PlannedAdd) -> None:
+        assert self.field_id is not None
+        path = f"{_api(self.deployment)}/issue/{add.issue_key}"
+        body = build_field_update(self.field_id, (u.id for u in add.users), self.deployment)
+        suppress = not self.notify_users and not self._notify_refused
+        self._count()
+        try:
+            self.client.put(path, data=body, params={"notifyUsers": "false"} if suppress else None)
+        except HTTPError as exc:
+            if not (suppress and self.deployment == "datacenter" and _status(exc) == 403):
+                raise
+            with self._lock:
+                if not self._notify_refused:
+                    self._notify_refused = True
+                    self.warnings.append(
+                        "Jira refused notifyUsers=false (needs Administer Jira or project admin): "
+                        "stakeholder adds will notify watchers"
+                    )
+            self._count()
+            self.client.put(path, data=body)
+
+    def _post_watchers(self, add: PlannedAdd) -> tuple[UserRef, ...]:
+        path = f"{_api(self.deployment)}/issue/{add.issue_key}/watchers"
+        done: list[UserRef] = []
+        for user in add.users:
+            self._count()
+            try:
+                # The body is the bare accountId (Cloud) or username (DC) as a JSON string; the
+                # library json-dumps `data`, so passing the str yields "\"id\"".
+                self.client.post(path, data=user.id)
+            except Exception as exc:  # noqa: BLE001 - keep the watchers already added
+                if done:
+                    raise _PartialFailure(tuple(done), exc) from exc
+                raise
+            done.append(UserRef(user.id, user.name))
+        return tuple(done)
+
+    def apply(self, add: PlannedAdd) -> tuple[UserRef, ...]:
+        if add.target == "field":
+            self._put_field(add)
+            return tuple(UserRef(u.id, u.name) for u in add.users)
+        return self._post_watchers(add)
+
+
+class _PartialFailure(Exception):
+    def __init__(self, done: tuple[UserRef, ...], cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.done = done
+        self.cause = cause
+
+
+def publish_write_plan(
+    jira: Any,
+    plan: list[PlannedAdd],
+    *,
+    field_id: str | None,
+    deployment: Deployment | None = None,
+    dry_run: bool = False,
+    max_workers: int = DEFAULT_WORKERS,
+    notify_users: bool = False,
+    warnings: Iterable[str] = (),
+) -> WritebackResult:
+    """Apply a write plan. `dry_run` returns the plan and sends nothing."""
+    result = WritebackResult(plan=list(plan), dry_run=dry_run, warnings=list(warnings))
+    if dry_run or not plan:
+        return result
+    client, deployment = _client_and_deployment(jira, deployment)
+    writer = _Writer(client, deployment, field_id, notify_users)
+    todo: list[PlannedAdd] = []
+    for add in plan:
+        if add.target == "field" and not field_id:
+            result.skipped[add.issue_key] = "the Stakeholders field is not resolved in Jira"
+        else:
+            todo.append(add)
+
+    def run(add: PlannedAdd) -> tuple[str, tuple[UserRef, ...], str | None]:
+        try:
+            return add.issue_key, writer.apply(add), None
+        except _PartialFailure as exc:
+            return add.issue_key, exc.done, _describe_error(exc.cause)
+        except Exception as exc:  # noqa: BLE001 - one issue's failure must not lose the others' results
+            return add.issue_key, (), _describe_error(exc)
+
+    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="gt-writeback") as pool:
+        for key, users, error in pool.map(run, todo):
+            if users:
+                result.added[key] = users
+            if error:
+                result.failed[key] = error
+    result.requests = writer.requests
+    result.warnings.extend(writer.warnings)
+    return result
+
+
+def fetch_watchers(
+    jira: Any,
+    keys: Collection[str],
+    *,
+    deployment: Deployment | None = None,
+    max_workers: int = DEFAULT_WORKERS,
+) -> tuple[dict[str, set[str]], dict[str, str]]:
+    """Current watcher ids per issue, and per-issue read errors (those issues are left out)."""
+    client, deployment = _client_and_deployment(jira, deployment)
+    user_key = "accountId" if deployment == "cloud" else "name"
+
+    def one(key: str) -> tuple[str, set[str] | None, str | None]:
+        try:
+            body = client.get(f"{_api(deployment)}/issue/{key}/watchers") or {}
+        except (HTTPError, RequestException) as exc:
+            return key, None, _describe_error(exc)
+        return key, {str(w[user_key]) for w in body.get("watchers", []) if w.get(user_key)}, None
+
+    found: dict[str, set[str]] = {}
+    errors: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="gt-watchers") as pool:
+        for key, ids, error in pool.map(one, list(keys)):
+            if ids is not None:
+                found[key] = ids
+            if error:
+                errors[key] = error
+    return found, errors
+
+
+def publish_stakeholders(
+    jira: Any,
+    issues: Iterable[Issue],
+    config: Config,
+    *,
+    field_id: str | None,
+    deployment: Deployment | None = None,
+    mapped_fields: Collection[str] | None = None,
+    dry_run: bool = False,
+    max_workers: int = DEFAULT_WORKERS,
+    notify_users: bool = False,
+) -> WritebackResult:
+    """Plan and apply stakeholder write-back for `issues` (the store's current records).
+
+    After it returns, the sync layer stores `build_issue_with_added(issue, result.added[key])` for
+    every key in `result.added`, so the next run plans nothing for them.
+    """
+    issues = list(issues)
+    _, found_deployment = _client_and_deployment(jira, deployment)
+    plan = build_stakeholder_plan(config, mapped_fields, found_deployment)
+    warnings = list(plan.warnings)
+    if plan.write_back == "watchers":
+        candidates = compute_write_plan(issues, plan)
+        watchers, errors = fetch_watchers(
+            jira, [c.issue_key for c in candidates], deployment=found_deployment, max_workers=max_workers
+        )
+        warnings.extend(f"{key}: could not read watchers ({why})" for key, why in sorted(errors.items()))
+        write_plan = compute_write_plan(issues, plan, current_watchers=watchers)
+    else:
+        write_plan = compute_write_plan(issues, plan)
+    return publish_write_plan(
+        jira,
+        write_plan,
+        field_id=field_id,
+        deployment=found_deployment,
+        dry_run=dry_run,
+        max_workers=max_workers,
+        notify_users=notify_users,
+        warnings=warnings,
+    )
+
+
+def build_issue_with_added(issue: Issue, added: Iterable[UserRef]) -> Issue:
+    """The store record after a successful field add (no-op for ids already present)."""
+    present = {u.id.casefold() for u in issue.stakeholders}
+    extra = tuple(u for u in added if u.id.casefold() not in present)
+    return replace(issue, stakeholders=issue.stakeholders + extra) if extra else issue
+
+
+def render_plan_table(plan: list[PlannedAdd], result: WritebackResult | None = None) -> Table:
+    """Which issues gain which stakeholders and why. Jira text goes in as Text (no rich markup)."""
+    title = "Stakeholders to add" if result is None or result.dry_run else "Stakeholders written"
+    table = Table(title=title)
+    for column in ("Issue", "Stakeholder", "Where", "Why"):
+        table.add_column(column)
+    if result is not None and not result.dry_run:
+        table.add_column("Result")
+    for add in plan:
+        status = ""
+        if result is not None and not result.dry_run:
+            written = {u.id for u in result.added.get(add.issue_key, ())}
+            failure = result.failed.get(add.issue_key) or result.skipped.get(add.issue_key)
+        for user in add.users:
+            row = [
+                Text(add.issue_key),
+                Text(f"{user.name} ({user.id})" if user.name else user.id),
+                Text(add.target),
+                Text("; ".join(user.reasons)),
+            ]
+            if result is not None and not result.dry_run:
+                status = "added" if user.id in written else f"not added: {failure or 'unknown'}"
+                row.append(Text(status))
+            table.add_row(*row)
+    return table
+
+
+def render_result_json(result: WritebackResult) -> dict[str, Any]:
+    """A JSON-ready summary for logs and `--format json` output."""
+    return {
+        "dry_run": result.dry_run,
+        "planned": {a.issue_key: [u.id for u in a.users] for a in result.plan},
+        "added": {k: [u.id for u in v] for k, v in result.added.items()},
+        "skipped": dict(result.skipped),
+        "failed": dict(result.failed),
+        "warnings": list(result.warnings),
+        "requests": result.requests,
+    }

@@ -1,0 +1,257 @@
+"""Stakeholder write-back against respx: atomic adds, watchers, idempotency, dry-run, limits."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+import requests
+import respx
+from atlassian import Jira, JiraCloud
+
+from goldenthread.mappings.config import parse_config
+from goldenthread.mappings.records import Issue, UserRef
+from goldenthread.mappings.stakeholders import build_stakeholder_plan, compute_write_plan
+from goldenthread.sync.writeback import (
+    build_issue_with_added,
+    publish_stakeholders,
+    publish_write_plan,
+    render_plan_table,
+)
+
+CLOUD = "https://example.atlassian.net"
+DC = "https://jira.example.com"
+DANA = "557058:8f0c1e2a-3b4c-4d5e-8f60-718293a4b5c6"
+OMAR = "5b10a2844c20165700ede21a"
+REQUESTER = "712020:0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
+HAND = "557058:11111111-2222-4333-8444-555555555555"
+T0 = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)
+FIELD = "customfield_10003"
+
+
+class _HttpxAdapter(requests.adapters.BaseAdapter):
+    """Sends through httpx so respx sees the call (stand-in until sync.transport lands)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.client = httpx.Client()
+
+    def send(self, request, **kwargs):  # type: ignore[override]
+        reply = self.client.request(request.method, request.url, headers=dict(request.headers),
+                                    content=request.body)
+        response = requests.Response()
+        response.status_code = reply.status_code
+        response.headers = requests.structures.CaseInsensitiveDict(reply.headers)
+        response._content = reply.content
+        response.url = request.url
+        response.request = request
+        response.reason = reply.reason_phrase
+        return response
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def session() -> requests.Session:
+    s = requests.Session()
+    s.mount("https://", _HttpxAdapter())
+    return s
+
+
+def cloud_jira() -> JiraCloud:
+    return JiraCloud(CLOUD, username="bot@example.com", password="t0ken", session=session())
+
+
+def dc_jira() -> Jira:
+    return Jira(DC, token="pat", session=session())
+
+
+def config_text(write_back: str, ids: tuple[str, str]) -> str:
+    a, b = ids
+    return f"""\
+fields:
+  stakeholders: Stakeholders
+stakeholders:
+  write_back: {write_back}
+  people:
+    - {{id: "{a}", name: Dana, power: high, interest: high}}
+    - {{id: "{b}", name: Omar, power: low, interest: high}}
+  rules:
+    - {{when: {{component: Payroll}}, add: ["{a}"]}}
+    - {{when: {{label: hr}}, add: ["{b}"]}}
+"""
+
+
+def issue(key: str, *, components=(), labels=(), stakeholders=()) -> Issue:
+    return Issue(
+        key=key, id=key.split("-")[1], project="HRP", summary="s", issue_type="Story", status="To Do",
+        status_category="new", created=T0, updated=T0, components=tuple(components), labels=tuple(labels),
+        stakeholders=tuple(stakeholders), reporter=UserRef(REQUESTER, "Rita"),
+    )
+
+
+def bodies(route: respx.Route) -> list:
+    return [json.loads(call.request.content) for call in route.calls]
+
+
+@respx.mock(assert_all_called=False)
+def test_cloud_field_atomic_add_and_second_run_writes_nothing(respx_mock: respx.MockRouter) -> None:
+    config, _ = parse_config(config_text("field", (DANA, OMAR)))
+    put7 = respx_mock.put(f"{CLOUD}/rest/api/3/issue/HRP-7").mock(return_value=httpx.Response(204))
+    store = {"HRP-7": issue("HRP-7", components=("Payroll",), labels=("HR",), stakeholders=(UserRef(HAND, "Hand"),))}
+
+    result = publish_stakeholders(cloud_jira(), store.values(), config, field_id=FIELD)
+
+    assert result.failed == {} and result.requests == 1
+    [call] = put7.calls
+    assert call.request.url.params["notifyUsers"] == "false"
+    assert json.loads(call.request.content) == {
+        "update": {FIELD: [{"add": {"accountId": DANA}}, {"add": {"accountId": OMAR}}]}
+    }
+    # the sync layer stores what was written; the next run then plans and sends nothing
+    store["HRP-7"] = build_issue_with_added(store["HRP-7"], result.added["HRP-7"])
+    assert [u.id for u in store["HRP-7"].stakeholders] == [HAND, DANA, OMAR]
+    again = publish_stakeholders(cloud_jira(), store.values(), config, field_id=FIELD)
+    assert again.plan == [] and again.requests == 0 and len(put7.calls) == 1
+
+
+@respx.mock(assert_all_called=False)
+def test_dc_field_add_by_name_and_notify_refused_falls_back(respx_mock: respx.MockRouter) -> None:
+    config, _ = parse_config(config_text("field", ("dana", "omar")))
+    put = respx_mock.put(f"{DC}/rest/api/2/issue/HRP-3")
+    put.side_effect = [httpx.Response(403, json={"errorMessages": ["no admin"], "errors": {}}), httpx.Response(204)]
+    result = publish_stakeholders(
+        dc_jira(), [issue("HRP-3", components=("payroll",))], config, field_id=FIELD, deployment="datacenter"
+    )
+    assert result.failed == {} and [u.id for u in result.added["HRP-3"]] == ["dana"]
+    first, second = put.calls
+    assert first.request.url.params.get("notifyUsers") == "false"
+    assert "notifyUsers" not in second.request.url.params
+    assert bodies(put) == [{"update": {FIELD: [{"add": {"name": "dana"}}]}}] * 2
+    assert len(result.warnings) == 1 and "notifyUsers" in result.warnings[0]
+
+
+def _never_removes(payload: dict) -> bool:
+    ops = [op for ops in payload.get("update", {}).values() for item in ops for op in item]
+    return "fields" not in payload and set(ops) <= {"add"}
+
+
+@respx.mock(assert_all_called=False)
+def test_hand_added_stakeholder_survives_no_remove_or_set(respx_mock: respx.MockRouter) -> None:
+    config, _ = parse_config(config_text("field", (DANA, OMAR)))
+    route = respx_mock.put(url__regex=rf"{CLOUD}/rest/api/3/issue/HRP-\d+").mock(return_value=httpx.Response(204))
+    issues = [
+        issue("HRP-1", components=("Payroll",), stakeholders=(UserRef(HAND),)),
+        issue("HRP-2", labels=("hr",), stakeholders=(UserRef(HAND), UserRef(DANA))),
+    ]
+    publish_stakeholders(cloud_jira(), issues, config, field_id=FIELD)
+    assert len(route.calls) == 2
+    for payload in bodies(route):
+        assert _never_removes(payload)
+        assert HAND not in json.dumps(payload)  # already there: not even re-added
+
+
+@respx.mock(assert_all_called=False)
+def test_watchers_mode_cloud_and_dc(respx_mock: respx.MockRouter) -> None:
+    config, _ = parse_config(config_text("watchers", (DANA, OMAR)))
+    respx_mock.get(f"{CLOUD}/rest/api/3/issue/HRP-5/watchers").mock(
+        return_value=httpx.Response(200, json={"isWatching": False, "watchCount": 1,
+                                               "watchers": [{"accountId": DANA, "displayName": "Dana"}]})
+    )
+    post = respx_mock.post(f"{CLOUD}/rest/api/3/issue/HRP-5/watchers").mock(return_value=httpx.Response(204))
+    result = publish_stakeholders(cloud_jira(), [issue("HRP-5", components=("Payroll",), labels=("hr",))],
+                                  config, field_id=None)
+    assert [c.request.content for c in post.calls] == [json.dumps(OMAR).encode()]
+    assert [u.id for u in result.added["HRP-5"]] == [OMAR]
+
+    dc_config, _ = parse_config(config_text("watchers", ("dana", "omar")))
+    with open_dc_watchers(respx_mock) as dc_post:
+        publish_stakeholders(dc_jira(), [issue("HRP-6", labels=("hr",))], dc_config, field_id=None,
+                             deployment="datacenter")
+        assert [c.request.content for c in dc_post.calls] == [b'"omar"']
+
+
+class open_dc_watchers:
+    """DC watchers as GET /rest/api/2/issue/{key}/watchers answers them (users by `name`)."""
+
+    def __init__(self, mock: respx.MockRouter) -> None:
+        mock.get(f"{DC}/rest/api/2/issue/HRP-6/watchers").mock(
+            return_value=httpx.Response(200, json={"self": f"{DC}/rest/api/2/issue/10006/watchers",
+                                                   "isWatching": False, "watchCount": 1,
+                                                   "watchers": [{"name": "admin", "displayName": "admin",
+                                                                 "active": True}]})
+        )
+        self.post = mock.post(f"{DC}/rest/api/2/issue/HRP-6/watchers").mock(return_value=httpx.Response(204))
+
+    def __enter__(self) -> respx.Route:
+        return self.post
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@respx.mock(assert_all_called=False)
+def test_dry_run_writes_nothing_and_table_shows_why(respx_mock: respx.MockRouter) -> None:
+    config, _ = parse_config(config_text("field", (DANA, OMAR)))
+    writes = respx_mock.route(method__in=["PUT", "POST"]).mock(return_value=httpx.Response(204))
+    result = publish_stakeholders(cloud_jira(), [issue("HRP-9", components=("Payroll",))], config,
+                                  field_id=FIELD, dry_run=True)
+    assert not writes.called and result.requests == 0
+    assert [(a.issue_key, [u.id for u in a.users]) for a in result.plan] == [("HRP-9", [DANA])]
+    table = render_plan_table(result.plan, result)
+    assert table.row_count == 1
+    assert [str(c) for c in table.columns[3].cells] == ["added because component = Payroll"]
+
+
+def test_table_keeps_jira_text_literal() -> None:
+    from rich.console import Console
+
+    from goldenthread.mappings.stakeholders import PlannedAdd, PlannedUser
+
+    plan = [PlannedAdd("HRP-1", "1", "field", (PlannedUser(REQUESTER, "[red]Rita[/red]", ("reporter",)),))]
+    console = Console(record=True, width=200, color_system=None)
+    console.print(render_plan_table(plan))
+    assert "[red]Rita[/red]" in console.export_text()
+
+
+@respx.mock(assert_all_called=False)
+def test_per_issue_limit_on_one_issue_does_not_stop_others(respx_mock: respx.MockRouter) -> None:
+    config, _ = parse_config(config_text("field", (DANA, OMAR)))
+    limited = respx_mock.put(f"{CLOUD}/rest/api/3/issue/HRP-1").mock(
+        return_value=httpx.Response(429, headers={"RateLimit-Reason": "jira-per-issue-on-write"},
+                                    json={"errorMessages": ["Rate limit exceeded."]})
+    )
+    others = respx_mock.put(url__regex=rf"{CLOUD}/rest/api/3/issue/HRP-[2-6]").mock(
+        return_value=httpx.Response(204)
+    )
+    issues = [issue(f"HRP-{n}", components=("Payroll",)) for n in range(1, 7)]
+    result = publish_stakeholders(cloud_jira(), issues, config, field_id=FIELD, max_workers=3)
+    assert limited.called
+    assert set(result.added) == {f"HRP-{n}" for n in range(2, 7)} and len(others.calls) == 5
+    assert list(result.failed) == ["HRP-1"] and "per-issue" in result.failed["HRP-1"]
+
+
+@respx.mock(assert_all_called=False)
+def test_bad_id_rule_skipped_once_and_never_written(respx_mock: respx.MockRouter) -> None:
+    text = config_text("field", (DANA, OMAR)) + '    - {when: {label: hr}, add: ["dana@example.com"]}\n'
+    config, _ = parse_config(text)
+    route = respx_mock.put(url__regex=rf"{CLOUD}/rest/api/3/issue/.*").mock(return_value=httpx.Response(204))
+    issues = [issue(f"HRP-{n}", labels=("hr",)) for n in range(1, 4)]
+    result = publish_stakeholders(cloud_jira(), issues, config, field_id=FIELD)
+    assert len(result.warnings) == 1 and "rule 2" in result.warnings[0]
+    assert len(route.calls) == 3
+    assert all("dana@example.com" not in c.request.content.decode() for c in route.calls)
+
+
+def test_plan_for_own_echo_is_empty_so_nothing_to_publish() -> None:
+    config, _ = parse_config(config_text("field", (DANA, OMAR)))
+    plan = build_stakeholder_plan(config, deployment="cloud")
+    echoed = issue("HRP-7", components=("Payroll",), stakeholders=(UserRef(HAND), UserRef(DANA)))
+    write_plan = compute_write_plan([echoed], plan)
+    assert write_plan == []
+    with respx.mock(assert_all_called=False) as mock:
+        writes = mock.route(method__in=["PUT", "POST"]).mock(return_value=httpx.Response(204))
+        result = publish_write_plan(cloud_jira(), write_plan, field_id=FIELD, deployment="cloud")
+    assert not writes.called and result.requests == 0

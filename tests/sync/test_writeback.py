@@ -14,6 +14,7 @@ from atlassian import Jira, JiraCloud
 from goldenthread.mappings.config import parse_config
 from goldenthread.mappings.records import Issue, UserRef
 from goldenthread.mappings.stakeholders import build_stakeholder_plan, compute_write_plan
+from goldenthread.sync.transport import RetryPolicy, build_session
 from goldenthread.sync.writeback import (
     build_issue_with_added,
     publish_stakeholders,
@@ -31,41 +32,29 @@ T0 = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)
 FIELD = "customfield_10003"
 
 
-class _HttpxAdapter(requests.adapters.BaseAdapter):
-    """Sends through httpx so respx sees the call (stand-in until sync.transport lands)."""
+class RecordingSleep:
+    """Injected into the transport's RetryPolicy: records the waits instead of sleeping."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.client = httpx.Client()
+        self.waits: list[float] = []
 
-    def send(self, request, **kwargs):  # type: ignore[override]
-        reply = self.client.request(request.method, request.url, headers=dict(request.headers),
-                                    content=request.body)
-        response = requests.Response()
-        response.status_code = reply.status_code
-        response.headers = requests.structures.CaseInsensitiveDict(reply.headers)
-        response._content = reply.content
-        response.url = request.url
-        response.request = request
-        response.reason = reply.reason_phrase
-        return response
-
-    def close(self) -> None:
-        self.client.close()
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
 
 
-def session() -> requests.Session:
-    s = requests.Session()
-    s.mount("https://", _HttpxAdapter())
-    return s
+def session(base_url: str, sleep: RecordingSleep | None = None, attempts: int = 3) -> requests.Session:
+    policy = RetryPolicy(max_attempts=attempts, sleep=sleep or RecordingSleep(), jitter=0.0)
+    return build_session(user="bot@example.com", token="t0ken-secret", base_url=base_url, retry=policy)
 
 
-def cloud_jira() -> JiraCloud:
-    return JiraCloud(CLOUD, username="bot@example.com", password="t0ken", session=session())
+# retry_with_header=False: the library would otherwise retry a 429 itself with a real
+# time.sleep; every retry must go through the transport's tenacity policy.
+def cloud_jira(**kw: object) -> JiraCloud:
+    return JiraCloud(CLOUD, session=session(CLOUD, **kw), retry_with_header=False)  # type: ignore[arg-type]
 
 
 def dc_jira() -> Jira:
-    return Jira(DC, token="pat", session=session())
+    return Jira(DC, session=session(DC), retry_with_header=False)
 
 
 def config_text(write_back: str, ids: tuple[str, str]) -> str:
@@ -164,6 +153,7 @@ def test_watchers_mode_cloud_and_dc(respx_mock: respx.MockRouter) -> None:
     result = publish_stakeholders(cloud_jira(), [issue("HRP-5", components=("Payroll",), labels=("hr",))],
                                   config, field_id=None)
     assert [c.request.content for c in post.calls] == [json.dumps(OMAR).encode()]
+    assert post.calls[0].request.headers["Content-Type"] == "application/json"
     assert [u.id for u in result.added["HRP-5"]] == [OMAR]
 
     dc_config, _ = parse_config(config_text("watchers", ("dana", "omar")))
@@ -206,29 +196,48 @@ def test_dry_run_writes_nothing_and_table_shows_why(respx_mock: respx.MockRouter
 
 
 def test_table_keeps_jira_text_literal() -> None:
-    from rich.console import Console
-
     from goldenthread.mappings.stakeholders import PlannedAdd, PlannedUser
 
     plan = [PlannedAdd("HRP-1", "1", "field", (PlannedUser(REQUESTER, "[red]Rita[/red]", ("reporter",)),))]
-    console = Console(record=True, width=200, color_system=None)
-    console.print(render_plan_table(plan))
-    assert "[red]Rita[/red]" in console.export_text()
+    assert "[red]Rita[/red]" in _render(render_plan_table(plan))
+
+
+LIMITED = httpx.Response(
+    429,
+    headers={"RateLimit-Reason": "jira-per-issue-on-write", "Retry-After": "2"},
+    json={"errorMessages": ["Rate limit exceeded."]},
+)
 
 
 @respx.mock(assert_all_called=False)
-def test_per_issue_limit_on_one_issue_does_not_stop_others(respx_mock: respx.MockRouter) -> None:
+def test_per_issue_limit_is_retried_and_others_go_through(respx_mock: respx.MockRouter) -> None:
     config, _ = parse_config(config_text("field", (DANA, OMAR)))
-    limited = respx_mock.put(f"{CLOUD}/rest/api/3/issue/HRP-1").mock(
-        return_value=httpx.Response(429, headers={"RateLimit-Reason": "jira-per-issue-on-write"},
-                                    json={"errorMessages": ["Rate limit exceeded."]})
+    limited = respx_mock.put(f"{CLOUD}/rest/api/3/issue/HRP-1")
+    limited.side_effect = [LIMITED, httpx.Response(204)]
+    others = respx_mock.put(url__regex=rf"{CLOUD}/rest/api/3/issue/HRP-[2-6]").mock(
+        return_value=httpx.Response(204)
     )
+    sleep = RecordingSleep()
+    issues = [issue(f"HRP-{n}", components=("Payroll",)) for n in range(1, 7)]
+    result = publish_stakeholders(cloud_jira(sleep=sleep), issues, config, field_id=FIELD, max_workers=3)
+    assert result.failed == {}
+    assert set(result.added) == {f"HRP-{n}" for n in range(1, 7)}
+    assert len(limited.calls) == 2 and len(others.calls) == 5
+    assert sleep.waits == [2.0]  # Retry-After honoured, once, for the limited issue only
+    # the retry sent the same atomic add
+    assert bodies(limited)[0] == bodies(limited)[1] == {"update": {FIELD: [{"add": {"accountId": DANA}}]}}
+
+
+@respx.mock(assert_all_called=False)
+def test_per_issue_limit_that_persists_fails_only_that_issue(respx_mock: respx.MockRouter) -> None:
+    config, _ = parse_config(config_text("field", (DANA, OMAR)))
+    limited = respx_mock.put(f"{CLOUD}/rest/api/3/issue/HRP-1").mock(return_value=LIMITED)
     others = respx_mock.put(url__regex=rf"{CLOUD}/rest/api/3/issue/HRP-[2-6]").mock(
         return_value=httpx.Response(204)
     )
     issues = [issue(f"HRP-{n}", components=("Payroll",)) for n in range(1, 7)]
-    result = publish_stakeholders(cloud_jira(), issues, config, field_id=FIELD, max_workers=3)
-    assert limited.called
+    result = publish_stakeholders(cloud_jira(attempts=2), issues, config, field_id=FIELD, max_workers=3)
+    assert len(limited.calls) == 2
     assert set(result.added) == {f"HRP-{n}" for n in range(2, 7)} and len(others.calls) == 5
     assert list(result.failed) == ["HRP-1"] and "per-issue" in result.failed["HRP-1"]
 
@@ -255,3 +264,40 @@ def test_plan_for_own_echo_is_empty_so_nothing_to_publish() -> None:
         writes = mock.route(method__in=["PUT", "POST"]).mock(return_value=httpx.Response(204))
         result = publish_write_plan(cloud_jira(), write_plan, field_id=FIELD, deployment="cloud")
     assert not writes.called and result.requests == 0
+
+
+@respx.mock(assert_all_called=False)
+def test_watcher_failure_keeps_the_ones_already_added(respx_mock: respx.MockRouter) -> None:
+    config, _ = parse_config(config_text("watchers", (DANA, OMAR)))
+    respx_mock.get(f"{CLOUD}/rest/api/3/issue/HRP-5/watchers").mock(
+        return_value=httpx.Response(200, json={"watchCount": 0, "watchers": []})
+    )
+    post = respx_mock.post(f"{CLOUD}/rest/api/3/issue/HRP-5/watchers")
+    post.side_effect = [httpx.Response(204), httpx.Response(404, json={"errorMessages": ["User not found"]})]
+    result = publish_stakeholders(cloud_jira(), [issue("HRP-5", components=("Payroll",), labels=("hr",))],
+                                  config, field_id=None)
+    assert [u.id for u in result.added["HRP-5"]] == [DANA]
+    assert "404" in result.failed["HRP-5"] and "User not found" in result.failed["HRP-5"]
+    console_text = _render(render_plan_table(result.plan, result))
+    [dana_row] = [line for line in console_text.splitlines() if DANA in line]
+    [omar_row] = [line for line in console_text.splitlines() if OMAR in line]
+    assert "added" in dana_row and "not added" not in dana_row
+    assert "not added: HTTP 404" in omar_row
+
+
+def test_field_mode_without_resolved_field_writes_nothing() -> None:
+    config, _ = parse_config(config_text("field", (DANA, OMAR)))
+    with respx.mock(assert_all_called=False) as mock:
+        writes = mock.route(method__in=["PUT", "POST"]).mock(return_value=httpx.Response(204))
+        result = publish_stakeholders(cloud_jira(), [issue("HRP-1", components=("Payroll",))], config,
+                                      field_id=None)
+    assert not writes.called and result.added == {}
+    assert "HRP-1" in result.skipped
+
+
+def _render(table: object) -> str:
+    from rich.console import Console
+
+    console = Console(record=True, width=240, color_system=None)
+    console.print(table)
+    return console.export_text()

@@ -311,6 +311,23 @@ def compute_stakeholders(issues: Iterable[Issue], plan: StakeholderPlan) -> dict
     return {issue.key: compute_issue_stakeholders(issue, plan) for issue in issues}
 
 
+def compute_stakeholder_counts(
+    issues: Iterable[Issue], plan: StakeholderPlan, stages: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """`metrics` JSON `stakeholders`: [{id, open, done}] sorted by id. `stages`: issue key ->
+    stage; open = todo + in_progress; discarded issues and keys without a stage count nowhere."""
+    counts: dict[str, dict[str, Any]] = {}
+    for issue in issues:
+        stage = stages.get(issue.key)
+        bucket = "open" if stage in ("todo", "in_progress") else "done" if stage == "done" else None
+        if bucket is None:
+            continue
+        for s in compute_issue_stakeholders(issue, plan):
+            row = counts.setdefault(_id_key(s.id), {"id": s.id, "open": 0, "done": 0})
+            row[bucket] += 1
+    return sorted(counts.values(), key=lambda r: r["id"])
+
+
 # --- write plan ------------------------------------------------------------------------------
 
 

@@ -231,6 +231,13 @@ def fetch_watchers(
     return found, errors
 
 
+def fetch_own_user_id(jira: Any, deployment: Deployment | None = None) -> str:
+    """Our API user's id (accountId on Cloud, username on DC), for `is_own_change`."""
+    client, deployment = _client_and_deployment(jira, deployment)
+    me = client.get(f"{_api(deployment)}/myself") or {}
+    return str(me.get("accountId") if deployment == "cloud" else me.get("name") or me.get("key") or "")
+
+
 def publish_stakeholders(
     jira: Any,
     issues: Iterable[Issue],

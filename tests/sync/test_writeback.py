@@ -17,6 +17,7 @@ from goldenthread.mappings.stakeholders import build_stakeholder_plan, compute_w
 from goldenthread.sync.transport import RetryPolicy, build_session
 from goldenthread.sync.writeback import (
     build_issue_with_added,
+    fetch_own_user_id,
     publish_stakeholders,
     publish_write_plan,
     render_plan_table,
@@ -301,3 +302,15 @@ def _render(table: object) -> str:
     console = Console(record=True, width=240, color_system=None)
     console.print(table)
     return console.export_text()
+
+
+@respx.mock(assert_all_called=False)
+def test_own_user_id_for_loop_detection(respx_mock: respx.MockRouter) -> None:
+    respx_mock.get(f"{CLOUD}/rest/api/3/myself").mock(
+        return_value=httpx.Response(200, json={"accountId": DANA, "accountType": "atlassian", "active": True})
+    )
+    respx_mock.get(f"{DC}/rest/api/2/myself").mock(
+        return_value=httpx.Response(200, json={"name": "gt-bot", "key": "JIRAUSER10100", "active": True})
+    )
+    assert fetch_own_user_id(cloud_jira(), "cloud") == DANA
+    assert fetch_own_user_id(dc_jira(), "datacenter") == "gt-bot"

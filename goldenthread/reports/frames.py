@@ -156,8 +156,10 @@ def _changes_raw(changes: Sequence[StatusChange]) -> pd.DataFrame:
 
 def _lookup(by_key: pd.Series, keys: pd.Series) -> pd.Series:
     """`by_key[keys]` aligned to `keys`' index, NaT where absent (Series.map chokes when empty)."""
-    values = by_key.reindex(keys.to_numpy()).to_numpy()
-    return pd.Series(values, index=keys.index).astype(DT)
+    values = pd.Series(by_key.reindex(keys.to_numpy()).array, index=keys.index)
+    if not isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = pd.to_datetime(values, utc=True)
+    return values.astype(DT)
 
 
 def _sla_days(issue_type: pd.Series, config: Config) -> pd.Series:

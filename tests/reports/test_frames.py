@@ -1,0 +1,165 @@
+"""build_frames: stages, started/completed timestamps, lead and cycle time (hand-computed)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from goldenthread.mappings.config import Config
+from goldenthread.mappings.records import Issue, StatusChange, UserRef
+from goldenthread.reports.frames import CHANGE_COLUMNS, ISSUE_COLUMNS, build_frames
+
+STATUSES = {
+    "To Do": "new",
+    "In Progress": "indeterminate",
+    "Done": "done",
+    "Released": "done",
+    "Won't Do": "done",
+}
+AS_OF = datetime(2024, 6, 15, 12, 0, tzinfo=timezone.utc)
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+_CATEGORY = {"To Do": "new", "In Progress": "indeterminate"}
+
+
+def issue(key: str, status: str = "To Do", **kw: Any) -> Issue:
+    base: dict[str, Any] = {
+        "key": key,
+        "id": key.rsplit("-", 1)[-1],
+        "project": key.rsplit("-", 1)[0],
+        "summary": f"summary of {key}",
+        "issue_type": "Story",
+        "status": status,
+        "status_category": _CATEGORY.get(status, "done"),
+        "created": utc(2024, 1, 1),
+        "updated": utc(2024, 1, 2),
+    }
+    base.update(kw)
+    return Issue(**base)
+
+
+def moves(key: str, *steps: tuple[datetime, str | None, str]) -> list[StatusChange]:
+    return [
+        StatusChange(issue_key=key, change_id=f"{key}-{n}", at=at, from_status=a, to_status=b)
+        for n, (at, a, b) in enumerate(steps)
+    ]
+
+
+def row(frames: Any, key: str) -> pd.Series:
+    df = frames.issues
+    return df.loc[df["key"] == key].iloc[0]
+
+
+def test_reopened_issue_completes_at_last_move_into_done_and_release_does_not_count() -> None:
+    changes = moves(
+        "P-1",
+        (utc(2024, 1, 3), "To Do", "In Progress"),
+        (utc(2024, 1, 5), "In Progress", "Done"),
+        (utc(2024, 1, 10), "Done", "In Progress"),  # reopened
+        (utc(2024, 1, 15), "In Progress", "Done"),
+        (utc(2024, 1, 20), "Done", "Released"),  # done -> done: not a completion
+    )
+    f = build_frames([issue("P-1", "Released")], changes, STATUSES, Config(), AS_OF)
+    r = row(f, "P-1")
+    assert r["stage"] == "done"
+    assert r["started_at"] == pd.Timestamp("2024-01-03", tz="UTC")
+    assert r["completed_at"] == pd.Timestamp("2024-01-15", tz="UTC")
+    assert r["lead_time_days"] == 14.0  # Jan 1 -> Jan 15
+    assert r["cycle_time_days"] == 12.0  # Jan 3 -> Jan 15
+
+
+def test_done_without_history_uses_resolution_date_and_neither_means_no_lead_time() -> None:
+    issues = [
+        issue("P-2", "Done", resolution_date=utc(2024, 2, 1, 12)),
+        issue("P-3", "Done"),
+    ]
+    f = build_frames(issues, [], STATUSES, Config(), AS_OF)
+    with_res = row(f, "P-2")
+    assert with_res["completed_at"] == pd.Timestamp("2024-02-01 12:00", tz="UTC")
+    assert with_res["lead_time_days"] == 31.5
+    assert pd.isna(with_res["cycle_time_days"])
+    neither = row(f, "P-3")
+    assert neither["stage"] == "done"
+    assert pd.isna(neither["completed_at"]) and pd.isna(neither["lead_time_days"])
+
+
+def test_skipped_in_progress_has_lead_time_but_no_cycle_time() -> None:
+    changes = moves("P-4", (utc(2024, 1, 4), "To Do", "Done"))
+    f = build_frames([issue("P-4", "Done", created=utc(2024, 1, 1, 6))], changes, STATUSES,
+                     Config(), AS_OF)  # fmt: skip
+    r = row(f, "P-4")
+    assert pd.isna(r["started_at"])
+    assert r["lead_time_days"] == 2.75  # Jan 1 06:00 -> Jan 4 00:00
+    assert pd.isna(r["cycle_time_days"])
+
+
+def test_status_override_is_case_insensitive_and_discards() -> None:
+    config = Config.model_validate({"jira": {"status_overrides": {"won't do": "discarded"}}})
+    issues = [issue("P-5", "Won't Do", resolution_date=utc(2024, 1, 9))]
+    changes = moves("P-5", (utc(2024, 1, 9), "To Do", "Won't Do"))
+    f = build_frames(issues, changes, STATUSES, config, AS_OF)
+    r = row(f, "P-5")
+    assert r["stage"] == "discarded"
+    assert pd.isna(r["completed_at"]) and pd.isna(r["lead_time_days"])
+    assert f.changes["to_stage"].tolist() == ["discarded"]
+
+
+def test_unknown_history_status_counts_as_in_progress() -> None:
+    changes = moves(
+        "P-6",
+        (utc(2024, 1, 2), "To Do", "Legacy QA"),  # not in /status any more
+        (utc(2024, 1, 4), "Legacy QA", "Done"),
+    )
+    f = build_frames([issue("P-6", "Done")], changes, STATUSES, Config(), AS_OF)
+    r = row(f, "P-6")
+    assert r["started_at"] == pd.Timestamp("2024-01-02", tz="UTC")
+    assert r["cycle_time_days"] == 2.0
+
+
+def test_current_status_missing_from_map_uses_issue_category() -> None:
+    f = build_frames([issue("P-7", "Shipped", status_category="done",
+                            resolution_date=utc(2024, 1, 3))], [], STATUSES, Config(), AS_OF)  # fmt: skip
+    assert row(f, "P-7")["stage"] == "done"
+    assert row(f, "P-7")["lead_time_days"] == 2.0
+
+
+def test_natural_key_order_and_fields() -> None:
+    issues = [
+        issue("PROJ-10", reach=5, stakeholders=(UserRef("u1"), UserRef("u2")),
+              reporter=UserRef("r1"), objective="Cost"),
+        issue("PROJ-9"),
+        issue("ALPHA-2"),
+    ]  # fmt: skip
+    f = build_frames(issues, moves("GONE-1", (utc(2024, 1, 2), "To Do", "Done")), STATUSES,
+                     Config(), AS_OF)  # fmt: skip
+    assert f.issues["key"].tolist() == ["ALPHA-2", "PROJ-9", "PROJ-10"]
+    assert f.issues["number"].tolist() == [2, 9, 10]
+    r = row(f, "PROJ-10")
+    assert r["stakeholder_ids"] == ("u1", "u2")
+    assert r["reporter_id"] == "r1" and r["objective"] == "Cost" and r["reach"] == 5.0
+    assert pd.isna(r["impact"])
+    assert f.changes.empty  # changes of issues outside the backlog are dropped
+
+
+def test_empty_input_gives_typed_empty_frames() -> None:
+    f = build_frames([], [], {}, Config(), AS_OF)
+    assert tuple(f.issues.columns) == ISSUE_COLUMNS
+    assert tuple(f.changes.columns) == CHANGE_COLUMNS
+    assert len(f.issues) == 0 and len(f.changes) == 0
+    assert str(f.issues["created"].dtype) == "datetime64[us, UTC]"
+    assert str(f.issues["completed_at"].dtype) == "datetime64[us, UTC]"
+    assert f.issues["lead_time_days"].dtype == "float64"
+    assert f.issues["stage"].dtype == "category"
+    assert list(f.issues["stage"].cat.categories) == ["todo", "in_progress", "done", "discarded"]
+
+
+def test_naive_as_of_is_refused() -> None:
+    with pytest.raises(ValueError):
+        build_frames([], [], {}, Config(), datetime(2024, 1, 1))

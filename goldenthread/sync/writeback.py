@@ -50,7 +50,8 @@ class WritebackResult:
     skipped: dict[str, str] = field(default_factory=dict)  # issue key -> why nothing was tried
     failed: dict[str, str] = field(default_factory=dict)  # issue key -> why the write failed
     warnings: list[str] = field(default_factory=list)
-    requests: int = 0  # write requests sent (watcher reads not included)
+    requests: int = 0  # write requests we issued (transport retries not included)
+    exchanges: int | None = None  # every HTTP exchange incl. retries and watcher reads (JiraHandle only)
 
     @property
     def ok(self) -> bool:
@@ -77,15 +78,23 @@ def build_field_update(field_id: str, user_ids: Iterable[str], deployment: Deplo
     return {"update": {field_id: [{"add": {user_key: uid}} for uid in user_ids]}}
 
 
-def _describe_error(exc: Exception) -> str:
+def _describe_error(exc: Exception, jira: Any = None) -> str:
     response = getattr(exc, "response", None)
+    if response is not None and response.status_code == 429:
+        if response.headers.get("RateLimit-Reason", "") == PER_ISSUE_LIMIT:
+            return "Jira per-issue write limit (429 jira-per-issue-on-write); will retry on the next sync"
+    classify = getattr(jira, "classify", None)
+    if classify is not None:  # JiraHandle: the project's redacted, uniform error text
+        return str(classify(exc))[:300]
     if response is None:
-        return f"{type(exc).__name__}: {exc}"
-    reason = response.headers.get("RateLimit-Reason", "")
-    if response.status_code == 429 and reason == PER_ISSUE_LIMIT:
-        return "Jira per-issue write limit (429 jira-per-issue-on-write); will retry on the next sync"
+        return f"{type(exc).__name__}: {exc}"[:300]
     text = str(exc).strip() or response.reason or ""
     return f"HTTP {response.status_code}: {text}"[:300]
+
+
+def _exchange_count(jira: Any) -> int | None:
+    counter = getattr(jira, "requests_by_status", None)
+    return getattr(counter, "total", None)
 
 
 def _status(exc: Exception) -> int | None:
@@ -176,6 +185,7 @@ def publish_write_plan(
         return result
     client, deployment = _client_and_deployment(jira, deployment)
     writer = _Writer(client, deployment, field_id, notify_users)
+    exchanges_before = _exchange_count(jira)
     todo: list[PlannedAdd] = []
     for add in plan:
         if add.target == "field" and not field_id:
@@ -187,9 +197,9 @@ def publish_write_plan(
         try:
             return add.issue_key, writer.apply(add), None
         except _PartialFailure as exc:
-            return add.issue_key, exc.done, _describe_error(exc.cause)
+            return add.issue_key, exc.done, _describe_error(exc.cause, jira)
         except Exception as exc:  # noqa: BLE001 - one issue's failure must not lose the others' results
-            return add.issue_key, (), _describe_error(exc)
+            return add.issue_key, (), _describe_error(exc, jira)
 
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="gt-writeback") as pool:
         for key, users, error in pool.map(run, todo):
@@ -199,6 +209,9 @@ def publish_write_plan(
                 result.failed[key] = error
     result.requests = writer.requests
     result.warnings.extend(writer.warnings)
+    exchanges_after = _exchange_count(jira)
+    if exchanges_before is not None and exchanges_after is not None:
+        result.exchanges = exchanges_after - exchanges_before
     return result
 
 
@@ -217,7 +230,7 @@ def fetch_watchers(
         try:
             body = client.get(f"{_api(deployment)}/issue/{key}/watchers") or {}
         except (HTTPError, RequestException) as exc:
-            return key, None, _describe_error(exc)
+            return key, None, _describe_error(exc, jira)
         return key, {str(w[user_key]) for w in body.get("watchers", []) if w.get(user_key)}, None
 
     found: dict[str, set[str]] = {}

@@ -314,3 +314,23 @@ def test_own_user_id_for_loop_detection(respx_mock: respx.MockRouter) -> None:
     )
     assert fetch_own_user_id(cloud_jira(), "cloud") == DANA
     assert fetch_own_user_id(dc_jira(), "datacenter") == "gt-bot"
+
+
+@respx.mock(assert_all_called=False)
+def test_through_a_jira_handle(respx_mock: respx.MockRouter) -> None:
+    from pydantic import SecretStr
+
+    from goldenthread.sync.atlassian import build_jira
+    from goldenthread.sync.settings import Settings
+
+    settings = Settings(jira_url=CLOUD, jira_user="bot@example.com", jira_token=SecretStr("t0ken-secret"))
+    handle = build_jira(settings, deployment="cloud", retry=RetryPolicy(max_attempts=2, sleep=RecordingSleep()))
+    config, _ = parse_config(config_text("field", (DANA, OMAR)))
+    put = respx_mock.put(f"{CLOUD}/rest/api/3/issue/HRP-8").mock(
+        return_value=httpx.Response(400, json={"errorMessages": [], "errors": {FIELD: "User 'x' does not exist."}})
+    )
+    result = publish_stakeholders(handle, [issue("HRP-8", components=("Payroll",))], config, field_id=FIELD)
+    assert json.loads(put.calls[0].request.content) == {"update": {FIELD: [{"add": {"accountId": DANA}}]}}
+    assert result.added == {} and "does not exist" in result.failed["HRP-8"]
+    assert "t0ken-secret" not in result.failed["HRP-8"]
+    assert result.exchanges == 1  # a 400 is not retried

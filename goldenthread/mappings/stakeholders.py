@@ -255,10 +255,11 @@ def _issue_values(issue: Issue, key: str) -> tuple[str, ...]:
 
 
 def compute_rule_matches(rule: CompiledRule, issue: Issue) -> bool:
-    for key, expected in rule.conditions:
-        if expected not in {v.casefold() for v in _issue_values(issue, key)}:
-            return False
-    return not rule.reporter or issue.reporter is not None
+    """Every match key holds (AND). `reporter: true` is not a filter: it says *whom* to add, so an
+    issue without a reporter still gets the rule's `add` list."""
+    return all(
+        expected in {v.casefold() for v in _issue_values(issue, key)} for key, expected in rule.conditions
+    )
 
 
 def compute_issue_stakeholders(issue: Issue, plan: StakeholderPlan) -> tuple[Stakeholder, ...]:

@@ -338,3 +338,22 @@ def test_stakeholder_counts_open_done_sorted_by_id(config_and_lines):
         ],
         key=lambda r: r["id"],
     )
+
+
+def test_reporter_rule_with_conditions_and_no_reporter():
+    config, _ = parse_config(
+        f"""\
+stakeholders:
+  people:
+    - {{id: "{DANA}", name: Dana}}
+  rules:
+    - {{when: {{project: hrp, reporter: true}}, add: ["{DANA}"]}}
+"""
+    )
+    plan = build_stakeholder_plan(config, deployment="cloud")
+    with_reporter = {s.id: s.reasons for s in compute_issue_stakeholders(make_issue(), plan)}
+    assert with_reporter == {DANA: ("added because project = hrp",), REQUESTER: ("reporter (project = hrp)",)}
+    # no reporter (e.g. an anonymous service-desk request): the rule still adds Dana
+    assert [s.id for s in compute_issue_stakeholders(make_issue(reporter=None), plan)] == [DANA]
+    # another project: nobody
+    assert compute_issue_stakeholders(make_issue(project="OPS"), plan) == ()

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from goldenthread.mappings.config import Config
@@ -103,7 +102,8 @@ def _num_key(keys: pd.Series) -> pd.Series:
     return pd.to_numeric(tail, errors="coerce").fillna(0).astype("int64")
 
 
-def _issues_raw(issues: Sequence[Issue]) -> pd.DataFrame:
+def build_issue_table(issues: Sequence[Issue]) -> pd.DataFrame:
+    """Records -> plain issue table (the record fields, typed; no derived columns)."""
     # Records are Python objects: one pass per column is the only way in; everything after
     # this point is vectorised.
     col: dict[str, Any] = {
@@ -139,7 +139,8 @@ def _issues_raw(issues: Sequence[Issue]) -> pd.DataFrame:
     return df
 
 
-def _changes_raw(changes: Sequence[StatusChange]) -> pd.DataFrame:
+def build_change_table(changes: Sequence[StatusChange]) -> pd.DataFrame:
+    """Records -> plain status-change table (issue_key, change_id, at, from/to_status, author_id)."""
     df = pd.DataFrame(
         {
             "issue_key": _strs([c.issue_key for c in changes]),
@@ -182,12 +183,26 @@ def build_frames(
     Changes of issues not in `issues` (they left the backlog) are dropped. Empty input gives
     empty frames with the same columns and dtypes.
     """
-    stamp = to_utc(as_of)
-    df = _issues_raw(issues)
-    ch = _changes_raw(changes)
-    ch = ch[ch["issue_key"].isin(df["key"])]
+    return build_frames_from_tables(
+        build_issue_table(issues), build_change_table(changes), statuses, config, as_of
+    )
 
-    seen = dict(zip(df["status"].astype("str"), df["status_category"].astype("str"), strict=True))
+
+def build_frames_from_tables(
+    issues: pd.DataFrame,
+    changes: pd.DataFrame,
+    statuses: dict[str, StatusCategory],
+    config: Config,
+    as_of: datetime,
+) -> Frames:
+    """The derivation step of `build_frames`, from the plain tables of `build_issue_table` and
+    `build_change_table` (so a store could also hand over tables read straight from SQL)."""
+    stamp = to_utc(as_of)
+    df = issues.copy()
+    ch = changes.loc[changes["issue_key"].isin(df["key"])].copy()
+
+    pairs = df[["status", "status_category"]].astype("str").drop_duplicates("status")
+    seen = dict(zip(pairs["status"], pairs["status_category"], strict=True))
     names = pd.unique(
         pd.concat([df["status"].astype("str"), ch["from_status"].dropna(), ch["to_status"]])
     )
@@ -223,6 +238,3 @@ def natural_order(df: pd.DataFrame) -> pd.DataFrame:
     """Rows in natural key order (project, then number, then key)."""
     return df.sort_values(["project", "number", "key"], kind="stable")
 
-
-def empty_like_float(index: pd.Index) -> pd.Series:
-    return pd.Series(np.nan, index=index, dtype="float64")

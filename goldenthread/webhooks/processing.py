@@ -1,0 +1,163 @@
+"""What one inbox event does to the store.
+
+`build_event_action` is pure (payload -> what to do); `apply_event` does it through injected
+handlers, so the worker runs the same way against live Jira, the sandbox and recording fakes.
+Processing is idempotent: re-applying an event converges to the same rows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+
+from goldenthread.mappings.records import IssueSnapshot
+from goldenthread.sync import schema as t
+from goldenthread.sync.store import Store
+from goldenthread.webhooks.inbox import LIVE_PAGES, save_pages_dirty
+
+ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
+#: Known Jira events that change nothing we store (comments, links and worklogs are not part of
+#: any metric or page), acknowledged and ignored like unknown ones but counted separately.
+IRRELEVANT_EVENTS = frozenset(
+    {
+        "comment_created",
+        "comment_updated",
+        "comment_deleted",
+        "issuelink_created",
+        "issuelink_deleted",
+        "worklog_created",
+        "worklog_updated",
+        "worklog_deleted",
+    }
+)
+#: Changelog fields that can move an issue in or out of a backlog JQL; the payload alone cannot
+#: tell, so such an update re-reads the issue through the backlog query.
+MEMBERSHIP_FIELDS = frozenset({"labels", "project", "issuetype", "component", "components", "key"})
+
+ActionKind = Literal["remove", "upsert", "fetch", "own", "ignore"]
+
+
+class PermanentEventError(Exception):
+    """The event can never be applied (malformed issue); retrying would not help."""
+
+
+@dataclass(frozen=True)
+class EventAction:
+    kind: ActionKind
+    issue_key: str | None
+    reason: str = ""
+
+
+def parse_event_meta(payload: Any) -> tuple[str, str | None]:
+    """(webhookEvent, issue key) of a delivery; ("", None) when the shape is not a Jira event."""
+    if not isinstance(payload, Mapping):
+        return "", None
+    event = payload.get("webhookEvent")
+    issue = payload.get("issue")
+    key = issue.get("key") if isinstance(issue, Mapping) else None
+    return (event if isinstance(event, str) else ""), (key if isinstance(key, str) else None)
+
+
+def compute_event_handled(event: str) -> bool:
+    return event in ISSUE_EVENTS
+
+
+def _changed_fields(payload: Mapping[str, Any]) -> set[str]:
+    changelog = payload.get("changelog")
+    items = changelog.get("items") if isinstance(changelog, Mapping) else None
+    out = set()
+    for item in items or ():
+        if isinstance(item, Mapping):
+            out.add(str(item.get("fieldId") or item.get("field") or "").casefold())
+    return out
+
+
+def build_event_action(payload: Mapping[str, Any], *, known_issue: bool, own_change: bool) -> EventAction:
+    """Decide what an issue event does. `known_issue`: the store already has the issue live."""
+    event, key = parse_event_meta(payload)
+    if event not in ISSUE_EVENTS:
+        return EventAction("ignore", key, "not an issue event")
+    if not key:
+        raise PermanentEventError(f"{event} without issue.key")
+    if event == "jira:issue_deleted":
+        return EventAction("remove", key, "deleted in Jira")
+    if own_change:
+        return EventAction("own", key, "echo of our own stakeholder write-back")
+    changed = _changed_fields(payload)
+    if "status" in changed:
+        return EventAction("fetch", key, "status changed: full changelog needed")
+    if changed & MEMBERSHIP_FIELDS:
+        return EventAction("fetch", key, "backlog membership may have changed")
+    if not known_issue:
+        return EventAction("fetch", key, "issue not in the store yet")
+    return EventAction("upsert", key, "fields updated")
+
+
+def _is_live(store: Store, key: str) -> bool:
+    with store.engine.connect() as conn:
+        removed = conn.execute(select(t.issues.c.removed_at).where(t.issues.c.key == key)).first()
+    return removed is not None and removed[0] is None
+
+
+@dataclass
+class EventHandlers:
+    """The I/O the worker needs, injected.
+
+    parse_snapshot: webhook payload -> IssueSnapshot (issue + the changes the payload carries).
+    fetch_snapshot: issue key -> full IssueSnapshot, or None when it is not (or no longer) in the
+        backlog; raises on transport failure (the event is retried later).
+    is_own_change: payload -> True for the echo of our own write-back."""
+
+    parse_snapshot: Callable[[Mapping[str, Any]], IssueSnapshot]
+    fetch_snapshot: Callable[[str], IssueSnapshot | None]
+    is_own_change: Callable[[Mapping[str, Any]], bool] = field(default=lambda _p: False)
+
+
+@dataclass(frozen=True)
+class EventResult:
+    action: EventAction
+    changed: bool  # store rows changed, pages marked dirty
+
+
+def apply_event(store: Store, handlers: EventHandlers, payload_text: str, now: datetime) -> EventResult:
+    try:
+        payload = json.loads(payload_text)
+    except ValueError as exc:  # the receiver validated it; a corrupted row is not retryable
+        raise PermanentEventError(f"stored payload is not JSON: {exc}") from None
+    event, key = parse_event_meta(payload)
+    own = event == "jira:issue_updated" and handlers.is_own_change(payload)
+    live = store.load_issue(key) if key else None
+    known = live is not None and _is_live(store, live.key)
+    action = build_event_action(payload, known_issue=known, own_change=own)
+
+    if action.kind in ("ignore", "own"):
+        return EventResult(action, False)
+    assert action.issue_key is not None
+    if action.kind == "remove":
+        store.mark_removed([action.issue_key], action.reason, now)
+        save_pages_dirty(store, LIVE_PAGES, now)
+        return EventResult(action, True)
+    if action.kind == "fetch":
+        snap = handlers.fetch_snapshot(action.issue_key)
+        if snap is None:
+            gone = store.mark_removed([action.issue_key], "left the backlog (no longer matches backlog_jql)", now)
+            if gone:
+                save_pages_dirty(store, LIVE_PAGES, now)
+            return EventResult(action, bool(gone))
+        store.save_snapshots([snap], now, full_history=True)
+        save_pages_dirty(store, LIVE_PAGES, now)
+        return EventResult(action, True)
+    try:
+        snap = handlers.parse_snapshot(payload)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PermanentEventError(f"cannot parse {event} for {key}: {type(exc).__name__}: {exc}") from None
+    if live is not None and live.updated > snap.issue.updated:
+        # deliveries arrive out of order (retries, several replicas): never go back in time
+        return EventResult(EventAction("ignore", key, "older than the stored issue"), False)
+    store.save_snapshots([snap], now, full_history=False)
+    save_pages_dirty(store, LIVE_PAGES, now)
+    return EventResult(action, True)

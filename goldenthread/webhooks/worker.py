@@ -1,0 +1,159 @@
+"""Inbox worker and debounced page publisher (threads inside `serve`)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from tenacity import RetryCallState, wait_exponential_jitter
+
+from goldenthread.sync.store import Store
+from goldenthread.webhooks.inbox import (
+    InboxEvent,
+    claim_due_pages,
+    claim_events,
+    complete_event,
+    fail_event,
+    release_event,
+    retry_event,
+    save_pages_dirty,
+)
+from goldenthread.webhooks.observability import Metrics
+from goldenthread.webhooks.processing import EventHandlers, PermanentEventError, apply_event
+
+log = logging.getLogger("goldenthread.worker")
+Clock = Callable[[], datetime]
+
+# tenacity's backoff policy, used for when an event becomes claimable again rather than for an
+# in-process sleep: the event waits in the store, so nothing is lost if this replica dies.
+RETRY_WAIT = wait_exponential_jitter(initial=5, max=600, exp_base=2, jitter=5)
+
+
+def compute_retry_delay(attempt: int) -> timedelta:
+    state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+    state.attempt_number = max(1, attempt)
+    return timedelta(seconds=float(RETRY_WAIT(state)))
+
+
+def _describe(exc: BaseException) -> str:
+    # exception text only, never the request: transport errors redact secrets already
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+class Worker:
+    """Claims inbox events and applies them. `before_apply` is a test hook (e.g. hang mid-event)."""
+
+    def __init__(
+        self,
+        store: Store,
+        handlers: EventHandlers,
+        metrics: Metrics,
+        *,
+        worker_id: str,
+        clock: Clock,
+        lease: timedelta = timedelta(minutes=5),
+        max_attempts: int = 12,
+        batch: int = 10,
+        before_apply: Callable[[InboxEvent], None] | None = None,
+    ) -> None:
+        self.store, self.handlers, self.metrics = store, handlers, metrics
+        self.worker_id, self.clock, self.lease = worker_id, clock, lease
+        self.max_attempts, self.batch, self.before_apply = max_attempts, batch, before_apply
+
+    def run_once(self, stop: threading.Event | None = None) -> int:
+        """Claim one batch and process it; returns how many events were claimed."""
+        events = claim_events(self.store, self.worker_id, self.clock(), self.lease, self.batch)
+        for i, ev in enumerate(events):
+            if stop is not None and stop.is_set():
+                # graceful shutdown: hand back what we have not started, at no attempt cost
+                for rest in events[i:]:
+                    release_event(self.store, rest.id, self.worker_id)
+                break
+            self.process(ev)
+        return len(events)
+
+    def process(self, ev: InboxEvent) -> None:
+        extra = {"gt_event_id": ev.id, "gt_event": ev.event, "gt_issue": ev.issue_key, "gt_attempt": ev.attempts}
+        if ev.attempts > self.max_attempts:
+            fail_event(self.store, ev.id, self.worker_id, f"gave up after {self.max_attempts} attempts", self.clock())
+            self.metrics.failed.labels(ev.event, "gave_up").inc()
+            log.error("event abandoned", extra=extra)
+            return
+        if self.before_apply is not None:
+            self.before_apply(ev)
+        try:
+            result = apply_event(self.store, self.handlers, ev.payload, self.clock())
+        except PermanentEventError as exc:
+            fail_event(self.store, ev.id, self.worker_id, _describe(exc), self.clock())
+            self.metrics.failed.labels(ev.event, "permanent").inc()
+            log.error("event failed permanently: %s", _describe(exc), extra=extra)
+            return
+        except Exception as exc:  # noqa: BLE001 - Jira down, store blip: retry later, never drop
+            if ev.attempts >= self.max_attempts:
+                fail_event(self.store, ev.id, self.worker_id, _describe(exc), self.clock())
+                self.metrics.failed.labels(ev.event, "gave_up").inc()
+                log.error("event failed, giving up: %s", _describe(exc), extra=extra)
+                return
+            retry_at = self.clock() + compute_retry_delay(ev.attempts)
+            retry_event(self.store, ev.id, self.worker_id, _describe(exc), retry_at)
+            self.metrics.failed.labels(ev.event, "retry").inc()
+            log.warning("event failed, retry at %s: %s", retry_at.isoformat(), _describe(exc), extra=extra)
+            return
+        status = "ignored" if result.action.kind in ("ignore", "own") else "done"
+        complete_event(self.store, ev.id, self.worker_id, self.clock(), status=status, note=result.action.reason or None)
+        self.metrics.processed.labels(ev.event, result.action.kind).inc()
+        log.info("event %s: %s", result.action.kind, result.action.reason, extra=extra)
+
+    def run(self, stop: threading.Event, idle_wait: float = 0.5) -> None:
+        while not stop.is_set():
+            try:
+                claimed = self.run_once(stop)
+            except Exception:  # noqa: BLE001 - keep the loop alive across store outages
+                log.exception("worker loop error")
+                claimed = 0
+            if not claimed:
+                stop.wait(idle_wait)
+
+
+class PagePublisher:
+    """Publishes dirty pages once they have been dirty for `debounce`: a burst of updates to the
+    backlog costs one write per page, however many events it contained."""
+
+    def __init__(
+        self,
+        store: Store,
+        publish: Callable[[Sequence[str]], Any],
+        metrics: Metrics,
+        *,
+        clock: Clock,
+        debounce: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self.store, self.publish, self.metrics = store, publish, metrics
+        self.clock, self.debounce = clock, debounce
+
+    def run_once(self) -> list[str]:
+        keys = claim_due_pages(self.store, self.clock(), self.debounce)
+        if not keys:
+            return []
+        try:
+            self.publish(keys)
+        except Exception as exc:  # noqa: BLE001 - Confluence down: mark dirty again, retry next window
+            save_pages_dirty(self.store, keys, self.clock())
+            for k in keys:
+                self.metrics.publishes.labels(k, "failed").inc()
+            log.warning("publish of %s failed, will retry: %s", ",".join(keys), _describe(exc))
+            return []
+        for k in keys:
+            self.metrics.publishes.labels(k, "ok").inc()
+        return keys
+
+    def run(self, stop: threading.Event, interval: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # noqa: BLE001
+                log.exception("publisher loop error")
+            stop.wait(interval)

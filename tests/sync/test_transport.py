@@ -351,3 +351,22 @@ def test_shared_session_from_a_thread_pool_counts_every_request(waits):
     assert results == [str(n) for n in range(40)]
     assert counter.snapshot() == {"200": 40, "429": 20}
     assert counter.total == 60 and waits.calls == [1.0] * 20
+
+
+@respx.mock
+def test_redirects_are_followed_by_requests_and_auth_stays_on_its_origin(session):
+    respx.get(f"{BASE}/wiki/x/AbC").mock(
+        return_value=httpx.Response(302, headers={"Location": f"{BASE}/wiki/spaces/HR/pages/123/Roadmap"})
+    )
+    final = respx.get(f"{BASE}/wiki/spaces/HR/pages/123/Roadmap").mock(return_value=httpx.Response(200, text="ok"))
+    resp = session.get(f"{BASE}/wiki/x/AbC")
+    assert resp.status_code == 200 and [r.status_code for r in resp.history] == [302]
+    assert resp.url.endswith("/pages/123/Roadmap")
+    assert final.calls.last.request.headers["Authorization"] == f"Basic {BASIC}"
+
+    respx.get(f"{BASE}/media/1").mock(
+        return_value=httpx.Response(303, headers={"Location": "https://media.example.net/file/1"})
+    )
+    media = respx.get("https://media.example.net/file/1").mock(return_value=httpx.Response(200, content=b"PNG"))
+    assert session.get(f"{BASE}/media/1").content == b"PNG"
+    assert "Authorization" not in media.calls.last.request.headers

@@ -1,0 +1,507 @@
+"""Pure parsing of Jira JSON into canonical records, and field resolution against `/field`.
+
+Shapes handled (all seen in real payloads):
+- Cloud v3 search/jql issues: `description` (and textarea custom fields) are ADF documents.
+- Data Center v2 issues and Cloud webhook `issue` objects: v2 shape, descriptions are wiki text.
+- Users: Cloud `{accountId, displayName}`, Data Center `{name, key, displayName}`.
+- Changelog histories from Cloud bulkfetch (`created` may be an ISO string or an epoch number)
+  and from Data Center `expand=changelog`.
+No I/O here: callers fetch, these functions only look at dicts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from goldenthread.mappings.records import (
+    NUMERIC_FIELDS,
+    TEXT_FIELDS,
+    USER_FIELDS,
+    Deployment,
+    Issue,
+    IssueSnapshot,
+    StatusCategory,
+    StatusChange,
+    StatusInfo,
+    UserRef,
+)
+
+FieldKind = Literal["number", "text", "user"]
+
+#: System fields the mappings and metrics read; custom field ids are added from the FieldMap.
+BASE_FIELDS: tuple[str, ...] = (
+    "summary",
+    "status",
+    "issuetype",
+    "project",
+    "created",
+    "updated",
+    "resolutiondate",
+    "reporter",
+    "assignee",
+    "labels",
+    "components",
+    "description",
+)
+
+
+def kind_of(canonical: str) -> FieldKind:
+    if canonical in NUMERIC_FIELDS:
+        return "number"
+    if canonical in USER_FIELDS:
+        return "user"
+    if canonical in TEXT_FIELDS:
+        return "text"
+    raise KeyError(canonical)
+
+
+# --- fields -----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One entry of Jira's `/field` list."""
+
+    id: str
+    name: str
+    type: str = ""  # schema.type: number, string, option, array, user, date, any, ...
+    items: str = ""  # schema.items for arrays: user, option, string, ...
+    custom: str = ""  # schema.custom plugin key, e.g. ...:multiuserpicker
+    is_custom: bool = False
+
+    def describe_type(self) -> str:
+        if self.type == "array":
+            return f"array of {self.items or 'values'}"
+        return self.type or "unknown"
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """Canonical name -> resolved Jira field, plus what could not be resolved."""
+
+    fields: dict[str, FieldSpec] = field(default_factory=dict)
+    unresolved: dict[str, str] = field(default_factory=dict)  # canonical -> configured value
+    ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)  # canonical -> candidate ids
+
+    def id_for(self, canonical: str) -> str | None:
+        spec = self.fields.get(canonical)
+        return spec.id if spec else None
+
+    def field_ids(self) -> list[str]:
+        return sorted({s.id for s in self.fields.values()})
+
+
+def parse_field_list(raw: Iterable[Mapping[str, Any]]) -> list[FieldSpec]:
+    out = []
+    for f in raw:
+        schema = f.get("schema") or {}
+        out.append(
+            FieldSpec(
+                id=str(f.get("id") or f.get("key") or ""),
+                name=str(f.get("name") or ""),
+                type=str(schema.get("type") or ""),
+                items=str(schema.get("items") or ""),
+                custom=str(schema.get("custom") or ""),
+                is_custom=bool(f.get("custom", False)),
+            )
+        )
+    return [s for s in out if s.id]
+
+
+def resolve_fields(mapping: Mapping[str, str | None] | Any, field_list: Iterable[FieldSpec]) -> FieldMap:
+    """Resolve each configured value by id first, then by name (case-insensitive).
+
+    `mapping` is `config.fields` (a FieldsSection) or a plain dict. A name shared by several
+    fields (Jira allows duplicate custom field names) resolves to the first custom one and is
+    reported in `ambiguous` so `check` can ask for the id."""
+    if hasattr(mapping, "mapped"):
+        mapping = mapping.mapped()
+    specs = list(field_list)
+    by_id = {s.id: s for s in specs}
+    by_id_folded = {s.id.casefold(): s for s in specs}
+    by_name: dict[str, list[FieldSpec]] = {}
+    for s in specs:
+        by_name.setdefault(s.name.strip().casefold(), []).append(s)
+    resolved: dict[str, FieldSpec] = {}
+    unresolved: dict[str, str] = {}
+    ambiguous: dict[str, tuple[str, ...]] = {}
+    for canonical, value in mapping.items():
+        if not value:
+            continue
+        wanted = str(value).strip()
+        spec = by_id.get(wanted) or by_id_folded.get(wanted.casefold())
+        if spec is None:
+            candidates = by_name.get(wanted.casefold(), [])
+            if len(candidates) > 1:
+                ambiguous[canonical] = tuple(c.id for c in candidates)
+                candidates = sorted(candidates, key=lambda c: (not c.is_custom, c.id))
+            spec = candidates[0] if candidates else None
+        if spec is None:
+            unresolved[canonical] = wanted
+        else:
+            resolved[canonical] = spec
+    return FieldMap(resolved, unresolved, ambiguous)
+
+
+def build_search_fields(field_map: FieldMap) -> list[str]:
+    """The explicit `fields` list for search: never `*all` (slow and huge)."""
+    return list(BASE_FIELDS) + [i for i in field_map.field_ids() if i not in BASE_FIELDS]
+
+
+# --- scalar values ----------------------------------------------------------------------
+_TZ_NO_COLON = re.compile(r"([+-]\d{2})(\d{2})$")
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """ISO 8601 in Jira's flavours (`+0000`, `+05:30`, `Z`) or epoch seconds/milliseconds -> UTC."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        # bulkfetch examples send seconds; webhook timestamps are milliseconds
+        seconds = value / 1000 if abs(value) > 1e11 else value
+        return datetime.fromtimestamp(seconds, UTC)
+    text = str(value).strip()
+    if text.isdigit():
+        return parse_datetime(int(text))
+    text = text.replace("Z", "+00:00") if text.endswith("Z") else _TZ_NO_COLON.sub(r"\1:\2", text)
+    parsed = datetime.fromisoformat(text)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def parse_user(value: Any) -> UserRef | None:
+    """Cloud users carry accountId; Data Center users carry name (username) and key."""
+    if not isinstance(value, Mapping):
+        return None
+    ident = value.get("accountId") or value.get("name") or value.get("key")
+    if not ident:
+        return None
+    return UserRef(str(ident), str(value.get("displayName") or value.get("name") or ""))
+
+
+def parse_users(value: Any) -> tuple[UserRef, ...]:
+    items = value if isinstance(value, list) else [value]
+    users = [u for u in (parse_user(v) for v in items) if u is not None]
+    seen: set[str] = set()
+    out = []
+    for u in users:
+        if u.id not in seen:
+            seen.add(u.id)
+            out.append(u)
+    return tuple(out)
+
+
+def parse_number(value: Any) -> float | None:
+    """Numbers, numeric strings and select options whose value is a number ("3", "0.5")."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, Mapping):
+        return parse_number(value.get("value", value.get("name")))
+    if isinstance(value, str):
+        try:
+            return float(value.strip().rstrip("%"))
+        except ValueError:
+            return None
+    return None
+
+
+def parse_text_value(value: Any) -> str | None:
+    """Strings, options `{value}`, named objects (teams, versions), arrays, ADF documents."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return f"{value:g}"
+    if isinstance(value, list):
+        parts = [p for p in (parse_text_value(v) for v in value) if p]
+        return ", ".join(parts) or None
+    if isinstance(value, Mapping):
+        if value.get("type") == "doc":
+            return parse_adf_text(value) or None
+        for key in ("value", "name", "title", "displayName"):
+            if value.get(key):
+                text = str(value[key]).strip()
+                child = value.get("child")
+                if isinstance(child, Mapping) and child.get("value"):
+                    text = f"{text} / {child['value']}"  # cascading select
+                return text or None
+    return None
+
+
+def parse_custom_value(value: Any, kind: FieldKind) -> Any:
+    if kind == "number":
+        return parse_number(value)
+    if kind == "user":
+        return parse_users(value) if value else ()
+    return parse_text_value(value)
+
+
+# --- rich text ----------------------------------------------------------------------------
+_BLOCKS = {"paragraph", "heading", "blockquote", "codeBlock", "listItem", "tableRow", "panel", "rule", "mediaSingle"}
+
+
+def parse_adf_text(doc: Any) -> str:
+    """Atlassian Document Format -> plain text: block nodes become lines, mentions their names."""
+    lines: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        text = "".join(current).strip()
+        if text and text != "-":
+            lines.append(text)
+        current.clear()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+            return
+        if not isinstance(node, Mapping):
+            return
+        kind = node.get("type")
+        attrs = node.get("attrs") or {}
+        if kind == "text":
+            current.append(str(node.get("text", "")))
+        elif kind == "hardBreak":
+            flush()
+        elif kind == "mention":
+            current.append(str(attrs.get("text") or "@" + str(attrs.get("id", ""))))
+        elif kind in ("emoji",):
+            current.append(str(attrs.get("text") or attrs.get("shortName") or ""))
+        elif kind in ("inlineCard", "blockCard"):
+            current.append(str(attrs.get("url", "")))
+        elif kind == "status":
+            current.append(str(attrs.get("text", "")))
+        elif kind == "date" and attrs.get("timestamp"):
+            ts = parse_datetime(int(attrs["timestamp"]))
+            current.append(ts.date().isoformat() if ts else "")
+        if kind == "listItem":
+            flush()
+            current.append("- ")
+        walk(node.get("content", []))
+        if kind in _BLOCKS:
+            flush()
+        elif kind in ("tableCell", "tableHeader"):
+            current.append(" ")
+
+    walk(doc)
+    flush()
+    return "\n".join(lines)
+
+
+_WIKI_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^h[1-6]\.\s*", re.M), ""),
+    (re.compile(r"\{(code|noformat|quote|panel)(:[^}]*)?\}"), ""),
+    (re.compile(r"\{color(:[^}]*)?\}"), ""),
+    (re.compile(r"\[~(?:accountid:)?([^\]]+)\]"), r"@\1"),
+    (re.compile(r"\[([^|\]]+)\|([^\]]+)\]"), r"\1"),
+    (re.compile(r"\[(https?://[^\]]+)\]"), r"\1"),
+    (re.compile(r"!([^!\s|]+)(\|[^!]*)?!"), ""),
+    (re.compile(r"(?<![\w*])\*(\S(?:[^*\n]*\S)?)\*(?![\w*])"), r"\1"),
+    (re.compile(r"(?<![\w_])_(\S(?:[^_\n]*\S)?)_(?![\w_])"), r"\1"),
+    (re.compile(r"\{\{(.*?)\}\}"), r"\1"),
+    (re.compile(r"^\s*[*#-]+\s+", re.M), "- "),
+    (re.compile(r"^\|\|?|\|\|?$", re.M), ""),
+    (re.compile(r"\|\|?"), " "),
+)
+
+
+def parse_wiki_text(text: str) -> str:
+    """Jira wiki markup -> readable plain text (headings, emphasis, links, macros stripped)."""
+    out = text.replace("\r\n", "\n")
+    for pattern, repl in _WIKI_RULES:
+        out = pattern.sub(repl, out)
+    return "\n".join(line.rstrip() for line in out.split("\n")).strip()
+
+
+def parse_description(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        return parse_adf_text(value)
+    return parse_wiki_text(str(value))
+
+
+# --- issues -------------------------------------------------------------------------------
+_CATEGORY_KEYS: dict[str, StatusCategory] = {"new": "new", "indeterminate": "indeterminate", "done": "done"}
+
+
+def parse_status_category(status: Any, statuses: Mapping[str, StatusCategory] | None, resolved: bool) -> StatusCategory:
+    """The category Jira attaches to the status, else the /status list, else the resolution."""
+    if isinstance(status, Mapping):
+        key = (status.get("statusCategory") or {}).get("key")
+        if key in _CATEGORY_KEYS:
+            return _CATEGORY_KEYS[key]
+        name = str(status.get("name") or "")
+        if statuses:
+            for known, category in statuses.items():
+                if known.casefold() == name.casefold():
+                    return category
+    return "done" if resolved else "new"
+
+
+def _browse_url(base_url: str, key: str, self_link: str) -> str:
+    if base_url:
+        return f"{base_url.rstrip('/')}/browse/{key}"
+    if "/rest/api/" in self_link:
+        return f"{self_link.split('/rest/api/')[0]}/browse/{key}"
+    return ""
+
+
+def _names(items: Any, attr: str = "name") -> tuple[str, ...]:
+    if not isinstance(items, list):
+        return ()
+    out = []
+    for item in items:
+        if isinstance(item, Mapping) and item.get(attr):
+            out.append(str(item[attr]))
+        elif isinstance(item, str):
+            out.append(item)
+    return tuple(out)
+
+
+def parse_issue(
+    raw: Mapping[str, Any],
+    field_map: FieldMap,
+    *,
+    base_url: str = "",
+    statuses: Mapping[str, StatusCategory] | None = None,
+) -> Issue:
+    """One issue from Cloud v3, Data Center v2 or a webhook payload's `issue` object."""
+    f = raw.get("fields") or {}
+    key = str(raw["key"])
+    project = f.get("project") or {}
+    resolution_date = parse_datetime(f.get("resolutiondate"))
+    created = parse_datetime(f.get("created"))
+    updated = parse_datetime(f.get("updated")) or created
+    if created is None or updated is None:
+        raise ValueError(f"{key}: issue has no created date (was 'created' requested in fields?)")
+    status = f.get("status") or {}
+    mapped: dict[str, Any] = {}
+    for canonical, spec in field_map.fields.items():
+        mapped[canonical] = parse_custom_value(f.get(spec.id), kind_of(canonical))
+    return Issue(
+        key=key,
+        id=str(raw.get("id") or ""),
+        project=str(project.get("key") or key.rsplit("-", 1)[0]),
+        summary=str(f.get("summary") or ""),
+        issue_type=str((f.get("issuetype") or {}).get("name") or ""),
+        status=str(status.get("name") or ""),
+        status_category=parse_status_category(status, statuses, resolution_date is not None),
+        created=created,
+        updated=updated,
+        url=_browse_url(base_url, key, str(raw.get("self") or "")),
+        description=parse_description(f.get("description")),
+        resolution_date=resolution_date,
+        reporter=parse_user(f.get("reporter")),
+        assignee=parse_user(f.get("assignee")),
+        labels=tuple(str(x) for x in (f.get("labels") or ())),
+        components=_names(f.get("components")),
+        **mapped,
+    )
+
+
+# --- changelogs ---------------------------------------------------------------------------
+def _is_status_item(item: Mapping[str, Any]) -> bool:
+    field_id = item.get("fieldId")
+    if field_id is not None:
+        return field_id == "status"
+    return str(item.get("field", "")).casefold() == "status" and item.get("fieldtype", "jira") == "jira"
+
+
+def parse_status_changes(issue_key: str, histories: Iterable[Mapping[str, Any]]) -> tuple[StatusChange, ...]:
+    """Status transitions from changelog histories (bulkfetch or `expand=changelog`), oldest first."""
+    out: list[StatusChange] = []
+    for history in histories:
+        at = parse_datetime(history.get("created"))
+        if at is None:
+            continue
+        author = parse_user(history.get("author"))
+        items = [i for i in history.get("items") or () if isinstance(i, Mapping) and _is_status_item(i)]
+        for n, item in enumerate(items):
+            hid = str(history.get("id", ""))
+            # (issue, change id) is unique in the store; a history very rarely holds two status items
+            change_id = hid if n == 0 else f"{hid}.{n}"
+            to_status = item.get("toString")
+            if not to_status:
+                continue
+            out.append(
+                StatusChange(
+                    issue_key=issue_key,
+                    change_id=change_id,
+                    at=at,
+                    from_status=item.get("fromString") or None,
+                    to_status=str(to_status),
+                    author_id=author.id if author else None,
+                )
+            )
+    out.sort(key=lambda c: (c.at, _natural(c.change_id)))
+    return tuple(out)
+
+
+def _natural(change_id: str) -> tuple[int, str]:
+    head = change_id.split(".", 1)[0]
+    return (int(head) if head.isdigit() else 0, change_id)
+
+
+def parse_bulk_changelogs(raw: Mapping[str, Any]) -> tuple[dict[str, list[Mapping[str, Any]]], str | None]:
+    """One bulkfetch response page -> (issue id -> its histories on this page, next token)."""
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for entry in raw.get("issueChangeLogs") or ():
+        out.setdefault(str(entry.get("issueId")), []).extend(entry.get("changeHistories") or ())
+    token = raw.get("nextPageToken") or None
+    return out, token
+
+
+def parse_embedded_changelog(raw_issue: Mapping[str, Any]) -> tuple[StatusChange, ...]:
+    """Data Center `expand=changelog` histories embedded in the issue."""
+    histories = (raw_issue.get("changelog") or {}).get("histories") or ()
+    return parse_status_changes(str(raw_issue["key"]), histories)
+
+
+def parse_webhook_snapshot(
+    payload: Mapping[str, Any],
+    field_map: FieldMap,
+    *,
+    base_url: str = "",
+    statuses: Mapping[str, StatusCategory] | None = None,
+) -> IssueSnapshot | None:
+    """A `jira:issue_*` webhook -> snapshot with only the change it carries (merge, not replace).
+
+    The changelog in a webhook has no `created`; the event `timestamp` (epoch ms) is when it happened."""
+    issue_raw = payload.get("issue")
+    if not isinstance(issue_raw, Mapping) or not issue_raw.get("key"):
+        return None
+    issue = parse_issue(issue_raw, field_map, base_url=base_url, statuses=statuses)
+    changelog = payload.get("changelog")
+    changes: tuple[StatusChange, ...] = ()
+    if isinstance(changelog, Mapping) and changelog.get("items"):
+        history = {
+            "id": changelog.get("id"),
+            "created": payload.get("timestamp") or issue_raw.get("fields", {}).get("updated"),
+            "author": payload.get("user"),
+            "items": changelog.get("items"),
+        }
+        changes = parse_status_changes(issue.key, [history])
+    return IssueSnapshot(issue, changes)
+
+
+def parse_status_list(raw: Iterable[Mapping[str, Any]]) -> list[StatusInfo]:
+    """`GET /rest/api/{2,3}/status` -> StatusInfo (unknown categories count as `new`)."""
+    out = []
+    for s in raw:
+        key = (s.get("statusCategory") or {}).get("key")
+        out.append(StatusInfo(str(s.get("name", "")), _CATEGORY_KEYS.get(str(key), "new"), str(s.get("id", ""))))
+    return [s for s in out if s.name]
+
+
+def build_deployment_api(deployment: Deployment) -> str:
+    return "/rest/api/3" if deployment == "cloud" else "/rest/api/2"

@@ -171,6 +171,11 @@ def toc(max_level: int = 2) -> ET.Element:
     return _macro("toc", {"maxLevel": str(max_level), "minLevel": "2"})
 
 
+def children_macro() -> ET.Element:
+    """Lists the child pages (used on the parent pages we create)."""
+    return _macro("children", {"all": "false", "sort": "title", "reverse": "true"})
+
+
 def image(filename: str, *, width: int | None = None, alt: str = "") -> ET.Element:
     """An image attached to the page itself."""
     attrs = {"ac:alt": alt} if alt else {}

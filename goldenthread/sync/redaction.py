@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-class _SecretStr(str):
+
+class SecretValue(str):
     """A header value whose repr hides it (headers dicts end up in reprs and debuggers)."""
 
     def __repr__(self) -> str:

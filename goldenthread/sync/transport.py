@@ -40,7 +40,7 @@ from tenacity import Retrying, RetryCallState, retry_if_exception, retry_if_resu
 from tenacity import wait_exponential, wait_random
 
 from goldenthread import __version__
-from goldenthread.sync.redaction import RedactingFilter, Redactor, _SecretStr, get_redactor, install_redaction
+from goldenthread.sync.redaction import RedactingFilter, Redactor, SecretValue, get_redactor, install_redaction
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +190,11 @@ def _to_requests_response(hresp: httpx.Response, request: requests.PreparedReque
     return resp
 
 
+def _is_tls_failure(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, httpx.ConnectError) and ("ssl" in text or "certificate" in text)
+
+
 def _to_requests_error(exc: httpx.HTTPError, request: requests.PreparedRequest, note: str) -> Exception:
     text = f"{request.method} {_display_url(request.url or '')}: {type(exc).__name__}: {exc}{note}"
     message = get_redactor().redact(text)
@@ -200,7 +205,7 @@ def _to_requests_error(exc: httpx.HTTPError, request: requests.PreparedRequest, 
         cls = requests.exceptions.ReadTimeout
     elif isinstance(exc, httpx.ProxyError):
         cls = requests.exceptions.ProxyError
-    elif isinstance(exc, httpx.ConnectError) and ("ssl" in str(exc).lower() or "certificate" in str(exc).lower()):
+    elif _is_tls_failure(exc):
         cls = requests.exceptions.SSLError
     elif isinstance(exc, httpx.UnsupportedProtocol):
         cls = requests.exceptions.InvalidSchema
@@ -299,6 +304,8 @@ class HttpxAdapter(BaseAdapter):
             return code in REFUSED_STATUSES or (retry_any and 500 <= code < 600)
 
         def retry_error(exc: BaseException) -> bool:
+            if _is_tls_failure(exc):  # a bad certificate does not heal in a few seconds
+                return False
             return isinstance(exc, _NOT_SENT_ERRORS) or (retry_any and isinstance(exc, httpx.TransportError))
 
         def log_wait(state: RetryCallState) -> None:
@@ -322,7 +329,10 @@ class HttpxAdapter(BaseAdapter):
         try:
             hresp = retrying(one_attempt)
         except httpx.HTTPError as exc:
-            if retry_error(exc):
+            if _is_tls_failure(exc):
+                note = (" (TLS verification failed, not retried: set SSL_CERT_FILE or pass "
+                        "http=httpx.Client(verify=...))")
+            elif retry_error(exc):
                 note = f" (gave up after {attempt} attempt(s))"
             else:
                 note = (" (the request may have reached the server, so it was not retried: "
@@ -346,7 +356,7 @@ class _HeaderAuth(AuthBase):
     payload (pagination links, redirects elsewhere) can never carry the token to another host."""
 
     def __init__(self, value: str, base_url: str) -> None:
-        self._value = _SecretStr(value)
+        self._value = SecretValue(value)
         self._origin = _origin(base_url)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -390,8 +400,9 @@ def build_session(
 
     Basic auth (`user:token`) when user is set (Cloud API tokens, DC passwords); a Bearer personal
     access token when user is empty (Data Center). The token is registered for redaction.
-    Pass `http` to share one httpx.Client (connection pool) between sessions; it is then not closed
-    by session.close().
+    Pass `http` to share one httpx.Client (connection pool) between sessions, or to give a custom
+    transport/TLS/proxy setup; it is then not closed by session.close(). Only its transport, pool,
+    TLS, proxy and event hooks are used: requests builds each request (URL, headers, auth).
     """
     if user:
         header = "Basic " + base64.b64encode(f"{user}:{token}".encode()).decode("ascii")

@@ -370,3 +370,13 @@ def test_redirects_are_followed_by_requests_and_auth_stays_on_its_origin(session
     media = respx.get("https://media.example.net/file/1").mock(return_value=httpx.Response(200, content=b"PNG"))
     assert session.get(f"{BASE}/media/1").content == b"PNG"
     assert "Authorization" not in media.calls.last.request.headers
+
+
+@respx.mock
+def test_certificate_failure_is_not_retried(session, waits):
+    route = respx.get(f"{BASE}/x").mock(
+        side_effect=httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    )
+    with pytest.raises(requests.exceptions.SSLError):
+        session.get(f"{BASE}/x")
+    assert route.call_count == 1 and waits.calls == []

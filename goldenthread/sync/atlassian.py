@@ -330,8 +330,11 @@ def build_jira(
     if kind == "cloud" and not user:
         log.warning("Jira Cloud API tokens need JIRA_USER (the account e-mail); sending a Bearer token")
     client_timeout = getattr(session, "timeout", timeout)
-    client = Jira(url, session=session, cloud=kind == "cloud", timeout=client_timeout)
-    cloud_client = JiraCloud(url, session=session, timeout=client_timeout) if kind == "cloud" else None
+    # retry_with_header=False: the transport's tenacity policy already honours Retry-After; the
+    # library's own retry would sleep a second time, outside our injectable clock.
+    client = Jira(url, session=session, cloud=kind == "cloud", timeout=client_timeout, retry_with_header=False)
+    cloud_client = (JiraCloud(url, session=session, timeout=client_timeout, retry_with_header=False)
+                    if kind == "cloud" else None)
     return JiraHandle(client, kind, url, session, counter, cloud_client)
 
 
@@ -356,7 +359,7 @@ def build_confluence(
         deployment = (detect_deployment(session, settings.jira_url) if settings.jira_url.strip()
                       else _deployment_from_hostname(url))
     client = ConfluenceServer(url, session=session, cloud=deployment == "cloud",
-                              timeout=getattr(session, "timeout", timeout))
+                              timeout=getattr(session, "timeout", timeout), retry_with_header=False)
     return ConfluenceHandle(client, deployment, url, session, counter)
 
 

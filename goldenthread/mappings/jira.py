@@ -299,6 +299,7 @@ def parse_adf_text(doc: Any) -> str:
 
 _WIKI_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^h[1-6]\.\s*", re.M), ""),
+    (re.compile(r"\{\{(.*?)\}\}"), r"\1"),
     (re.compile(r"\{(code|noformat|quote|panel)(:[^}]*)?\}"), ""),
     (re.compile(r"\{color(:[^}]*)?\}"), ""),
     (re.compile(r"\[~(?:accountid:)?([^\]]+)\]"), r"@\1"),
@@ -307,7 +308,6 @@ _WIKI_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"!([^!\s|]+)(\|[^!]*)?!"), ""),
     (re.compile(r"(?<![\w*])\*(\S(?:[^*\n]*\S)?)\*(?![\w*])"), r"\1"),
     (re.compile(r"(?<![\w_])_(\S(?:[^_\n]*\S)?)_(?![\w_])"), r"\1"),
-    (re.compile(r"\{\{(.*?)\}\}"), r"\1"),
     (re.compile(r"^\s*[*#-]+\s+", re.M), "- "),
     (re.compile(r"^\|\|?|\|\|?$", re.M), ""),
     (re.compile(r"\|\|?"), " "),

@@ -1,0 +1,260 @@
+"""Parsing Jira JSON: real fixture shapes from ../shared (skipped when absent) and our own."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from goldenthread.mappings.jira import (
+    FieldSpec,
+    build_search_fields,
+    parse_adf_text,
+    parse_bulk_changelogs,
+    parse_datetime,
+    parse_embedded_changelog,
+    parse_field_list,
+    parse_issue,
+    parse_status_changes,
+    parse_status_list,
+    parse_webhook_snapshot,
+    parse_wiki_text,
+    resolve_fields,
+)
+from goldenthread.mappings.records import UserRef
+
+FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "atlassian"
+
+
+def fixture(name: str) -> object:
+    path = FIXTURES / name
+    if not path.exists():
+        pytest.skip(f"shared fixture {name} not present")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+FIELDS = parse_field_list(
+    [
+        {"id": "customfield_10100", "name": "Reach", "custom": True, "schema": {"type": "number"}},
+        {"id": "customfield_10101", "name": "Impact", "custom": True, "schema": {"type": "option"}},
+        {"id": "customfield_10103", "name": "Story Points", "custom": True, "schema": {"type": "number"}},
+        {"id": "customfield_10107", "name": "Objective", "custom": True, "schema": {"type": "option"}},
+        {"id": "customfield_10108", "name": "Stakeholders", "custom": True,
+         "schema": {"type": "array", "items": "user", "custom": "x:multiuserpicker"}},
+        {"id": "customfield_10110", "name": "Team", "custom": True, "schema": {"type": "string"}},
+        {"id": "summary", "name": "Summary", "schema": {"type": "string", "system": "summary"}},
+    ]
+)
+MAPPING = {"reach": "Reach", "impact": "impact", "effort": "customfield_10103", "objective": "Objective",
+           "stakeholders": "STAKEHOLDERS", "team": "Team"}
+
+
+def cloud_issue() -> dict:
+    return {
+        "id": "10042",
+        "key": "IPM-7",
+        "self": "https://acme.atlassian.net/rest/api/3/issue/10042",
+        "fields": {
+            "summary": "Payroll export <b>fails</b>",
+            "status": {"name": "In Review", "statusCategory": {"key": "indeterminate"}},
+            "issuetype": {"name": "Story"},
+            "project": {"key": "IPM"},
+            "created": "2025-03-01T09:30:00.000+0100",
+            "updated": "2025-03-04T17:05:12.345+0000",
+            "resolutiondate": None,
+            "reporter": {"accountId": "557058:aaaa", "displayName": "Dana"},
+            "assignee": None,
+            "labels": ["internal-product", "hr"],
+            "components": [{"id": "1", "name": "Payroll"}],
+            "description": {
+                "type": "doc", "version": 1,
+                "content": [
+                    {"type": "heading", "attrs": {"level": 2}, "content": [{"type": "text", "text": "Why"}]},
+                    {"type": "paragraph", "content": [
+                        {"type": "text", "text": "Ask "},
+                        {"type": "mention", "attrs": {"id": "557058:bbbb", "text": "@Ben"}},
+                        {"type": "text", "text": " about ", "marks": [{"type": "strong"}]},
+                        {"type": "text", "text": "]]>"},
+                    ]},
+                    {"type": "bulletList", "content": [
+                        {"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "one"}]}]},
+                        {"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "two"}]}]},
+                    ]},
+                ],
+            },
+            "customfield_10100": 1200,
+            "customfield_10101": {"id": "10201", "value": "2"},
+            "customfield_10103": 5.0,
+            "customfield_10107": {"value": "Cut payroll errors"},
+            "customfield_10108": [
+                {"accountId": "557058:cccc", "displayName": "Cleo"},
+                {"accountId": "557058:cccc", "displayName": "Cleo"},
+            ],
+            "customfield_10110": None,
+        },
+    }
+
+
+def test_resolve_by_id_and_case_insensitive_name() -> None:
+    fm = resolve_fields(MAPPING, FIELDS)
+    assert fm.id_for("reach") == "customfield_10100"
+    assert fm.id_for("impact") == "customfield_10101"
+    assert fm.id_for("effort") == "customfield_10103"
+    assert fm.id_for("stakeholders") == "customfield_10108"
+    assert fm.fields["stakeholders"].items == "user"
+    assert not fm.unresolved
+
+
+def test_resolve_unknown_and_ambiguous() -> None:
+    dupes = FIELDS + [FieldSpec("customfield_20000", "Team", "option", is_custom=True)]
+    fm = resolve_fields({"team": "team", "reach": "Reech"}, dupes)
+    assert fm.unresolved == {"reach": "Reech"}
+    assert set(fm.ambiguous["team"]) == {"customfield_10110", "customfield_20000"}
+    assert fm.id_for("team") in {"customfield_10110", "customfield_20000"}
+
+
+def test_search_fields_are_explicit_and_include_mapped_ids() -> None:
+    fields = build_search_fields(resolve_fields(MAPPING, FIELDS))
+    assert "*all" not in fields
+    for name in ("summary", "status", "issuetype", "project", "created", "updated", "resolutiondate",
+                 "reporter", "assignee", "labels", "components", "description"):
+        assert name in fields
+    assert {"customfield_10100", "customfield_10108"} <= set(fields)
+    assert len(fields) == len(set(fields))
+
+
+def test_cloud_v3_issue_with_adf_and_custom_values() -> None:
+    issue = parse_issue(cloud_issue(), resolve_fields(MAPPING, FIELDS))
+    assert issue.key == "IPM-7" and issue.id == "10042" and issue.project == "IPM"
+    assert issue.status == "In Review" and issue.status_category == "indeterminate"
+    assert issue.created == datetime(2025, 3, 1, 8, 30, tzinfo=UTC)
+    assert issue.updated == datetime(2025, 3, 4, 17, 5, 12, 345000, tzinfo=UTC)
+    assert issue.url == "https://acme.atlassian.net/browse/IPM-7"
+    assert issue.description == "Why\nAsk @Ben about ]]>\n- one\n- two"
+    assert issue.reporter == UserRef("557058:aaaa", "Dana")
+    assert issue.labels == ("internal-product", "hr") and issue.components == ("Payroll",)
+    assert issue.reach == 1200.0 and issue.impact == 2.0 and issue.effort == 5.0
+    assert issue.objective == "Cut payroll errors"
+    assert issue.stakeholders == (UserRef("557058:cccc", "Cleo"),)
+    assert issue.team is None and issue.confidence is None
+
+
+def test_dc_v2_issue_users_by_name_and_wiki_description() -> None:
+    raw = {
+        "id": "10002", "key": "SAMPLE-2", "self": "http://jira.local:2990/jira/rest/api/2/issue/10002",
+        "fields": {
+            "summary": "Wiki", "status": {"name": "Open", "id": "1"},  # DC: no statusCategory inline
+            "issuetype": {"name": "Task"}, "project": {"key": "SAMPLE"},
+            "created": "2011-12-15T15:35:06.000+1300", "updated": "2011-12-16T10:00:00.000+1300",
+            "reporter": {"name": "admin", "key": "JIRAUSER10000", "displayName": "Admin"},
+            "description": "h2. Goal\n*Bold* move, see [the docs|http://x.example/docs] and {{code}}\n* first\n* second",
+            "customfield_10108": [{"name": "dana", "key": "JIRAUSER10101", "displayName": "Dana"}],
+        },
+        "changelog": {"histories": [
+            {"id": "501", "created": "2011-12-16T09:00:00.000+1300", "author": {"name": "admin"},
+             "items": [{"field": "status", "fieldtype": "jira", "fromString": "Open", "toString": "In Progress"}]},
+            {"id": "502", "created": "2011-12-16T09:30:00.000+1300", "author": {"name": "admin"},
+             "items": [{"field": "assignee", "fieldtype": "jira", "fromString": None, "toString": "admin"}]},
+        ]},
+    }
+    issue = parse_issue(raw, resolve_fields(MAPPING, FIELDS), statuses={"open": "new"})
+    assert issue.status_category == "new"  # from the /status list, matched case-insensitively
+    assert issue.reporter == UserRef("admin", "Admin")
+    assert issue.stakeholders == (UserRef("dana", "Dana"),)
+    assert issue.description == "Goal\nBold move, see the docs and code\n- first\n- second"
+    assert issue.url == "http://jira.local:2990/jira/browse/SAMPLE-2"
+    changes = parse_embedded_changelog(raw)
+    assert [(c.change_id, c.from_status, c.to_status, c.author_id) for c in changes] == [
+        ("501", "Open", "In Progress", "admin")
+    ]
+    assert changes[0].at == datetime(2011, 12, 15, 20, 0, tzinfo=UTC)
+
+
+def test_datetimes_iso_and_epoch() -> None:
+    assert parse_datetime(1492070429) == datetime(2017, 4, 13, 8, 0, 29, tzinfo=UTC)
+    assert parse_datetime(1485797534721) == datetime(2017, 1, 30, 17, 32, 14, 721000, tzinfo=UTC)
+    assert parse_datetime("2017-01-30T18:30:41.962+0100") == datetime(2017, 1, 30, 17, 30, 41, 962000, tzinfo=UTC)
+    assert parse_datetime("2024-05-01T10:00:00Z") == datetime(2024, 5, 1, 10, tzinfo=UTC)
+    assert parse_datetime(None) is None
+
+
+def test_bulkfetch_page_with_epoch_created_and_status_filter() -> None:
+    page = {
+        "issueChangeLogs": [
+            {"issueId": "10042", "changeHistories": [
+                {"id": "3", "created": 1700000600, "author": {"accountId": "557058:aaaa"},
+                 "items": [{"field": "status", "fieldId": "status", "fromString": "In Progress", "toString": "Done"}]},
+                {"id": "2", "created": "2023-11-14T22:13:20.000+0000",
+                 "items": [{"field": "status", "fieldId": "status", "fromString": "To Do", "toString": "In Progress"},
+                           {"field": "Status", "fieldId": "customfield_1", "fromString": "a", "toString": "b"}]},
+            ]},
+        ],
+        "nextPageToken": "abc",
+    }
+    histories, token = parse_bulk_changelogs(page)
+    assert token == "abc"
+    changes = parse_status_changes("IPM-7", histories["10042"])
+    assert [(c.change_id, c.to_status) for c in changes] == [("2", "In Progress"), ("3", "Done")]
+    assert changes[1].at == datetime(2023, 11, 14, 22, 23, 20, tzinfo=UTC)
+    assert changes[1].author_id == "557058:aaaa" and changes[0].author_id is None
+
+
+def test_shared_bulkfetch_example_has_no_status_changes() -> None:
+    data = fixture("jira-cloud-changelog-bulkfetch-response.openapi-example.json")
+    histories, token = parse_bulk_changelogs(data)  # type: ignore[arg-type]
+    assert token == "UxAQBFRF"
+    assert len(histories["10100"]) == 2
+    # both histories change "fieldId" (a summary edit), none is a status transition
+    assert parse_status_changes("EX-1", histories["10100"]) == ()
+
+
+def test_shared_dc_search_page_parses_every_issue() -> None:
+    data = fixture("jira-dc-v2-search-response.json")
+    fm = resolve_fields({}, [])
+    issues = [parse_issue(raw, fm) for raw in data["issues"]]  # type: ignore[index]
+    assert len(issues) == data["total"]  # type: ignore[index]
+    first = issues[0]
+    assert first.reporter is not None and first.reporter.id == "admin"
+    assert first.created.tzinfo is UTC
+    assert first.status == "Open" and first.status_category == "new"
+
+
+def test_shared_cloud_webhook_status_change() -> None:
+    payload = fixture("jira-cloud-webhook-issue-updated-status-changelog.json")
+    snap = parse_webhook_snapshot(payload, resolve_fields({}, []))  # type: ignore[arg-type]
+    assert snap is not None
+    assert snap.issue.status == "In Progress" and snap.issue.status_category == "indeterminate"
+    assert [(c.from_status, c.to_status) for c in snap.changes] == [("To Do", "In Progress")]
+    assert snap.changes[0].at == datetime(2017, 1, 30, 17, 32, 14, 721000, tzinfo=UTC)  # payload timestamp
+
+
+def test_shared_cloud_webhook_created_accountid_users() -> None:
+    payload = fixture("jira-cloud-webhook-issue-created-with-changelog.json")
+    snap = parse_webhook_snapshot(payload, resolve_fields({}, []))  # type: ignore[arg-type]
+    assert snap is not None
+    assert snap.issue.reporter is not None and snap.issue.reporter.id.startswith("712020:")
+    assert [(c.from_status, c.to_status) for c in snap.changes] == [(None, "To Do")]
+
+
+def test_shared_field_list_resolves_story_points_and_approvers() -> None:
+    fields = parse_field_list(fixture("jira-cloud-field-list-response.json"))  # type: ignore[arg-type]
+    fm = resolve_fields({"effort": "story points", "stakeholders": "Approvers"}, fields)
+    assert fm.id_for("effort") == "customfield_10036"
+    assert fm.id_for("stakeholders") == "customfield_10003"
+
+
+def test_adf_and_wiki_edge_cases() -> None:
+    assert parse_adf_text({"type": "doc", "content": []}) == ""
+    doc = {"type": "doc", "content": [{"type": "paragraph", "content": [
+        {"type": "text", "text": "a"}, {"type": "hardBreak"}, {"type": "text", "text": "b 🚀 مرحبا"}]}]}
+    assert parse_adf_text(doc) == "a\nb 🚀 مرحبا"
+    assert parse_wiki_text("{code:java}x = 1{code}") == "x = 1"
+    assert parse_wiki_text("ping [~accountid:557058:aaaa] now") == "ping @557058:aaaa now"
+
+
+def test_status_list() -> None:
+    infos = parse_status_list([{"id": "3", "name": "In Progress", "statusCategory": {"key": "indeterminate"}},
+                               {"id": "9", "name": "Odd", "statusCategory": {"key": "undefined"}}])
+    assert [(s.name, s.category, s.id) for s in infos] == [("In Progress", "indeterminate", "3"), ("Odd", "new", "9")]

@@ -1,0 +1,141 @@
+"""`goldenthread serve`: uvicorn + inbox worker thread(s) + debounced publisher + scheduler."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import uvicorn
+
+from goldenthread.sync.context import AppContext
+from goldenthread.sync.errors import BadUsage
+from goldenthread.webhooks.app import AppDeps, create_app
+from goldenthread.webhooks.observability import Metrics, setup_json_logging
+from goldenthread.webhooks.processing import EventHandlers
+from goldenthread.webhooks.scheduler import Job, Scheduler
+from goldenthread.webhooks.worker import PagePublisher, Worker
+
+log = logging.getLogger("goldenthread.serve")
+
+NO_SECRET = (
+    "GOLDENTHREAD_WEBHOOK_SECRET is not set: refusing to accept unsigned webhooks. Set it to the "
+    "secret configured on the Jira webhook, or pass --insecure-no-signature (local testing only)."
+)
+
+
+def build_config_warnings(ctx: AppContext, *, insecure: bool, dialect: str) -> list[str]:
+    """What an admin should fix, for the status page. Names settings, never their values."""
+    s, out = ctx.settings, []
+    if insecure:
+        out.append("Webhook signatures are NOT verified (--insecure-no-signature): anyone who can reach this port can post events.")
+    if not s.jira_url:
+        out.append("JIRA_URL is not set: events are stored but cannot be processed until it is.")
+    if not s.confluence_url:
+        out.append("CONFLUENCE_URL is not set: pages cannot be published.")
+    if not ctx.config.schedule.sync:
+        out.append("schedule.sync is off: no periodic safety-net sync; missed webhooks are never repaired.")
+    if dialect == "sqlite":
+        out.append("SQLite store: run a single replica; use PostgreSQL (GOLDENTHREAD_DATABASE_URL) for several.")
+    return out
+
+
+def build_replica_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class Services:
+    """The background half of serve, separable from uvicorn for tests and the benchmark."""
+
+    workers: list[Worker]
+    publisher: PagePublisher | None
+    scheduler: Scheduler | None
+    stop: threading.Event
+    threads: list[threading.Thread]
+
+    def start(self, idle_wait: float = 0.2) -> None:
+        for w in self.workers:
+            self.threads.append(threading.Thread(target=w.run, args=(self.stop, idle_wait), name=f"worker-{w.worker_id}", daemon=True))
+        if self.publisher:
+            self.threads.append(threading.Thread(target=self.publisher.run, args=(self.stop,), name="publisher", daemon=True))
+        if self.scheduler:
+            self.threads.append(threading.Thread(target=self.scheduler.run, args=(self.stop,), name="scheduler", daemon=True))
+        for t in self.threads:
+            t.start()
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Workers finish the event in hand and hand back the rest; an event still running after
+        `timeout` is left to its lease (another replica or the next start picks it up)."""
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout)
+
+
+def build_services(
+    ctx: AppContext,
+    metrics: Metrics,
+    *,
+    handlers: EventHandlers,
+    publish: Callable[[Sequence[str]], Any] | None,
+    jobs: Mapping[str, Job],
+    replica: str,
+    workers: int | None = None,
+    debounce: timedelta = timedelta(seconds=30),
+    lease: timedelta = timedelta(minutes=5),
+) -> Services:
+    store = ctx.store
+    # SQLite has one writer at a time: a single claimer; PostgreSQL claims with SKIP LOCKED
+    count = workers or (2 if store.dialect == "postgresql" else 1)
+    ws = [Worker(store, handlers, metrics, worker_id=f"{replica}/{i}", clock=ctx.clock, lease=lease) for i in range(count)]
+    pub = PagePublisher(store, publish, metrics, clock=ctx.clock, debounce=debounce) if publish else None
+    sched = Scheduler(store, jobs, metrics, replica=replica, clock=ctx.clock) if jobs else None
+    return Services(ws, pub, sched, threading.Event(), [])
+
+
+def run_serve(
+    ctx: AppContext,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    insecure_no_signature: bool = False,
+    handlers: EventHandlers | None = None,
+    publish: Callable[[Sequence[str]], Any] | None = None,
+    jobs: Mapping[str, Job] | None = None,
+    workers: int | None = None,
+    json_logs: bool = True,
+) -> None:
+    secret = ctx.settings.goldenthread_webhook_secret.get_secret_value() or None
+    if secret is None and not insecure_no_signature:
+        raise BadUsage(NO_SECRET)
+    if json_logs:
+        setup_json_logging()
+    store = ctx.store  # opens and migrates before we accept anything
+    metrics = Metrics(store, ctx.clock)
+    replica = build_replica_id()
+    if handlers is None:
+        from goldenthread.webhooks.live import LiveJira, build_live_jobs, build_live_publish
+
+        handlers = LiveJira(ctx, metrics).handlers()
+        publish = publish or build_live_publish(ctx)
+        jobs = build_live_jobs(ctx) if jobs is None else jobs
+    warnings = build_config_warnings(ctx, insecure=secret is None, dialect=store.dialect)
+    deps = AppDeps(store=store, clock=ctx.clock, secret=secret, metrics=metrics, warnings=lambda: warnings)
+    services = build_services(ctx, metrics, handlers=handlers, publish=publish, jobs=jobs or {}, replica=replica, workers=workers)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(deps), host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=20)
+    )
+    services.start()
+    log.info("serving on http://%s:%d as replica %s (%s store)", host, port, replica, store.dialect)
+    try:
+        # uvicorn traps SIGTERM/SIGINT: stops accepting, drains in-flight requests, then returns
+        server.run()
+    finally:
+        services.shutdown()
+        log.info("stopped")

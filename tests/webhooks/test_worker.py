@@ -1,0 +1,185 @@
+"""Worker: applies events idempotently, retries when Jira is down, own write-back, debounce."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from goldenthread.webhooks.inbox import LIVE_PAGES, load_events, save_event
+from goldenthread.webhooks.observability import Metrics
+from goldenthread.webhooks.processing import EventHandlers
+from goldenthread.webhooks.worker import PagePublisher, Worker
+from tests.webhooks.helpers import FakeClock, FakeJira, RecordingPublisher, deleted_payload, updated_payload
+
+
+def enqueue(store, clock, payload, ident=None):  # type: ignore[no-untyped-def]
+    from goldenthread.webhooks.processing import parse_event_meta
+
+    event, key = parse_event_meta(payload)
+    text = json.dumps(payload)
+    return save_event(store, dedupe_key=ident or f"h:{hash(text)}", event=event, issue_key=key, payload=text, received_at=clock())
+
+
+def make_worker(store, jira, clock, **kw):  # type: ignore[no-untyped-def]
+    handlers = EventHandlers(parse_snapshot=jira.parse_snapshot, fetch_snapshot=jira.fetch_snapshot, is_own_change=kw.pop("own", lambda p: False))
+    return Worker(store, handlers, Metrics(), worker_id=kw.pop("worker_id", "w1"), clock=clock, **kw)
+
+
+def drain(worker) -> int:  # type: ignore[no-untyped-def]
+    total = 0
+    while n := worker.run_once():
+        total += n
+    return total
+
+
+def test_status_change_fetches_full_history_and_marks_pages(store) -> None:  # type: ignore[no-untyped-def]
+    clock, jira = FakeClock(), FakeJira()
+    jira.full("IPM-1", n_changes=3)
+    enqueue(store, clock, updated_payload("IPM-1"))  # changelog has a status item
+    assert drain(make_worker(store, jira, clock)) == 1
+    assert jira.fetched == ["IPM-1"]
+    assert [c.change_id for c in store.load_status_changes()] == ["100", "101", "102"]
+    assert [e["status"] for e in load_events(store)] == ["done"]
+    dirty = {p["page_key"]: p["dirty"] for p in store.load_all_published()}
+    assert dirty == {k: True for k in LIVE_PAGES}
+
+
+def test_field_update_of_known_issue_upserts_from_payload_without_fetch(store) -> None:  # type: ignore[no-untyped-def]
+    clock, jira = FakeClock(), FakeJira()
+    jira.full("IPM-1")
+    enqueue(store, clock, updated_payload("IPM-1"))
+    drain(make_worker(store, jira, clock))
+    items = [{"field": "summary", "fieldtype": "jira", "fromString": "a", "toString": "b"}]
+    enqueue(store, clock, updated_payload("IPM-1", items=items, updated="2030-01-01T00:00:00.000+0100"))
+    drain(make_worker(store, jira, clock))
+    assert jira.fetched == ["IPM-1"] and jira.parsed == ["IPM-1"]
+    assert store.load_issue("IPM-1").updated.year == 2029  # 2030-01-01T00:00+01:00 in UTC
+
+
+def test_label_removed_means_left_backlog(store) -> None:  # type: ignore[no-untyped-def]
+    clock, jira = FakeClock(), FakeJira()
+    jira.full("IPM-1")
+    enqueue(store, clock, updated_payload("IPM-1"))
+    drain(make_worker(store, jira, clock))
+    del jira.snapshots["IPM-1"]  # no longer matches the backlog JQL
+    items = [{"field": "labels", "fieldtype": "jira", "fromString": "internal-product", "toString": ""}]
+    enqueue(store, clock, updated_payload("IPM-1", items=items))
+    drain(make_worker(store, jira, clock))
+    assert store.load_live_keys() == set()
+    assert [(k, r) for k, _, r in store.load_removed()] == [("IPM-1", "left the backlog (no longer matches backlog_jql)")]
+
+
+def test_deleted_marks_removed_and_is_idempotent(store) -> None:  # type: ignore[no-untyped-def]
+    clock, jira = FakeClock(), FakeJira()
+    jira.full("IPM-1")
+    enqueue(store, clock, updated_payload("IPM-1"))
+    enqueue(store, clock, deleted_payload("IPM-1"), ident="del-1")
+    worker = make_worker(store, jira, clock)
+    drain(worker)
+    # the same delivery again after it was processed: collapses, nothing re-runs
+    assert enqueue(store, clock, deleted_payload("IPM-1"), ident="del-1") is False
+    assert drain(worker) == 0
+    assert [(k, r) for k, _, r in store.load_removed()] == [("IPM-1", "deleted in Jira")]
+
+
+def test_duplicate_delivery_processed_once(store) -> None:  # type: ignore[no-untyped-def]
+    clock, jira = FakeClock(), FakeJira()
+    jira.full("IPM-1")
+    for _ in range(3):
+        enqueue(store, clock, updated_payload("IPM-1"), ident="dup")
+    assert drain(make_worker(store, jira, clock)) == 1
+    assert jira.fetched == ["IPM-1"]
+
+
+def test_jira_down_retries_later_with_backoff_nothing_lost(store) -> None:  # type: ignore[no-untyped-def]
+    clock, jira = FakeClock(), FakeJira(down=True)
+    jira.full("IPM-1")
+    enqueue(store, clock, updated_payload("IPM-1"))
+    worker = make_worker(store, jira, clock)
+    assert drain(worker) == 1
+    (row,) = load_events(store)
+    assert row["status"] == "pending" and row["attempts"] == 1 and "ConnectionError" in row["error"]
+    assert drain(worker) == 0  # not due yet: backoff holds it
+    jira.down = False
+    clock.advance(3600)
+    assert drain(worker) == 1
+    (row,) = load_events(store)
+    assert (row["status"], row["attempts"]) == ("done", 2)
+    assert store.load_live_keys() == {"IPM-1"}
+    assert jira.fetched == ["IPM-1", "IPM-1"]
+
+
+def test_gives_up_after_max_attempts(store) -> None:  # type: ignore[no-untyped-def]
+    clock, jira = FakeClock(), FakeJira(down=True)
+    enqueue(store, clock, updated_payload("IPM-1"))
+    worker = make_worker(store, jira, clock, max_attempts=3)
+    for _ in range(5):
+        drain(worker)
+        clock.advance(3600)
+    (row,) = load_events(store)
+    assert (row["status"], row["attempts"]) == ("failed", 3)
+    assert len(jira.fetched) == 3
+
+
+def test_own_write_back_echo_causes_no_write_or_dirty(store) -> None:  # type: ignore[no-untyped-def]
+    clock, jira = FakeClock(), FakeJira()
+    items = [{"field": "Stakeholders", "fieldId": "customfield_10200", "fieldtype": "custom", "from": "", "to": "x"}]
+    enqueue(store, clock, updated_payload("IPM-1", items=items))
+    drain(make_worker(store, jira, clock, own=lambda p: True))
+    assert jira.fetched == [] and jira.parsed == []
+    assert store.count("issues") == 0 and store.load_all_published() == []
+    assert [e["status"] for e in load_events(store)] == ["ignored"]
+
+
+def test_expired_lease_is_reclaimed(store) -> None:  # type: ignore[no-untyped-def]
+    from goldenthread.webhooks.inbox import claim_events
+
+    clock, jira = FakeClock(), FakeJira()
+    jira.full("IPM-1")
+    enqueue(store, clock, updated_payload("IPM-1"))
+    assert len(claim_events(store, "dead-worker", clock(), timedelta(minutes=5))) == 1  # and then it "dies"
+    worker = make_worker(store, jira, clock, lease=timedelta(minutes=5))
+    assert drain(worker) == 0  # still leased
+    clock.advance(301)
+    assert drain(worker) == 1
+    assert [(e["status"], e["claimed_by"]) for e in load_events(store)] == [("done", "w1")]
+
+
+def test_burst_of_100_updates_publishes_each_page_once(store) -> None:  # type: ignore[no-untyped-def]
+    clock, jira, publish = FakeClock(), FakeJira(), RecordingPublisher()
+    for k in ("IPM-1", "IPM-2"):
+        jira.full(k)
+    worker = make_worker(store, jira, clock)
+    publisher = PagePublisher(store, publish, Metrics(), clock=clock, debounce=timedelta(seconds=30))
+    for i in range(100):
+        enqueue(store, clock, updated_payload(f"IPM-{1 + i % 2}"), ident=f"burst-{i}")
+        drain(worker)
+        publisher.run_once()
+        clock.advance(0.2)  # 100 updates over 20 s: inside one debounce window
+    assert publish.calls == []
+    clock.advance(10.1)
+    publisher.run_once()
+    publisher.run_once()
+    assert publish.calls == [tuple(sorted(LIVE_PAGES))]
+    assert all(not p["dirty"] for p in store.load_all_published())
+
+
+def test_failed_publish_marks_dirty_again(store) -> None:  # type: ignore[no-untyped-def]
+    from goldenthread.webhooks.inbox import save_pages_dirty
+
+    clock = FakeClock()
+    calls = []
+
+    def flaky(keys):  # type: ignore[no-untyped-def]
+        calls.append(tuple(keys))
+        if len(calls) == 1:
+            raise ConnectionError("Confluence down")
+
+    publisher = PagePublisher(store, flaky, Metrics(), clock=clock, debounce=timedelta(seconds=30))
+    save_pages_dirty(store, ["roadmap"], clock())
+    clock.advance(31)
+    assert publisher.run_once() == []
+    assert publisher.run_once() == []  # re-marked at failure time: waits another window
+    clock.advance(31)
+    assert publisher.run_once() == ["roadmap"]
+    assert calls == [("roadmap",), ("roadmap",)]

@@ -43,10 +43,6 @@ BREAKDOWN_COLUMNS: tuple[str, ...] = (
 Dimension = Literal["objective", "team", "stakeholder"]
 
 
-def _month(ts: pd.Series) -> pd.Series:
-    return ts.dt.strftime("%Y-%m").astype("str")
-
-
 def _live(frames: Frames) -> pd.DataFrame:
     """Issues that count in metrics: everything except the discarded stage."""
     df = frames.issues
@@ -62,13 +58,10 @@ def compute_lead_times(frames: Frames) -> pd.DataFrame:
     """
     df = frames.issues
     done = df.loc[df["stage"].eq("done") & df["completed_at"].notna()].copy()
-    done["completed_month"] = _month(done["completed_at"])
+    done["completed_month"] = done["completed_month"].astype(object)
     done["within_sla"] = done["lead_time_days"].le(done["sla_days"])
-    done = done.sort_values(
-        ["completed_at", "project", "number", "key"],
-        ascending=[False, True, True, True],
-        kind="stable",
-    )
+    # frames.issues is in natural key order, so a stable sort keeps ties in that order
+    done = done.sort_values("completed_at", ascending=False, kind="stable")
     return done.loc[:, list(LEAD_TIME_COLUMNS)].reset_index(drop=True)
 
 
@@ -168,10 +161,7 @@ def compute_wip(frames: Frames, as_of: object | None = None) -> pd.DataFrame:
     wip = df.loc[df["stage"].eq("in_progress")].copy()
     since = wip["started_at"].fillna(wip["created"])
     wip["age_days"] = ((stamp - since) / _DAY).astype("float64")
-    wip = wip.sort_values(
-        ["age_days", "project", "number", "key"], ascending=[False, True, True, True],
-        kind="stable",
-    )  # fmt: skip
+    wip = wip.sort_values("age_days", ascending=False, kind="stable")  # ties: natural order
     return wip.loc[:, list(WIP_COLUMNS)].reset_index(drop=True)
 
 
@@ -216,10 +206,8 @@ def compute_open_past_sla(frames: Frames, as_of: object | None = None) -> pd.Dat
     open_ = df.loc[df["stage"].isin(["todo", "in_progress"])].copy()
     open_["age_days"] = ((stamp - open_["created"]) / _DAY).astype("float64")
     open_["overdue_days"] = open_["age_days"] - open_["sla_days"]
-    late = open_.loc[open_["overdue_days"] > 0].sort_values(
-        ["overdue_days", "project", "number", "key"], ascending=[False, True, True, True],
-        kind="stable",
-    )  # fmt: skip
+    late = open_.loc[open_["overdue_days"] > 0]
+    late = late.sort_values("overdue_days", ascending=False, kind="stable")
     cols = ["key", "summary", "stage", "issue_type", "objective", "created", "sla_days",
             "age_days", "overdue_days"]  # fmt: skip
     return late.loc[:, cols].reset_index(drop=True)

@@ -148,10 +148,9 @@ def compute_scores(frames: Frames, config: Config) -> pd.DataFrame:
     klass[quick.to_numpy(dtype=bool)] = "quick_win"
     df["class"] = pd.Series(klass, index=df.index, dtype=object)
 
-    df = df.sort_values(
-        ["score", "project", "number", "key"], ascending=[False, True, True, True],
-        na_position="last", kind="stable",
-    ).reset_index(drop=True)  # fmt: skip
+    # frames.issues is in natural key order: a stable sort on score keeps ties in that order
+    df = df.sort_values("score", ascending=False, na_position="last", kind="stable")
+    df = df.reset_index(drop=True)
     df["rank"] = np.arange(1, len(df) + 1, dtype="int64")
     todo_scored = df["stage"].eq("todo") & df["score"].notna()
     next_mask = todo_scored & todo_scored.cumsum().le(prio.next_size)

@@ -1,0 +1,174 @@
+"""Benchmark: frames + every metric + ranking over 100,000 synthetic issues / ~600,000 changes.
+
+Run: python bench/metrics.py [--issues N] [--runs R]. Prints wall time (median of R runs), peak
+memory, and the speed-up over a straightforward per-issue Python loop computing the same lead
+times in the same run; asserts the numbers are identical. Targets: <= 2 s, <= 1 GB, >= 20x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import time
+import tracemalloc
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from goldenthread.mappings.config import Config
+from goldenthread.mappings.records import Issue, StatusCategory, StatusChange, UserRef
+from goldenthread.reports.frames import (
+    build_change_table,
+    build_frames,
+    build_frames_from_tables,
+    build_issue_table,
+    compute_status_stages,
+)
+from goldenthread.reports.scoring import compute_scores
+from goldenthread.reports.summary import build_metrics_summary, compute_outcomes
+
+STATUSES: dict[str, StatusCategory] = {
+    "To Do": "new", "In Progress": "indeterminate", "In Review": "indeterminate",
+    "Done": "done", "Released": "done", "Won't Do": "done",
+}  # fmt: skip
+CONFIG = Config.model_validate({
+    "jira": {"status_overrides": {"Won't Do": "discarded"}},
+    "prioritisation": {"objective_weights": {"Cost": 1.5, "Growth": 1.2}},
+    "outcomes": {"sla_days": {"Bug": 10, "default": 30}},
+})  # fmt: skip
+AS_OF = datetime(2025, 1, 15, tzinfo=timezone.utc)
+T0 = datetime(2022, 1, 1, tzinfo=timezone.utc)
+
+
+def make_data(n: int, seed: int = 42) -> tuple[list[Issue], list[StatusChange]]:
+    rng = random.Random(seed)
+    people = [UserRef(f"user-{i:03d}") for i in range(200)]
+    issues: list[Issue] = []
+    changes: list[StatusChange] = []
+    for i in range(n):
+        project = ("HR", "PROC", "ITSD", "PLAT", "FIN")[i % 5]
+        key = f"{project}-{i // 5 + 1}"
+        created = T0 + timedelta(minutes=rng.randrange(0, 60 * 24 * 1000))
+        at = created
+        path: list[str] = ["To Do"]
+        fate = rng.random()
+        bounces = rng.randrange(0, 11)
+        if fate >= 0.15:
+            path.append("In Progress")
+            for _ in range(bounces):
+                path.append("In Review" if path[-1] == "In Progress" else "In Progress")
+        if fate >= 0.35:
+            path += ["Done", "Released"] if rng.random() < 0.5 else ["Done"]
+        if fate >= 0.9:
+            path = ["To Do", "Won't Do"]
+        for n_change, (a, b) in enumerate(zip(path, path[1:], strict=False)):
+            at = at + timedelta(minutes=rng.randrange(60, 60 * 24 * 12))
+            changes.append(StatusChange(key, f"{i}-{n_change}", at, a, b))
+        status = path[-1]
+        has = rng.random() < 0.85
+        issues.append(Issue(
+            key=key, id=str(i), project=project, summary=f"Item {i}",
+            issue_type=rng.choice(("Story", "Bug", "Task")), status=status,
+            status_category=STATUSES[status], created=created, updated=at,
+            resolution_date=at if status in ("Done", "Released") and rng.random() < 0.5 else None,
+            reach=float(rng.randrange(10, 1000)) if has else None,
+            impact=float(rng.choice((0.25, 0.5, 1, 2, 3))),
+            confidence=float(rng.choice((50, 80, 100, 0.5, 0.8))),
+            effort=float(rng.randrange(0, 13)) if has else None,
+            objective=rng.choice(("Cost", "Growth", "Compliance", None)),
+            team=rng.choice(("Alpha", "Beta", "Gamma")),
+            stakeholders=tuple(rng.sample(people, rng.randrange(0, 3))),
+        ))  # fmt: skip
+    return issues, changes
+
+
+def loop_lead_times(
+    issues: Sequence[Issue], changes: Sequence[StatusChange], statuses: dict[str, StatusCategory]
+) -> dict[str, float]:
+    """The straightforward version: group changes per issue, walk each issue's history."""
+    stage_of = compute_status_stages(list(statuses), statuses, CONFIG)
+    by_key: dict[str, list[StatusChange]] = defaultdict(list)
+    for c in changes:
+        by_key[c.issue_key].append(c)
+    day = timedelta(days=1)
+    out: dict[str, float] = {}
+    for issue in issues:
+        if stage_of.get(issue.status, "in_progress") != "done":
+            continue
+        completed = None
+        for c in by_key.get(issue.key, ()):
+            into_done = stage_of.get(c.to_status) == "done"
+            from_done = c.from_status is not None and stage_of.get(c.from_status) == "done"
+            if into_done and not from_done and (completed is None or c.at > completed):
+                completed = c.at
+        completed = completed or issue.resolution_date
+        if completed is not None:
+            out[issue.key] = (completed - issue.created) / day
+    return out
+
+
+def pipeline(issues: Sequence[Issue], changes: Sequence[StatusChange]) -> Any:
+    frames = build_frames(issues, changes, STATUSES, CONFIG, AS_OF)
+    scores = compute_scores(frames, CONFIG)
+    outcomes = compute_outcomes(frames, CONFIG, AS_OF)
+    summary = build_metrics_summary(frames, scores, outcomes, CONFIG, AS_OF)
+    return frames, summary
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--issues", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    issues, changes = make_data(args.issues)
+    print(f"data: {len(issues):,} issues, {len(changes):,} status changes")
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    t_pipe, (frames, summary) = timed(lambda: pipeline(issues, changes), args.runs)
+    t_loop, loop = timed(lambda: loop_lead_times(issues, changes, STATUSES), args.runs)
+    tables = (build_issue_table(issues), build_change_table(changes))
+    t_derive, derived = timed(
+        lambda: build_frames_from_tables(*tables, STATUSES, CONFIG, AS_OF), args.runs
+    )
+
+    lead = frames.issues.loc[frames.issues["lead_time_days"].notna()]
+    vector = dict(zip(lead["key"], lead["lead_time_days"].tolist(), strict=True))
+    assert vector == loop, "vectorised lead times differ from the loop"
+    assert derived.issues["lead_time_days"].equals(frames.issues["lead_time_days"])
+    print(f"lead times identical: {len(loop):,} completed issues")
+
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tracemalloc.start()
+    pipeline(issues, changes)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    print(f"pipeline (build frames + all metrics + ranking + summary): {t_pipe:.3f} s median")
+    print(f"  of which derivation from tables (stages, started/completed, lead/cycle): "
+          f"{t_derive:.3f} s")  # fmt: skip
+    print(f"per-issue Python loop (lead times only): {t_loop:.3f} s median")
+    print(f"speed-up, lead-time derivation vs loop: {t_loop / t_derive:.1f}x")
+    print(f"speed-up, whole pipeline (incl. records->frames, every metric) vs loop: "
+          f"{t_loop / t_pipe:.2f}x")  # fmt: skip
+    print(f"peak memory: pipeline allocations {peak / 2**20:.0f} MiB (tracemalloc); "
+          f"process max RSS {rss_after:.0f} MiB (records alone {rss_before:.0f} MiB)")
+    print(f"backlog: {summary['backlog']}; lead time p50 {summary['lead_time_days']['p50']:.2f} d")
+    ok = t_pipe <= 2.0 and rss_after <= 1024 and t_loop / t_derive >= 20
+    print("targets (<= 2 s, <= 1 GB, >= 20x):", "met" if ok else "NOT met")
+
+
+if __name__ == "__main__":
+    main()

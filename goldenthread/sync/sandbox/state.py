@@ -1,0 +1,54 @@
+"""Everything one sandbox holds: data, modes, accepted credentials, faults, counters, clocks."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from goldenthread.sync.sandbox.confluence_store import ConfluenceStore
+from goldenthread.sync.sandbox.dataset import build_dataset
+from goldenthread.sync.sandbox.faults import Faults, Stats
+from goldenthread.sync.sandbox.model import SandboxData, SandboxIssue
+
+Mode = Literal["cloud", "datacenter"]
+DEFAULT_USER = "demo@example.com"
+DEFAULT_TOKEN = "sandbox-token"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass
+class SandboxState:
+    data: SandboxData
+    jira_mode: Mode = "cloud"
+    confluence_mode: Mode = "cloud"
+    user: str = DEFAULT_USER
+    token: str = DEFAULT_TOKEN  # basic-auth API token; on Data Center also accepted as a Bearer PAT
+    faults: Faults = field(default_factory=Faults)
+    stats: Stats = field(default_factory=Stats)
+    confluence: ConfluenceStore = field(default_factory=ConfluenceStore)
+    clock: Callable[[], datetime] = _utc_now  # timestamps of writes (updated, changelog, page versions)
+    monotonic: Callable[[], float] = time.monotonic  # the per-issue write-limit window
+    write_limit: int | None = None  # writes one issue may take per window before 429; None = off
+    write_window_s: float = 30.0
+    write_retry_after: int = 5
+    dc_deployment_type: str = "Server"  # Jira DC answers "Server" on many versions; set "DataCenter" to vary
+    search_cache: OrderedDict[tuple[str, int], list[SandboxIssue]] = field(default_factory=OrderedDict)
+
+    @classmethod
+    def build(cls, seed: int = 7, issues: int = 300, months: int = 12, now: datetime | None = None,
+              jira_mode: Mode = "cloud", confluence_mode: Mode = "cloud", **kwargs: object) -> SandboxState:
+        """A state over a freshly generated dataset and a Confluence space `IPM` with its parent page."""
+        data = build_dataset(seed=seed, issues=issues, months=months, now=now)
+        return cls(data=data, jira_mode=jira_mode, confluence_mode=confluence_mode,
+                   confluence=ConfluenceStore.seeded(data.users, data.api_user, now=data.now), **kwargs)  # type: ignore[arg-type]
+
+    def bump(self) -> None:
+        """A write happened: cached searches are stale."""
+        self.data.generation += 1

@@ -156,8 +156,8 @@ def fetch_census(jira: JiraHandle, jql: str) -> set[str]:
         seen: set[str] = set()
         token: str | None = None
         while True:
-            # fields=id keeps the page at 5000 issues; key always comes back beside id
-            params: dict[str, Any] = {"jql": jql, "fields": "id", "maxResults": CENSUS_PAGE_CLOUD}
+            # only id/key keeps the page at 5000 issues; search/jql returns just `id` unless asked
+            params: dict[str, Any] = {"jql": jql, "fields": "key", "maxResults": CENSUS_PAGE_CLOUD}
             if token:
                 params["nextPageToken"] = token
             body = _call(jira, "GET", "rest/api/3/search/jql", jql=jql, params=params) or {}
@@ -166,7 +166,7 @@ def fetch_census(jira: JiraHandle, jql: str) -> set[str]:
             if body.get("isLast", token is None) or token is None:
                 return keys
             _check_token(token, seen, "census")
-    for page in _dc_pages(jira, jql, ["id"], CENSUS_PAGE_DC, expand=None):
+    for page in _dc_pages(jira, jql, ["key"], CENSUS_PAGE_DC, expand=None):
         keys.update(str(i["key"]) for i in page.issues if i.get("key"))
     return keys
 

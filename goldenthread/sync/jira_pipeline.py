@@ -151,11 +151,14 @@ class PageCommitter:
         stop = threading.Event()
         producer = threading.Thread(target=_produce, args=(pages, q, stop), name="gt-search", daemon=True)
         producer.start()
+        self._search_error: BaseException | None = None
         try:
             if self.jira.cloud:
                 self._run_cloud(q)
             else:
                 self._run_dc(q)
+            if self._search_error is not None:
+                raise self._search_error
         finally:
             stop.set()
             producer.join(timeout=30)
@@ -166,7 +169,9 @@ class PageCommitter:
         if item is _DONE:
             return None
         if isinstance(item, BaseException):
-            raise item
+            # commit what was already fetched before failing: the next run starts after it
+            self._search_error = item
+            return None
         self.stats.fetched += len(item.issues)
         return item  # type: ignore[no-any-return]
 

@@ -35,7 +35,7 @@ from goldenthread.mappings.jira import (
 )
 from goldenthread.mappings.records import IssueSnapshot, StatusCategory
 from goldenthread.sync import jira_state as st
-from goldenthread.sync.atlassian import JiraHandle, build_jira
+from goldenthread.sync.atlassian import AuthError, JiraHandle, build_jira, classify_error
 from goldenthread.sync.context import AppContext
 from goldenthread.sync.errors import RunFailed
 from goldenthread.sync.jira_fetch import (
@@ -93,10 +93,10 @@ def open_jira(ctx: AppContext) -> JiraHandle:
     except RunFailed:
         raise
     except Exception as exc:  # noqa: BLE001 - auth or connection failure on /serverInfo
-        from goldenthread.sync.atlassian import classify_error
-
         err = classify_error(exc, service="jira")
-        raise RunFailed(f"cannot reach Jira at {base}: {err}; check JIRA_URL, JIRA_USER / JIRA_TOKEN") from None
+        if isinstance(err, AuthError):
+            raise RunFailed(f"Jira at {base} refused the credentials ({err.status}): check JIRA_USER / JIRA_TOKEN") from None
+        raise RunFailed(f"cannot reach Jira at {base} ({err}): check JIRA_URL") from None
     if cached is None:
         st.save_deployment(ctx.store, base, jira.deployment, ctx.clock())
     return jira

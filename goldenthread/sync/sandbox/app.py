@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
 from goldenthread.sync.sandbox.confluence import build_confluence_cloud_router
@@ -34,9 +34,11 @@ def _is_confluence(path: str) -> bool:
 
 class SandboxApp(FastAPI):
     sandbox: SandboxState
+    # The routers' own route objects: FastAPI's included-router wrappers do not expose the path template.
+    template_routes: list[BaseRoute]
 
     def _template(self, scope: Scope) -> str:
-        for route in self.router.routes:
+        for route in self.template_routes:
             match, _ = route.matches(scope)
             if match == Match.FULL:
                 return getattr(route, "path", scope["path"])
@@ -126,9 +128,10 @@ def create_sandbox_app(state: SandboxState) -> FastAPI:
     app = SandboxApp(title="goldenthread sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.sandbox = state
     app.state.sandbox = state
-    app.include_router(build_jira_router())
-    app.include_router(build_confluence_cloud_router())
-    app.include_router(build_confluence_v1_router())
+    routers = [build_jira_router(), build_confluence_cloud_router(), build_confluence_v1_router()]
+    app.template_routes = [r for router in routers for r in router.routes]
+    for router in routers:
+        app.include_router(router)
 
     @app.get(_CONTROL + "/stats")
     async def stats(request: Request) -> JSONResponse:

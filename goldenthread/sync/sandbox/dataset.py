@@ -245,7 +245,9 @@ def build_dataset(
         itype = "Epic" if r < 0.05 else "Bug" if r < 0.25 else "Task" if r < 0.45 else "Story"
         summary = f"{rng.choice(_VERBS)} {rng.choice(_NOUNS[proj])}"
         description = f"As an employee I want to {summary.lower()} so that work gets done.\n\nRaised by the {TEAMS[proj]} team."
-        if rng.random() < 0.12:
+        if n < len(HOSTILE):  # every hostile string appears at least once, whatever the seed
+            summary = f"{summary}: {HOSTILE[n].replace('{mention}', users[n].account_id)}"
+        elif rng.random() < 0.12:
             summary = f"{summary}: {_fmt_hostile(rng, users)}"
         if rng.random() < 0.12:
             description += "\n\n" + _fmt_hostile(rng, users)
@@ -257,7 +259,7 @@ def build_dataset(
         issue = SandboxIssue(n + 10001, key, proj, itype, summary, description, start, created, created,
                              priority=rng.choice(("Low", "Medium", "Medium", "High", "Highest")), reporter=reporter,
                              assignee=rng.choice(users).username if steps else None)
-        distractor = rng.random() < distractor_share
+        distractor = rng.random() < distractor_share and n >= len(HOSTILE)
         issue.labels = [] if distractor else [BACKLOG_LABEL]
         if distractor and rng.random() < 0.5:
             issue.labels.append("internal-products")  # near-miss label the JQL must not match

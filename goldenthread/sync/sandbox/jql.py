@@ -1,8 +1,8 @@
 """A small, honest JQL subset for the sandbox: what goldenthread sends, nothing more.
 
 Supported: `labels`, `project`, `status`, `key`/`issuekey` with `=`, `!=`, `in`, `not in`;
-`updated`/`created` with `=`, `!=`, `>`, `>=`, `<`, `<=` against "yyyy-MM-dd[ HH:mm]" (minute
-precision, like Jira) or a relative period ("-15m", "-2d"); `AND`, `OR`, `NOT`, parentheses;
+`updated`/`created` with `=`, `!=`, `>`, `>=`, `<`, `<=` against "yyyy-MM-dd[ HH:mm]" (the
+query names a minute, like Jira's) or a relative period ("-15m", "-2d"); `AND`, `OR`, `NOT`, parentheses;
 `ORDER BY updated|created|key|id [ASC|DESC], ...`. Anything else is a 400 worded like Jira's.
 """
 
@@ -238,16 +238,15 @@ class _Parser:
         at = parse_jql_date(raw, self.now)
         if at is None:
             raise JqlError(f"Date value '{raw}' for field '{raw_name}' is invalid. {_DATE_HELP}")
-        # the query names a minute; compare on whole minutes as Jira does
-        lo, hi = at, at + timedelta(minutes=1)
+        # The query can only name a minute; Jira compares the stored timestamp with that instant.
         get: Callable[[SandboxIssue], datetime] = (lambda i: i.updated) if fld == "updated" else (lambda i: i.created)
         return {
-            "=": lambda i: lo <= get(i) < hi,
-            "!=": lambda i: not (lo <= get(i) < hi),
-            ">": lambda i: get(i) >= hi,
-            ">=": lambda i: get(i) >= lo,
-            "<": lambda i: get(i) < lo,
-            "<=": lambda i: get(i) < hi,
+            "=": lambda i: get(i) == at,
+            "!=": lambda i: get(i) != at,
+            ">": lambda i: get(i) > at,
+            ">=": lambda i: get(i) >= at,
+            "<": lambda i: get(i) < at,
+            "<=": lambda i: get(i) <= at,
         }[op]
 
 

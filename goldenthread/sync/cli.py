@@ -80,6 +80,8 @@ def build_context(config_path: Path | None) -> AppContext:
     settings = Settings()
     path = config_path or settings.goldenthread_config
     config, lines = load_config(path)
+    # the path actually read, so `check` names the file the admin passed with --config
+    settings = settings.model_copy(update={"goldenthread_config": path})
     return AppContext(settings=settings, config=config, lines=lines, reporter=build_reporter(err))
 
 
@@ -232,7 +234,7 @@ def metrics(
         if fmt == "json":
             sys.stdout.write(text + "\n")
         else:
-            out.print(text)
+            out.print(text, markup=False, highlight=False)
 
     guarded(body)
 

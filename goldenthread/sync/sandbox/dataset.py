@@ -6,6 +6,7 @@ users/fields are fixed constants, so a demo config can name people and fields by
 
 from __future__ import annotations
 
+import gc
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -224,6 +225,16 @@ def build_dataset(
     distractor_share: float = 0.1,
 ) -> SandboxData:
     """A backlog of `issues` issues (about `distractor_share` of them outside it) over `months`."""
+    enabled = gc.isenabled()
+    gc.disable()  # the generator allocates hundreds of thousands of long-lived objects: skip pointless GC passes
+    try:
+        return _generate(seed, issues, months, now, distractor_share)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _generate(seed: int, issues: int, months: int, now: datetime | None, distractor_share: float) -> SandboxData:
     now = (now or datetime.now(UTC).replace(hour=0, minute=0, second=0)).astimezone(UTC).replace(microsecond=0)
     rng = random.Random(seed)
     users = list(USERS)

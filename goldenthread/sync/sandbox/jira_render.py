@@ -29,7 +29,12 @@ _PRIORITIES = {"Highest": "1", "High": "2", "Medium": "3", "Low": "4", "Lowest":
 
 def format_jira_time(at: datetime) -> str:
     """Jira's timestamp format: milliseconds and a +hhmm offset with no colon."""
-    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}" + at.strftime("%z")
+    off = at.utcoffset()
+    if off:
+        return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}" + at.strftime("%z")
+    # the sandbox stores UTC: format by hand, strftime dominates paging 20,000 issues otherwise
+    return (f"{at.year:04d}-{at.month:02d}-{at.day:02d}T{at.hour:02d}:{at.minute:02d}:{at.second:02d}."
+            f"{at.microsecond // 1000:03d}+0000")
 
 
 def render_user(u: SandboxUser, flavor: Flavor, base: str) -> dict[str, Any]:

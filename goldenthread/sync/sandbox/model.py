@@ -20,16 +20,15 @@ class SandboxUser:
     display_name: str
     email: str
     time_zone: str = "Europe/London"
+    account_id: str = field(init=False, default="")  # Cloud id, derived; stable across seeds and runs
+    key: str = field(init=False, default="")  # Data Center user key, derived
 
-    @property
-    def account_id(self) -> str:
-        # Stable across seeds and runs so a demo config can name people; Cloud ids look like this.
-        return "557058:" + str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{self.username}.sandbox.goldenthread"))
-
-    @property
-    def key(self) -> str:
-        # DC user keys differ from usernames for users created after Jira 8 ("JIRAUSER10100").
-        return "JIRAUSER" + str(10100 + sum(ord(c) for c in self.username))
+    def __post_init__(self) -> None:
+        # Cloud accountIds look like "557058:<uuid>"; derive them so a demo config can name people.
+        object.__setattr__(self, "account_id",
+                           "557058:" + str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{self.username}.sandbox.goldenthread")))
+        # DC user keys differ from usernames for users created since Jira 8 ("JIRAUSER10100").
+        object.__setattr__(self, "key", "JIRAUSER" + str(10100 + sum(ord(c) for c in self.username)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,3 +138,12 @@ def test_datacenter_v1_content_crud_properties_and_409() -> None:
         r = c.post(f"/confluence/rest/api/content/{made['id']}/child/attachment",
                    files={"file": ("a.csv", b"x,y", "text/csv")}, headers={"X-Atlassian-Token": "no-check"})
         assert r.status_code == 200
+
+
+def test_a_state_built_from_data_alone_has_the_seeded_space() -> None:
+    from goldenthread.sync.sandbox import SandboxState, build_dataset
+
+    state = SandboxState(data=build_dataset(issues=3))
+    assert "IPM" in state.confluence.spaces
+    titles = {p.title for p in state.confluence.pages.values()}
+    assert "Internal products" in titles

@@ -51,6 +51,8 @@ def setup_logging(verbose: bool = False) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # httpx logs every request at INFO; our own request counters and progress say what matters
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
     install_redaction(Settings().secrets())
 
 

@@ -50,6 +50,7 @@ def _child(url: str, user: str, token: str, db: str, out: Any) -> None:
     from goldenthread.sync.jira_sync import run_sync
 
     ctx = _ctx(url, user, token, db)
+    ctx.store  # noqa: B018 - open and migrate the database outside the timed sync
     started = time.perf_counter()
     full = run_sync(ctx, full=True)
     wall = time.perf_counter() - started

@@ -91,10 +91,12 @@ class PageCommitter:
         cursor: datetime | None,
         statuses: dict[str, StatusCategory],
         on_page: Callable[[int, int], None] | None = None,
+        on_search_done: Callable[[], None] | None = None,
     ) -> None:
         self.store, self.jira, self.field_map = store, jira, field_map
         self.full, self.run_start, self.statuses = full, run_start, statuses
         self.on_page = on_page
+        self.on_search_done = on_search_done
         self.stats = PageStats(cursor=cursor)
 
     # -- selection ------------------------------------------------------------------------
@@ -167,6 +169,8 @@ class PageCommitter:
     def _next(self, q: queue.Queue[Any]) -> SearchPage | None:
         item = q.get()
         if item is _DONE:
+            if self.on_search_done is not None:
+                self.on_search_done()  # e.g. start the census while the last pages commit
             return None
         if isinstance(item, BaseException):
             # commit what was already fetched before failing: the next run starts after it

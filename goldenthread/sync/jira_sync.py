@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -166,7 +167,19 @@ def run_sync(
 def _sync(ctx: AppContext, jira: JiraHandle, result: SyncResult, *, full: bool, run_start: datetime,
           page_size: int | None, on_page: Any) -> None:
     store, config = ctx.store, ctx.config
-    field_map = load_field_map(ctx, jira, refresh=full)
+    statuses = store.load_statuses()
+    tz = store.load_state(st.TIMEZONE)
+    # the setup reads are independent: one round trip instead of three
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="gt-setup") as pool:
+        fields_f = pool.submit(load_field_map, ctx, jira, refresh=full)
+        statuses_f = pool.submit(refresh_statuses, ctx, jira) if full or not statuses else None
+        tz_f = pool.submit(fetch_user_timezone, jira) if full or tz is None else None
+        field_map = fields_f.result()
+        if statuses_f is not None:
+            statuses = statuses_f.result()
+        if tz_f is not None:
+            tz = tz_f.result() or "UTC"
+            store.save_state(st.TIMEZONE, tz, run_start)
     for canonical, value in field_map.unresolved.items():
         result.warnings.append(f"fields.{canonical}: no Jira field {value!r}; left empty (run `goldenthread check`)")
     fingerprint = st.build_fingerprint(jira.base_url, config.jira.backlog_jql, field_map.field_ids())
@@ -176,11 +189,7 @@ def _sync(ctx: AppContext, jira: JiraHandle, result: SyncResult, *, full: bool, 
             result.warnings.append("backlog JQL, site or mapped fields changed since the last sync: full sync")
         full = True
     result.mode = "full" if full else "incremental"
-    statuses = store.load_statuses()
-    if full or not statuses:
-        statuses = refresh_statuses(ctx, jira)
-    tz = store.load_state(st.TIMEZONE)
-    if full or tz is None:
+    if full and tz_f is None:  # incremental was asked for, but a full pass is due
         tz = fetch_user_timezone(jira) or "UTC"
         store.save_state(st.TIMEZONE, tz, run_start)
     if full:
@@ -204,18 +213,33 @@ def _sync(ctx: AppContext, jira: JiraHandle, result: SyncResult, *, full: bool, 
             if on_page is not None:
                 on_page(index, n)
 
-        committer = PageCommitter(store, jira, field_map, full=full, run_start=run_start, cursor=cursor,
-                                  statuses=statuses, on_page=progress)
-        stats = committer.run(fetch_search_pages(jira, jql, build_search_fields(field_map), page_size=page_size))
+        census_due = _census_due(ctx, jira, full=full, now=run_start)
+        census_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gt-census")
+        census: list[Future[set[str]]] = []
+
+        def start_census() -> None:
+            # every page is fetched; the census overlaps the last commits (what they store was
+            # returned by the backlog JQL, so the census returns it too)
+            if census_due and not census:
+                census.append(census_pool.submit(fetch_census, jira, st.build_backlog_jql(config.jira.backlog_jql)))
+
+        try:
+            committer = PageCommitter(store, jira, field_map, full=full, run_start=run_start, cursor=cursor,
+                                      statuses=statuses, on_page=progress, on_search_done=start_census)
+            stats = committer.run(fetch_search_pages(jira, jql, build_search_fields(field_map), page_size=page_size))
+            start_census()
+            present = census[0].result() if census else None
+        finally:
+            census_pool.shutdown(wait=True)
     result.fetched, result.upserted, result.unchanged = stats.fetched, stats.upserted, stats.unchanged
     result.changelogs, result.status_changes, result.pages = stats.changelogs, stats.status_changes, stats.pages
     result.cursor = st.format_cursor(stats.cursor) if stats.cursor else None
     unknown = {n for n in stats.status_names if n and n not in statuses}
-    if unknown and not full:
+    if unknown and statuses_f is None:
         log.info("statuses not seen before (%s): refreshing /status", ", ".join(sorted(unknown)))
         refresh_statuses(ctx, jira)
-    if _census_due(ctx, jira, full=full, now=run_start):
-        _census(ctx, jira, result, now=run_start)
+    if present is not None:
+        _census(ctx, result, present, now=run_start)
 
 
 def _census_due(ctx: AppContext, jira: JiraHandle, *, full: bool, now: datetime) -> bool:
@@ -229,9 +253,7 @@ def _census_due(ctx: AppContext, jira: JiraHandle, *, full: bool, now: datetime)
     return last is None or now - last >= st.CENSUS_MAX_AGE
 
 
-def _census(ctx: AppContext, jira: JiraHandle, result: SyncResult, *, now: datetime) -> None:
-    jql = st.build_backlog_jql(ctx.config.jira.backlog_jql)
-    present = fetch_census(jira, jql)
+def _census(ctx: AppContext, result: SyncResult, present: set[str], *, now: datetime) -> None:
     gone = ctx.store.load_live_keys() - present
     result.removed = ctx.store.mark_removed(sorted(gone), REMOVED_REASON, now) if gone else 0
     result.census = True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -88,15 +89,24 @@ def _demo_people() -> tuple[list[DemoPerson], list[tuple[dict[str, object], list
     return people, rules
 
 
-def run_demo(*, out_dir: Path, issues: int = 300, seed: int = 7, console: Console | None = None) -> Path:
-    """Run the whole path against a fresh sandbox; returns the index.html path."""
+@dataclass
+class DemoResult:
+    index: Path
+    state: SandboxState  # the sandbox after the run: what Jira and Confluence now hold
+    config_text: str
+
+
+def run_demo(*, out_dir: Path, issues: int = 300, seed: int = 7, console: Console | None = None,
+             now: datetime | None = None) -> DemoResult:
+    """Run the whole path against a fresh sandbox; `now` pins the clock (tests)."""
     console = console or Console()
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / "demo.db"
     for stale in (db, db.with_name("demo.db-wal"), db.with_name("demo.db-shm")):
         stale.unlink(missing_ok=True)  # every demo starts from an empty store, so re-runs agree
 
-    now = system_clock()
+    pinned = now
+    now = now or system_clock()
     people, rules = _demo_people()
     config_text = build_demo_config(people, rules)
     (out_dir / "goldenthread.yaml").write_text(config_text, encoding="utf-8")
@@ -115,12 +125,14 @@ def run_demo(*, out_dir: Path, issues: int = 300, seed: int = 7, console: Consol
             confluence_token=SecretStr(DEFAULT_TOKEN),
             goldenthread_database_url=f"sqlite:///{db}",
         )
-        ctx = AppContext(settings=settings, config=config, lines=lines, clock=system_clock,
+        ctx = AppContext(settings=settings, config=config, lines=lines,
+                         clock=(lambda: pinned) if pinned else system_clock,
                          reporter=build_reporter(Console(stderr=True)))
         try:
-            return _run_steps(ctx, console, out_dir, state)
+            index = _run_steps(ctx, console, out_dir, state)
         finally:
             ctx.close()
+    return DemoResult(index=index, state=state, config_text=config_text)
 
 
 def _run_steps(ctx: AppContext, console: Console, out_dir: Path, state: SandboxState) -> Path:
@@ -163,11 +175,7 @@ def _run_steps(ctx: AppContext, console: Console, out_dir: Path, state: SandboxS
 
 def _verify_previews_match_published(models: list[PageModel], state: SandboxState) -> None:
     """The preview must show what was published: compare with the sandbox Confluence's stored bodies."""
-    pages = getattr(getattr(state, "confluence", None), "pages", None)
-    if pages is None:
-        return
-    stored = {p.title: p.body for p in (pages.values() if isinstance(pages, dict) else pages)}
+    stored = {p.title: p.body for p in state.confluence.pages.values()}
     for model in models:
         if stored.get(model.title) != model.storage:
             raise RunFailed(f"the preview of {model.title!r} differs from what the sandbox Confluence stored")
-

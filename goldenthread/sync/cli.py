@@ -52,7 +52,8 @@ def setup_logging(verbose: bool = False) -> None:
         stream=sys.stderr,
     )
     # httpx logs every request at INFO; our own request counters and progress say what matters
-    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    for noisy in ("httpx", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     install_redaction(Settings().secrets())
 
 

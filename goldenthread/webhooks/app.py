@@ -10,17 +10,17 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Header, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from goldenthread.sync.store import Store
-from goldenthread.webhooks.inbox import save_event
+from goldenthread.webhooks.inbox import NewEvent
 from goldenthread.webhooks.observability import Metrics
 from goldenthread.webhooks.processing import IRRELEVANT_EVENTS, compute_event_handled, parse_event_meta
 from goldenthread.webhooks.signature import compute_body_hash, compute_signature_valid
 from goldenthread.webhooks.status import load_status, render_status_page
+from goldenthread.webhooks.writer import InboxWriter
 
 log = logging.getLogger("goldenthread.webhooks")
 MAX_BODY = 1024 * 1024  # 1 MiB: Jira issue payloads are tens of KiB; anything larger is abuse
@@ -68,6 +68,7 @@ _WEBHOOK_DOC: dict[str, Any] = {
         "400": {"description": "Body is not a JSON object"},
         "401": {"description": "Missing or bad X-Hub-Signature"},
         "413": {"description": "Body over 1 MiB"},
+        "503": {"description": "Store unavailable; nothing acknowledged, redeliver"},
     },
 }
 
@@ -79,6 +80,8 @@ def create_app(deps: AppDeps) -> FastAPI:
         version="1",
     )
     metrics = deps.metrics
+    writer = InboxWriter(deps.store)
+    app.router.on_shutdown.append(writer.close)
 
     @app.post("/webhooks/jira", status_code=202, openapi_extra=_WEBHOOK_DOC, response_model=None)
     async def receive_jira_webhook(
@@ -106,16 +109,13 @@ def create_app(deps: AppDeps) -> FastAPI:
         ident = (x_atlassian_webhook_identifier or "").strip()
         dedupe_key = f"id:{ident}"[:128] if ident else compute_body_hash(body)
         handled = compute_event_handled(event)
-        new = await run_in_threadpool(
-            save_event,
-            deps.store,
-            dedupe_key=dedupe_key,
-            event=event or "(none)",
-            issue_key=issue_key,
-            payload=body.decode("utf-8"),
-            received_at=deps.clock(),
-            ignored=not handled,
-        )
+        try:
+            new = await writer.save(
+                NewEvent(dedupe_key, event or "(none)", issue_key, body.decode("utf-8"), deps.clock(), not handled)
+            )
+        except Exception:  # noqa: BLE001 - not persisted, so not acknowledged: Jira redelivers
+            metrics.rejected.labels("503").inc()
+            return _problem(503, "could not persist the delivery; retry later")
         label = event if handled else ("irrelevant" if event in IRRELEVANT_EVENTS else "unknown")
         metrics.received.labels(label).inc()
         if not new:

@@ -41,6 +41,43 @@ def _insert(store: Store, table: Any) -> Any:
     return (postgresql if store.dialect == "postgresql" else sqlite).insert(table)
 
 
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    dedupe_key: str
+    event: str
+    issue_key: str | None
+    payload: str
+    received_at: datetime
+    ignored: bool = False
+
+
+def _save_stmt(store: Store, e: NewEvent) -> Any:
+    stmt = _insert(store, inbox).values(
+        dedupe_key=e.dedupe_key,
+        event=e.event[:128],
+        issue_key=e.issue_key[:64] if e.issue_key else None,
+        payload=e.payload,
+        received_at=e.received_at,
+        status="ignored" if e.ignored else "pending",
+        attempts=0,
+        available_at=e.received_at,
+        processed_at=e.received_at if e.ignored else None,
+        duplicates=0,
+    )
+    # the duplicate count is bumped in the same statement, so concurrent redeliveries on several
+    # replicas still collapse to one row (the unique dedupe_key decides)
+    return stmt.on_conflict_do_update(
+        index_elements=["dedupe_key"], set_={"duplicates": inbox.c.duplicates + 1}
+    ).returning(inbox.c.duplicates)
+
+
+def save_events(store: Store, events: list[NewEvent]) -> list[bool]:
+    """Persist deliveries in ONE transaction (group commit); per event True when new, False when
+    it duplicates one already stored. All or nothing: on error nothing of the batch is kept."""
+    with store.begin() as conn:
+        return [int(conn.scalar(_save_stmt(store, e)) or 0) == 0 for e in events]
+
+
 def save_event(
     store: Store,
     *,
@@ -51,27 +88,8 @@ def save_event(
     received_at: datetime,
     ignored: bool = False,
 ) -> bool:
-    """Persist a delivery; True when new, False when it duplicates one already stored.
-
-    The duplicate count is bumped in the same statement, so concurrent redeliveries on several
-    replicas still collapse to one row (the unique dedupe_key decides)."""
-    stmt = _insert(store, inbox).values(
-        dedupe_key=dedupe_key,
-        event=event[:128],
-        issue_key=issue_key[:64] if issue_key else None,
-        payload=payload,
-        received_at=received_at,
-        status="ignored" if ignored else "pending",
-        attempts=0,
-        available_at=received_at,
-        processed_at=received_at if ignored else None,
-        duplicates=0,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["dedupe_key"], set_={"duplicates": inbox.c.duplicates + 1}
-    ).returning(inbox.c.duplicates)
-    with store.begin() as conn:
-        return int(conn.scalar(stmt) or 0) == 0
+    """Persist one delivery; True when new, False when it duplicates one already stored."""
+    return save_events(store, [NewEvent(dedupe_key, event, issue_key, payload, received_at, ignored)])[0]
 
 
 def _event(row: Any) -> InboxEvent:

@@ -92,7 +92,7 @@ def build_services(
 ) -> Services:
     store = ctx.store
     # SQLite has one writer at a time: a single claimer; PostgreSQL claims with SKIP LOCKED
-    count = workers or (2 if store.dialect == "postgresql" else 1)
+    count = workers if workers is not None else (2 if store.dialect == "postgresql" else 1)
     ws = [Worker(store, handlers, metrics, worker_id=f"{replica}/{i}", clock=ctx.clock, lease=lease) for i in range(count)]
     pub = PagePublisher(store, publish, metrics, clock=ctx.clock, debounce=debounce) if publish else None
     sched = Scheduler(store, jobs, metrics, replica=replica, clock=ctx.clock) if jobs else None

@@ -13,7 +13,8 @@ the per-row work is vectorised.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,65 +96,125 @@ def compute_status_stages(
     return out
 
 
-def _strs(values: list[Any]) -> pd.Series:
+def _objects(values: Sequence[Any]) -> pd.Series:
     # Plain object columns: pandas' python-backed "str" dtype validates every element on
-    # construction and on isna(), which dominated the 100k-issue benchmark.
-    return pd.Series(values, dtype=object)
+    # construction and on isna(), which dominated the 100k-issue benchmark. fromiter keeps
+    # tuples as elements (np.array would build a 2-D array from equal-length tuples).
+    arr = np.fromiter(values, dtype=object, count=len(values))
+    return pd.Series(arr, dtype=object, copy=False)
 
 
-def _key_number(key: str) -> int:
-    tail = key.rpartition("-")[2]
-    return int(tail) if tail.isdigit() else 0
+def _floats(values: Sequence[Any]) -> pd.Series:
+    return pd.Series(np.array(values, dtype="float64"), copy=False)  # None -> NaN
+
+
+def _stamps(values: Sequence[Any]) -> pd.Series:
+    try:
+        # the direct constructor is ~2x faster than to_datetime for aware UTC datetimes
+        index = pd.DatetimeIndex(values)
+    except (TypeError, ValueError):  # mixed offsets: let to_datetime convert them to UTC
+        index = pd.to_datetime(list(values), utc=True)
+    if index.tz is None:
+        index = index.tz_localize("UTC")  # all-missing column
+    return pd.Series(index.tz_convert("UTC").astype(DT), copy=False)
+
+
+def compute_key_numbers(keys: pd.Series) -> pd.Series:
+    """The numeric part of each issue key ("PROJ-12" -> 12; 0 when there is none)."""
+    if keys.empty:
+        return pd.Series([], dtype="int64")
+    tail = keys.astype(object).str.rpartition("-")[2]
+    digits = tail.where(tail.str.isdigit().fillna(False), "0")
+    return pd.Series(digits.astype("int64").to_numpy(), copy=False)
+
+
+#: Columns of the plain issue table (`build_issue_table`, `build_issue_table_from_columns`).
+TABLE_ISSUE_COLUMNS: tuple[str, ...] = (
+    "key", "id", "project", "number", "summary", "url", "issue_type", "status",
+    "status_category", "created", "updated", "resolution_date", "objective", "team", "target",
+    "reporter_id", "assignee_id", "labels", "components", "stakeholder_ids", *NUMERIC_FIELDS,
+)  # fmt: skip
+_OBJECT_COLUMNS = ("key", "id", "project", "summary", "url", "objective", "team", "target",
+                   "reporter_id", "assignee_id", "labels", "components", "stakeholder_ids")  # fmt: skip
+_CATEGORY_COLUMNS = ("issue_type", "status", "status_category")
+_STAMP_COLUMNS = ("created", "updated", "resolution_date")
+
+
+def build_issue_table_from_columns(columns: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
+    """Plain issue table from one sequence per column (the names of TABLE_ISSUE_COLUMNS except
+    `number`, which is derived from `key`): how records and SQL rows both become a table.
+    Timestamps must be aware (or pandas Timestamps); labels, components and stakeholder_ids
+    are tuples of str; numbers may be None."""
+    col: dict[str, pd.Series] = {}
+    for name in TABLE_ISSUE_COLUMNS:
+        if name == "number":
+            col[name] = compute_key_numbers(col["key"])
+        elif name in _OBJECT_COLUMNS:
+            col[name] = _objects(columns[name])
+        elif name in _CATEGORY_COLUMNS:
+            col[name] = pd.Series(_codes_categorical(columns[name]), copy=False)
+        elif name in _STAMP_COLUMNS:
+            col[name] = _stamps(columns[name])
+        else:
+            col[name] = _floats(columns[name])
+    return pd.DataFrame(col, copy=False)
+
+
+_RECORD_FIELDS: tuple[str, ...] = (
+    "key", "id", "project", "summary", "url", "issue_type", "status", "status_category",
+    "created", "updated", "resolution_date", "objective", "team", "target", "labels",
+    "components", *NUMERIC_FIELDS,
+)  # fmt: skip
+_ID = operator.attrgetter("id")
+
+
+def _field(records: Sequence[Any], name: str) -> list[Any]:
+    # Measured: one map(attrgetter) pass per field beats a single pass building a tuple per
+    # record and transposing it (those tuples cost allocations and GC runs).
+    return list(map(operator.attrgetter(name), records))
 
 
 def build_issue_table(issues: Sequence[Issue]) -> pd.DataFrame:
     """Records -> plain issue table (the record fields, typed, plus `number` parsed from the key)."""
-    # Records are Python objects: one pass per column is the only way in; everything after
-    # this point is vectorised.
-    col: dict[str, Any] = {
-        "key": _strs([i.key for i in issues]),
-        "id": _strs([i.id for i in issues]),
-        "project": _strs([i.project for i in issues]),
-        "number": pd.Series([_key_number(i.key) for i in issues], dtype="int64"),
-        "summary": _strs([i.summary for i in issues]),
-        "url": _strs([i.url for i in issues]),
-        "issue_type": pd.Series([i.issue_type for i in issues], dtype="category"),
-        "status": pd.Series([i.status for i in issues], dtype="category"),
-        "status_category": pd.Series([i.status_category for i in issues], dtype="category"),
-        "created": pd.to_datetime([i.created for i in issues], utc=True),
-        "updated": pd.to_datetime([i.updated for i in issues], utc=True),
-        "resolution_date": pd.to_datetime([i.resolution_date for i in issues], utc=True),
-        "objective": _strs([i.objective for i in issues]),
-        "team": _strs([i.team for i in issues]),
-        "target": _strs([i.target for i in issues]),
-        "reporter_id": _strs([i.reporter.id if i.reporter else None for i in issues]),
-        "assignee_id": _strs([i.assignee.id if i.assignee else None for i in issues]),
-        "labels": _strs([i.labels for i in issues]),
-        "components": _strs([i.components for i in issues]),
-        "stakeholder_ids": _strs([tuple(u.id for u in i.stakeholders) for i in issues]),
-    }
-    for name in NUMERIC_FIELDS:
-        col[name] = pd.Series([getattr(i, name) for i in issues], dtype="float64")
-    df = pd.DataFrame({k: pd.Series(v).reset_index(drop=True) for k, v in col.items()})
-    for c in ("created", "updated", "resolution_date"):
-        df[c] = _utc(df[c])
-    return df
+    cols: dict[str, Sequence[Any]] = {name: _field(issues, name) for name in _RECORD_FIELDS}
+    cols["reporter_id"] = [u.id if u is not None else None for u in _field(issues, "reporter")]
+    cols["assignee_id"] = [u.id if u is not None else None for u in _field(issues, "assignee")]
+    cols["stakeholder_ids"] = [tuple(map(_ID, s)) for s in _field(issues, "stakeholders")]
+    return build_issue_table_from_columns(cols)
+
+
+_CHANGE_FIELDS: tuple[str, ...] = (
+    "issue_key", "change_id", "at", "from_status", "to_status", "author_id",
+)  # fmt: skip
+
+
+def _codes_categorical(values: Sequence[Any]) -> pd.Categorical:
+    # factorize keeps first-seen order; pd.Categorical would also sort the categories, which
+    # for 100k issue keys costs more than the hashing itself
+    codes, uniques = pd.factorize(np.fromiter(values, dtype=object, count=len(values)))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+
+
+def build_change_table_from_columns(columns: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
+    """Plain status-change table from one sequence per column (issue_key, change_id, at,
+    from_status, to_status, author_id). issue_key, from_status and to_status are categorical
+    (unsorted categories): each value repeats many times, and the derivation works on codes."""
+    return pd.DataFrame(
+        {
+            "issue_key": _codes_categorical(columns["issue_key"]),
+            "change_id": _objects(columns["change_id"]),
+            "at": _stamps(columns["at"]),
+            "from_status": _codes_categorical(columns["from_status"]),
+            "to_status": _codes_categorical(columns["to_status"]),
+            "author_id": _objects(columns["author_id"]),
+        },
+        copy=False,
+    )
 
 
 def build_change_table(changes: Sequence[StatusChange]) -> pd.DataFrame:
     """Records -> plain status-change table (issue_key, change_id, at, from/to_status, author_id)."""
-    df = pd.DataFrame(
-        {
-            "issue_key": _strs([c.issue_key for c in changes]),
-            "change_id": _strs([c.change_id for c in changes]),
-            "at": pd.Series(pd.to_datetime([c.at for c in changes], utc=True)),
-            "from_status": pd.Series([c.from_status for c in changes], dtype="category"),
-            "to_status": pd.Series([c.to_status for c in changes], dtype="category"),
-            "author_id": _strs([c.author_id for c in changes]),
-        }
-    )
-    df["at"] = _utc(df["at"])
-    return df
+    return build_change_table_from_columns({f: _field(changes, f) for f in _CHANGE_FIELDS})
 
 
 def _utc(values: pd.Series) -> pd.Series:
@@ -162,29 +223,109 @@ def _utc(values: pd.Series) -> pd.Series:
     return values.astype(DT)
 
 
-def _stages(statuses: pd.Series, stage_of: dict[str, str]) -> pd.Series:
-    """Map a categorical status column to stages through its (few) categories, not its rows."""
-    cat = statuses.astype("category")
-    lookup = [stage_of[str(name)] for name in cat.cat.categories]
-    codes = cat.cat.codes.to_numpy()
-    stage_codes = np.array([STAGES.index(x) for x in lookup] + [-1], dtype="int64")[codes]
-    return pd.Series(
-        pd.Categorical.from_codes(stage_codes, dtype=STAGE_DTYPE), index=statuses.index
-    )
+def _stage_codes(statuses: pd.Series, stage_of: dict[str, str]) -> np.ndarray:
+    """Stage code (index into STAGES, -1 for a missing status) of every row, mapped through
+    the (few) categories of the status column, never row by row."""
+    cat = statuses if isinstance(statuses.dtype, pd.CategoricalDtype) else statuses.astype("category")
+    lookup = [STAGES.index(stage_of[str(name)]) for name in cat.cat.categories]
+    table = np.array([*lookup, -1], dtype="int8")
+    return table[cat.cat.codes.to_numpy()]
 
 
-def _per_issue(
-    positions: np.ndarray, at: pd.Series, mask: np.ndarray, n: int, keep: str
-) -> pd.Series:
-    """For each issue position 0..n-1, the first/last `at` among rows where mask holds (rows
-    are sorted by position then time), NaT where none."""
-    sel = pd.DataFrame({"pos": positions[mask], "at": at.array.asi8[mask]})
-    sel = sel.drop_duplicates("pos", keep=keep)  # type: ignore[arg-type]
-    values = np.full(n, np.iinfo("int64").min, dtype="int64")  # iNaT
-    values[sel["pos"].to_numpy()] = sel["at"].to_numpy()
-    unit = np.datetime_data(at.dtype.base)[0]
-    stamps = pd.to_datetime(values.view(f"datetime64[{unit}]")).tz_localize("UTC")
-    return pd.Series(stamps, index=range(n)).astype(DT)
+def _stages(codes: np.ndarray, index: pd.Index) -> pd.Series:
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=STAGE_DTYPE), index=index)
+
+
+_IN_PROGRESS = STAGES.index("in_progress")
+_DONE = STAGES.index("done")
+_NAT = np.iinfo("int64").min
+
+
+def compute_stage_map(
+    issues: pd.DataFrame, changes: pd.DataFrame, statuses: dict[str, StatusCategory],
+    config: Config,
+) -> dict[str, str]:
+    """Stage of every status name seen in the tables (current statuses and both ends of every
+    change), with the fallback of the module docstring."""
+    status = issues["status"].astype("category")
+    cats = issues["status_category"].astype(object).to_numpy()
+    codes = pd.Series(status.cat.codes.to_numpy())
+    first = codes.drop_duplicates()
+    first = first[first >= 0]
+    seen = {str(status.cat.categories[c]): cats[i] for i, c in first.items()}
+    names = set(seen)
+    for col in ("from_status", "to_status"):
+        names |= {str(x) for x in changes[col].astype("category").cat.categories}
+    return compute_status_stages(sorted(names), statuses, config, seen)
+
+
+@dataclass(frozen=True)
+class IssueTimes:
+    """Per issue row (the order of the issue table given): stage codes, started_at and
+    completed_at as int64 microseconds since the epoch (_NAT when undefined), lead and cycle
+    time in days; plus, per change row, the issue position and the from/to stage codes."""
+
+    stage: np.ndarray
+    started: np.ndarray
+    completed: np.ndarray
+    lead_time_days: np.ndarray
+    cycle_time_days: np.ndarray
+    change_pos: np.ndarray
+    from_stage: np.ndarray
+    to_stage: np.ndarray
+
+
+def _micros(values: pd.Series) -> np.ndarray:
+    return _utc(values).array.asi8  # type: ignore[no-any-return]
+
+
+def compute_issue_times(
+    issues: pd.DataFrame, changes: pd.DataFrame, stage_of: dict[str, str]
+) -> IssueTimes:
+    """Started/completed timestamps and lead/cycle times of every issue of a plain issue table
+    from a plain change table (DESIGN.md definitions; reopen-aware), vectorised.
+
+    started_at: the first change into an in_progress stage. completed_at (issues now in the done
+    stage only): the last change from a non-done stage (or a creation entry) into done, else the
+    resolution date. Neither needs the changes sorted: they are a per-issue min and max."""
+    n = len(issues)
+    stage = _stage_codes(issues["status"], stage_of)
+    keys = changes["issue_key"]
+    key_index = pd.Index(issues["key"].astype(object))
+    if isinstance(keys.dtype, pd.CategoricalDtype):
+        # map the (few) distinct keys, then every row through its code
+        per_cat = key_index.get_indexer(keys.cat.categories.astype(object))
+        pos = np.append(per_cat, -1)[keys.cat.codes.to_numpy()]
+    else:
+        pos = key_index.get_indexer(keys.astype(object))
+    at = _micros(changes["at"])
+    from_stage = _stage_codes(changes["from_status"], stage_of)
+    to_stage = _stage_codes(changes["to_status"], stage_of)
+    known = pos >= 0
+
+    started = np.full(n, np.iinfo("int64").max, dtype="int64")
+    m = known & (to_stage == _IN_PROGRESS)
+    np.minimum.at(started, pos[m], at[m])
+    started[started == np.iinfo("int64").max] = _NAT
+    # Reopen-aware: done -> done moves (Done -> Released) are ignored; a creation entry has no
+    # from_stage (-1) and counts as non-done.
+    last_done = np.full(n, _NAT, dtype="int64")
+    m = known & (to_stage == _DONE) & (from_stage != _DONE)
+    np.maximum.at(last_done, pos[m], at[m])
+
+    resolution = _micros(issues["resolution_date"])
+    completed = np.where(last_done != _NAT, last_done, resolution)
+    completed = np.where(stage == _DONE, completed, _NAT)
+    created = _micros(issues["created"])
+    day = 86_400_000_000.0
+    has_done, has_start = completed != _NAT, (completed != _NAT) & (started != _NAT)
+    lead = np.where(has_done, (completed - created) / day, np.nan)
+    cycle = np.where(has_start, (completed - started) / day, np.nan)
+    return IssueTimes(stage, started, completed, lead, cycle, pos, from_stage, to_stage)
+
+
+def _as_stamps(micros: np.ndarray) -> pd.Series:
+    return pd.Series(micros.view("datetime64[us]"), copy=False).dt.tz_localize("UTC").astype(DT)
 
 
 def _sla_days(issue_type: pd.Series, config: Config) -> pd.Series:
@@ -226,40 +367,26 @@ def build_frames_from_tables(
     # dominated the run time.
     project_codes = pd.Categorical(issues["project"]).codes
     order = np.lexsort((issues["number"].to_numpy(), project_codes))
-    df = issues.iloc[order].reset_index(drop=True)
-    pos = pd.Index(df["key"]).get_indexer(changes["issue_key"])
-    ch = changes.loc[pos >= 0].copy()
-    pos = pos[pos >= 0]
-    ch_order = np.lexsort((ch["at"].array.asi8, pos))
-    ch = ch.iloc[ch_order].reset_index(drop=True)
-    pos = pos[ch_order]
+    df = issues.take(order).reset_index(drop=True)
+    stage_of = compute_stage_map(df, changes, statuses, config)
+    times = compute_issue_times(df, changes, stage_of)
 
-    cur = df[["status", "status_category"]].astype(object).drop_duplicates("status")
-    seen = dict(zip(cur["status"], cur["status_category"], strict=True))
-    names = set(seen) | set(ch["from_status"].astype("category").cat.categories)
-    names |= set(ch["to_status"].astype("category").cat.categories)
-    stage_of = compute_status_stages(sorted(names), statuses, config, seen)  # type: ignore[arg-type]
-
-    df["stage"] = _stages(df["status"], stage_of)
-    ch["from_stage"] = _stages(ch["from_status"], stage_of)
-    ch["to_stage"] = _stages(ch["to_status"], stage_of)
+    keep = np.flatnonzero(times.change_pos >= 0)
+    pos = times.change_pos[keep]
+    ch_order = keep[np.lexsort((_micros(changes["at"])[keep], pos))]
+    ch = changes.take(ch_order).reset_index(drop=True)
+    ch["issue_key"] = ch["issue_key"].astype(object)
+    ch["at"] = _utc(ch["at"])
+    ch["from_stage"] = _stages(times.from_stage[ch_order], ch.index)
+    ch["to_stage"] = _stages(times.to_stage[ch_order], ch.index)
     ch["from_status"] = ch["from_status"].astype("category")
     ch["to_status"] = ch["to_status"].astype("category")
 
-    n = len(df)
-    to_stage = ch["to_stage"].to_numpy()
-    started = _per_issue(pos, ch["at"], to_stage == "in_progress", n, "first")
-    # Reopen-aware: the last move from a non-done stage into done; done -> done moves
-    # (Done -> Released) are ignored. A creation entry has no from_stage: counts as non-done.
-    into_done = (to_stage == "done") & (ch["from_stage"].to_numpy() != "done")
-    last_done = _per_issue(pos, ch["at"], into_done, n, "last")
-
-    is_done = df["stage"].eq("done")
-    df["started_at"] = started
-    completed = last_done.fillna(df["resolution_date"])
-    df["completed_at"] = completed.where(is_done).astype(DT)
-    df["lead_time_days"] = ((df["completed_at"] - df["created"]) / _DAY).astype("float64")
-    df["cycle_time_days"] = ((df["completed_at"] - df["started_at"]) / _DAY).astype("float64")
+    df["stage"] = _stages(times.stage, df.index)
+    df["started_at"] = _as_stamps(times.started)
+    df["completed_at"] = _as_stamps(times.completed)
+    df["lead_time_days"] = times.lead_time_days
+    df["cycle_time_days"] = times.cycle_time_days
     df["completed_month"] = _months(df["completed_at"])
     df["sla_days"] = _sla_days(df["issue_type"], config)
     return Frames(issues=df[list(ISSUE_COLUMNS)], changes=ch[list(CHANGE_COLUMNS)], as_of=stamp)

@@ -31,9 +31,15 @@ SCORE_COLUMNS: tuple[str, ...] = (
 
 
 def format_numbers(values: pd.Series) -> pd.Series:
-    """Numbers as short text for explanations: 800.0 -> "800", 0.8 -> "0.8", 1/3 -> "0.3333"."""
-    text = values.astype("float64").round(4).astype("str")
-    return text.str.replace(r"\.0$", "", regex=True)
+    """Numbers as short text for explanations: 800.0 -> "800", 0.8 -> "0.8", 1/3 -> "0.3333".
+    Object dtype; NaN stays NaN."""
+    arr = values.to_numpy(dtype="float64", na_value=np.nan).round(4)
+    # Scores and inputs repeat a lot: format each distinct value once, then index.
+    uniq, inverse = np.unique(arr, return_inverse=True)
+    text = pd.Series(uniq).astype(object).map(repr).str.replace(r"\.0$", "", regex=True)
+    out = text.to_numpy(dtype=object)[inverse.reshape(-1)] if len(arr) else np.array([], object)
+    out[np.isnan(arr)] = np.nan
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 def normalise_confidence(values: pd.Series) -> pd.Series:
@@ -53,11 +59,17 @@ def _objective_weights(objective: pd.Series, config: Config) -> pd.Series:
 
 
 def _missing_lists(flags: dict[str, pd.Series], index: pd.Index) -> pd.Series:
-    """Per row, the list of labels whose flag is set (column-wise string build, then split)."""
-    acc = pd.Series("", index=index, dtype="str")
-    for label, flag in flags.items():
-        acc = acc + pd.Series(np.where(flag.to_numpy(dtype=bool), f"{label}|", ""), index=index)
-    return acc.str.findall(r"[^|]+")
+    """Per row, the list of labels whose flag is set: each distinct combination of flags is
+    turned into a list once; rows get their own copy of their combination's list."""
+    labels = list(flags)
+    code = np.zeros(len(index), dtype="int64")
+    for bit, flag in enumerate(flags.values()):
+        code |= flag.to_numpy(dtype=bool).astype("int64") << bit
+    combos = np.empty(1 << len(labels), dtype=object)
+    for c in np.unique(code):
+        combos[c] = tuple(label for bit, label in enumerate(labels) if c >> bit & 1)
+    lists = list(map(list, combos[code])) if len(index) else []
+    return pd.Series(np.fromiter(lists, dtype=object, count=len(lists)), index=index)
 
 
 def _raw_scores(
@@ -90,6 +102,17 @@ def _raw_scores(
     if model == "weighted" and not weights:
         flags["prioritisation.weights"] = pd.Series(True, index=idx)
     return raw.astype("float64"), text, flags
+
+
+def _input_dicts(used: pd.DataFrame) -> pd.Series:
+    """One {input: value or None} dict per row (what `to_dict("records")` gives, without its
+    per-cell boxing)."""
+    names = list(used.columns)
+    cols = [np.where(np.isnan(a), None, a).tolist() for a in (used[n].to_numpy() for n in names)]
+    dicts = [dict(zip(names, row, strict=True)) for row in zip(*cols, strict=True)]
+    if not names:
+        dicts = [{} for _ in range(len(used))]
+    return pd.Series(np.fromiter(dicts, dtype=object, count=len(dicts)), index=used.index)
 
 
 def compute_scores(frames: Frames, config: Config) -> pd.DataFrame:
@@ -132,10 +155,7 @@ def compute_scores(frames: Frames, config: Config) -> pd.DataFrame:
         objective_weight=ow,
         needs_scoring=~scored,
         formula=FORMULAS.get(model) or _weighted_formula(weights),
-        inputs=pd.Series(
-            used.astype(object).where(used.notna(), None).to_dict("records"),
-            index=df.index, dtype=object,
-        ),
+        inputs=_input_dicts(used),
         explanation=explanation.where(scored, needs),
         missing=missing,
     )

@@ -86,11 +86,11 @@ def compute_outcomes(frames: Frames, config: Config, as_of: datetime) -> Outcome
         lead_times=lead,
         lead_time_stats=compute_percentiles(lead["lead_time_days"]),
         cycle_time_stats=compute_percentiles(lead["cycle_time_days"]),
-        throughput=compute_throughput(frames, stamp),
-        monthly=compute_monthly_outcomes(frames, stamp),
-        comparison=compute_month_comparison(frames, stamp.strftime("%Y-%m")),
+        throughput=compute_throughput(frames, stamp, lead),
+        monthly=compute_monthly_outcomes(frames, stamp, lead),
+        comparison=compute_month_comparison(frames, stamp.strftime("%Y-%m"), lead),
         wip=compute_wip(frames, stamp),
-        sla=compute_sla(frames, config),
+        sla=compute_sla(frames, config, lead),
         open_past_sla=compute_open_past_sla(frames, stamp),
         by_objective=compute_breakdown(frames, "objective"),
         by_team=compute_breakdown(frames, "team"),
@@ -147,12 +147,17 @@ def compute_decisions(scores: pd.DataFrame, open_past_sla: pd.DataFrame) -> pd.D
 
 def json_records(df: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
     """Rows as JSON-safe dicts: NaN/NaT -> None, numpy scalars -> Python, timestamps -> ISO."""
-    out = df.loc[:, list(columns)].copy()
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    obj = out.astype(object)
-    return obj.where(out.notna(), None).to_dict("records")  # type: ignore[return-value]
+    names = list(columns)
+    lists: list[list[Any]] = []
+    for col in names:
+        s = df[col]
+        if isinstance(s.dtype, pd.DatetimeTZDtype):
+            s = s.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        values = s.to_numpy(dtype=object, copy=True)  # numpy scalars become Python ones
+        values[s.isna().to_numpy()] = None
+        lists.append(values.tolist())
+    # column-wise conversion above; only the final dict assembly is per row
+    return [dict(zip(names, row, strict=True)) for row in zip(*lists, strict=True)]
 
 
 def _opt(value: float | None) -> float | None:

@@ -221,7 +221,12 @@ def compute_all(
     as_of: datetime,
 ) -> Report:
     """Frames, ranking, every outcome metric and the summary dict, computed once."""
-    frames = build_frames(issues, changes, statuses, config, as_of)
+    return compute_report(build_frames(issues, changes, statuses, config, as_of), config, as_of)
+
+
+def compute_report(frames: Frames, config: Config, as_of: datetime) -> Report:
+    """`compute_all` from frames already built (e.g. from a store's tables with
+    `build_frames_from_tables`)."""
     scores = compute_scores(frames, config)
     outcomes = compute_outcomes(frames, config, as_of)
     return Report(

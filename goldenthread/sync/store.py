@@ -15,7 +15,20 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, update
+import pandas as pd
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    String,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from goldenthread.mappings.records import (
@@ -25,6 +38,11 @@ from goldenthread.mappings.records import (
     StatusChange,
     StatusInfo,
     UserRef,
+)
+from goldenthread.reports.frames import (
+    TABLE_ISSUE_COLUMNS,
+    build_change_table_from_columns,
+    build_issue_table_from_columns,
 )
 from goldenthread.sync import schema as t
 
@@ -242,6 +260,34 @@ class Store:
                 for r in conn.execute(stmt)
             ]
 
+    # --- columnar reads for reports: no per-issue record objects -----------------------
+    def load_issue_table(self) -> pd.DataFrame:
+        """Live issues as the plain issue table of `reports.frames` (TABLE_ISSUE_COLUMNS),
+        read column by column from SQL; feed it to `build_frames_from_tables`."""
+        c = t.issues.c
+        names = [n for n in TABLE_ISSUE_COLUMNS if n not in ("number", "stakeholder_ids")]
+        stmt = select(*[_raw_ts(c[n]) for n in names], c.stakeholders)
+        stmt = stmt.where(c.removed_at.is_(None)).order_by(c.key)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        values = list(zip(*rows, strict=True)) if rows else [() for _ in range(len(names) + 1)]
+        cols: dict[str, Any] = dict(zip(names, values[:-1], strict=True))
+        for n in ("labels", "components"):
+            cols[n] = [tuple(v or ()) for v in cols[n]]
+        cols["stakeholder_ids"] = [tuple(u[0] for u in v or ()) for v in values[-1]]
+        return build_issue_table_from_columns(cols)
+
+    def load_change_table(self) -> pd.DataFrame:
+        """Status changes of live issues as the plain change table of `reports.frames`
+        (unsorted: the derivation orders them)."""
+        sc = t.status_changes
+        live = select(t.issues.c.key).where(t.issues.c.removed_at.is_(None))
+        stmt = select(*[_raw_ts(sc.c[n]) for n in _CHANGE_COLUMNS]).where(sc.c.issue_key.in_(live))
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        values = list(zip(*rows, strict=True)) if rows else [() for _ in _CHANGE_COLUMNS]
+        return build_change_table_from_columns(dict(zip(_CHANGE_COLUMNS, values, strict=True)))
+
     def load_live_keys(self) -> set[str]:
         with self.engine.connect() as conn:
             return set(conn.scalars(select(t.issues.c.key).where(t.issues.c.removed_at.is_(None))))
@@ -347,6 +393,17 @@ class Store:
         tbl = t.metadata.tables[table]
         with self.engine.connect() as conn:
             return int(conn.scalar(select(func.count()).select_from(tbl)) or 0)
+
+
+_CHANGE_COLUMNS = ("issue_key", "change_id", "at", "from_status", "to_status", "author_id")
+
+
+def _raw_ts(col: Any) -> Any:
+    # SQLite keeps timestamps as text and SQLAlchemy would parse each one in Python; reading
+    # the text lets pandas parse the whole column at once (naive text is UTC, see `utc`).
+    if isinstance(col.type, DateTime):
+        return type_coerce(col, String).label(col.name)
+    return col
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

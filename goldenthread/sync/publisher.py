@@ -98,10 +98,11 @@ class _Publisher:
         return self.ctx.clock()
 
     def _record(self, model: PageModel, page: LivePage, digest: str, result: str) -> None:
+        # `dirty` is left alone: serve's publisher clears it when it claims the page, BEFORE the
+        # data is read; clearing it here would drop a change that arrived while this page rendered
         self.store.save_published(
             model.key, title=model.title, page_id=page.id, space=self.api.space_key, version=page.version,
-            content_hash=digest, url=page.url, published_at=self._now(), dirty=False, dirty_since=None,
-            last_result=result,
+            content_hash=digest, url=page.url, published_at=self._now(), last_result=result,
         )
 
     def parent_id(self, title: str, grandparent: str | None) -> str:

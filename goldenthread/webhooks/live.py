@@ -5,14 +5,15 @@ webhooks even while Jira is unreachable; events then wait in the inbox and are r
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+from goldenthread.mappings.jira import FieldMap
 from goldenthread.mappings.records import IssueSnapshot
+from goldenthread.sync.atlassian import ConfluenceHandle, JiraHandle
 from goldenthread.sync.context import AppContext
 from goldenthread.webhooks.inbox import LIVE_PAGES, save_pages_dirty
 from goldenthread.webhooks.observability import Metrics
@@ -22,82 +23,122 @@ from goldenthread.webhooks.scheduler import Job
 log = logging.getLogger("goldenthread.webhooks.live")
 
 
-class LiveJira:
-    """One Jira handle and resolved field map for the worker threads (built once, on demand)."""
+def _jql_string(value: str) -> str:
+    # a webhook's issue key is untrusted input that ends up inside JQL
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    def __init__(self, ctx: AppContext, metrics: Metrics) -> None:
+
+class LiveJira:
+    """One Jira handle, resolved field map and API user id for the worker threads (built once,
+    on first use; a failure leaves nothing cached so the next event tries again)."""
+
+    def __init__(self, ctx: AppContext, metrics: Metrics, *, jira: JiraHandle | None = None) -> None:
         self.ctx, self.metrics = ctx, metrics
         self._lock = threading.Lock()
-        self._jira: Any = None
-        self._field_map: Any = None
+        self._jira: JiraHandle | None = jira
+        self._field_map: FieldMap | None = None
         self._me: str | None = None
 
-    def _ready(self) -> tuple[Any, Any]:
-        with self._lock:
-            if self._jira is None:
-                from goldenthread.mappings.jira import parse_field_list, resolve_fields
-                from goldenthread.sync.atlassian import build_jira
-                from goldenthread.sync.jira_fetch import fetch_field_list
+    def _open(self) -> JiraHandle:
+        from goldenthread.sync import jira_state as st
+        from goldenthread.sync.atlassian import build_jira
 
-                jira = build_jira(self.ctx.settings, on_request=lambda r: self.metrics.observe_request("jira", r.status or "error"))
-                self._field_map = resolve_fields(self.ctx.config.fields, parse_field_list(fetch_field_list(jira)))
-                me = jira.client.myself() or {}
-                self._me = str(me.get("accountId") or me.get("name") or "")
-                self._jira = jira
-            return self._jira, self._field_map
+        # the deployment cached by `sync` saves a /serverInfo round trip per start
+        cached = st.load_deployment(self.ctx.store, self.ctx.settings.jira_url.strip().rstrip("/"))
+        return build_jira(self.ctx.settings, deployment=cached,
+                          on_request=lambda r: self.metrics.observe_request("jira", r.status or "error"))
+
+    def _ready(self) -> tuple[JiraHandle, FieldMap, str]:
+        with self._lock:
+            if self._field_map is None or self._me is None:
+                from goldenthread.sync.jira_sync import load_field_map
+                from goldenthread.sync.writeback import fetch_own_user_id
+
+                jira = self._jira or self._open()
+                field_map = load_field_map(self.ctx, jira)
+                me = fetch_own_user_id(jira, jira.deployment)
+                self._jira, self._field_map, self._me = jira, field_map, me
+            assert self._jira is not None
+            return self._jira, self._field_map, self._me
 
     def parse_snapshot(self, payload: Mapping[str, Any]) -> IssueSnapshot:
         from goldenthread.mappings.jira import parse_webhook_snapshot
 
-        jira, field_map = self._ready()
+        jira, field_map, _ = self._ready()
         snap = parse_webhook_snapshot(payload, field_map, base_url=jira.base_url, statuses=self.ctx.store.load_statuses())
         if snap is None:
             raise ValueError("webhook has no issue")
         return snap
 
     def fetch_snapshot(self, key: str) -> IssueSnapshot | None:
-        from goldenthread.sync import jira_sync  # issue 3
         from goldenthread.sync.jira_fetch import fetch_census
+        from goldenthread.sync.jira_state import build_backlog_jql
+        from goldenthread.sync.jira_sync import fetch_issue_snapshot
 
-        jira, field_map = self._ready()
-        # membership is decided by Jira with the admin's own JQL, never re-implemented here
-        quoted = key.replace('"', "")
-        if key not in fetch_census(jira, f'({self.ctx.config.jira.backlog_jql}) AND key = "{quoted}"'):
+        jira, field_map, _ = self._ready()
+        # the issue first: JQL naming a key that no longer exists is a 400 on Jira, not an empty result
+        snap = fetch_issue_snapshot(jira, field_map, key, statuses=self.ctx.store.load_statuses())
+        if snap is None:
             return None
-        return jira_sync.fetch_issue_snapshot(jira, field_map, key)  # type: ignore[no-any-return]
+        # membership is decided by Jira with the admin's own JQL, never re-implemented here
+        jql = f"({build_backlog_jql(self.ctx.config.jira.backlog_jql)}) AND key = {_jql_string(snap.issue.key)}"
+        return snap if snap.issue.key in fetch_census(jira, jql) else None
 
     def is_own_change(self, payload: Mapping[str, Any]) -> bool:
         from goldenthread.mappings.stakeholders import is_own_change
 
-        _, field_map = self._ready()
-        field_id = field_map.id_for("stakeholders")
-        if not field_id or not self._me:
+        # cheap checks first: only an update by someone can be our echo, and only with a changelog
+        if payload.get("webhookEvent") != "jira:issue_updated" or not payload.get("changelog"):
             return False
+        _, field_map, me = self._ready()
         spec = field_map.fields.get("stakeholders")
-        return is_own_change(payload, self._me, field_id, spec.name if spec else None)
+        if spec is None or not me:
+            return False
+        return is_own_change(payload, me, spec.id, spec.name)
 
     def handlers(self) -> EventHandlers:
         return EventHandlers(self.parse_snapshot, self.fetch_snapshot, self.is_own_change)
 
 
-def _call_with_optional(fn: Any, *args: Any, **optional: Any) -> Any:
-    params = inspect.signature(fn).parameters
-    return fn(*args, **{k: v for k, v in optional.items() if k in params})
+class LivePublisher:
+    """`publish(page_keys)` for the debounced PagePublisher: one Confluence handle, reused."""
+
+    def __init__(self, ctx: AppContext, metrics: Metrics | None = None, *,
+                 confluence: ConfluenceHandle | None = None) -> None:
+        self.ctx, self.metrics = ctx, metrics
+        self._confluence = confluence
+
+    def _handle(self) -> ConfluenceHandle:
+        if self._confluence is None:
+            from goldenthread.sync import jira_state as st
+            from goldenthread.sync.atlassian import build_confluence
+
+            metrics = self.metrics
+            cached = st.load_deployment(self.ctx.store, self.ctx.settings.jira_url.strip().rstrip("/"))
+            self._confluence = build_confluence(
+                self.ctx.settings, deployment=cached,
+                on_request=(lambda r: metrics.observe_request("confluence", r.status or "error")) if metrics else None,
+            )
+        return self._confluence
+
+    def __call__(self, keys: Sequence[str]) -> Any:
+        from goldenthread.sync.publisher import publish_pages
+
+        result = publish_pages(self.ctx, confluence=self._handle(), pages=tuple(keys))
+        for page in result.pages:
+            log.info("published %s: %s", page.key, page.outcome, extra={"gt_page": page.key, "gt_outcome": page.outcome})
+        return result
 
 
-def build_live_publish(ctx: AppContext) -> Any:
-    def publish(keys: Sequence[str]) -> None:
-        from goldenthread.sync import publisher  # issue 6
-
-        _call_with_optional(publisher.publish_pages, ctx, pages=list(keys))
-
-    return publish
+def build_live_publish(ctx: AppContext, metrics: Metrics | None = None) -> LivePublisher:
+    return LivePublisher(ctx, metrics)
 
 
 def compute_report_month(slot: datetime) -> str:
     """The month a report tick covers: the one before the tick (a 1st-of-month cron)."""
-    prev = slot.replace(day=1) - timedelta(days=1)
-    return f"{prev.year:04d}-{prev.month:02d}"
+    from goldenthread.sync.publisher import previous_month
+
+    return previous_month(slot)
 
 
 def build_live_jobs(ctx: AppContext) -> dict[str, Job]:
@@ -105,19 +146,20 @@ def build_live_jobs(ctx: AppContext) -> dict[str, Job]:
     sched = ctx.config.schedule
 
     def sync(slot: datetime) -> Mapping[str, Any] | None:
-        from goldenthread.sync import jira_sync  # issue 3
+        from goldenthread.sync.jira_sync import run_sync
 
-        result = jira_sync.run_sync(ctx, full=False)
+        # the same run as `goldenthread sync` from cron: incremental, census, stakeholder write-back
+        # (whose echo webhooks the worker recognises and ignores)
+        result = run_sync(ctx, full=False, writeback=True)
         # the sync may have changed anything: let the debounced publisher re-render (content
         # hashes keep unchanged pages from getting a new version)
         save_pages_dirty(ctx.store, LIVE_PAGES, ctx.clock())
-        stats = getattr(result, "stats", result)
-        return stats if isinstance(stats, Mapping) else None
+        return {**result.as_stats(), "issues": result.upserted}
 
     def monthly(slot: datetime) -> Mapping[str, Any] | None:
-        from goldenthread.sync import publisher  # issue 6
+        from goldenthread.sync.publisher import publish_monthly_report
 
-        publisher.publish_monthly_report(ctx, compute_report_month(slot))
+        publish_monthly_report(ctx, compute_report_month(slot))
         return None
 
     if sched.sync:

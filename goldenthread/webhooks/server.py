@@ -123,7 +123,7 @@ def run_serve(
         from goldenthread.webhooks.live import LiveJira, build_live_jobs, build_live_publish
 
         handlers = LiveJira(ctx, metrics).handlers()
-        publish = publish or build_live_publish(ctx)
+        publish = publish or build_live_publish(ctx, metrics)
         jobs = build_live_jobs(ctx) if jobs is None else jobs
     warnings = build_config_warnings(ctx, insecure=secret is None, dialect=store.dialect)
     deps = AppDeps(store=store, clock=ctx.clock, secret=secret, metrics=metrics, warnings=lambda: warnings)

@@ -41,12 +41,7 @@ BREAKDOWN_COLUMNS: tuple[str, ...] = (
     "sla_compliance", "adoption_mean", "satisfaction_mean",
 )  # fmt: skip
 Dimension = Literal["objective", "team", "stakeholder"]
-
-
-def _live(frames: Frames) -> pd.DataFrame:
-    """Issues that count in metrics: everything except the discarded stage."""
-    df = frames.issues
-    return df.loc[df["stage"].ne("discarded")]
+_OUTCOME_FIELDS = ("adoption", "satisfaction")
 
 
 def compute_lead_times(frames: Frames) -> pd.DataFrame:
@@ -169,7 +164,7 @@ def compute_wip(frames: Frames, as_of: object | None = None) -> pd.DataFrame:
     as_of - started_at (falls back to created, see module docstring)."""
     stamp = to_utc(as_of) if as_of is not None else frames.as_of  # type: ignore[arg-type]
     df = frames.issues
-    wip = df.loc[df["stage"].eq("in_progress")].copy()
+    wip = df.loc[df["stage"].eq("in_progress").to_numpy(), list(WIP_COLUMNS[:-1])]
     since = wip["started_at"].fillna(wip["created"])
     wip["age_days"] = ((stamp - since) / _DAY).astype("float64")
     wip = wip.sort_values("age_days", ascending=False, kind="stable")  # ties: natural order
@@ -215,7 +210,8 @@ def compute_open_past_sla(frames: Frames, as_of: object | None = None) -> pd.Dat
     overdue_days."""
     stamp = to_utc(as_of) if as_of is not None else frames.as_of  # type: ignore[arg-type]
     df = frames.issues
-    open_ = df.loc[df["stage"].isin(["todo", "in_progress"])].copy()
+    cols = ["key", "summary", "stage", "issue_type", "objective", "created", "sla_days"]
+    open_ = df.loc[df["stage"].isin(["todo", "in_progress"]).to_numpy(), cols]
     open_["age_days"] = ((stamp - open_["created"]) / _DAY).astype("float64")
     open_["overdue_days"] = open_["age_days"] - open_["sla_days"]
     late = open_.loc[open_["overdue_days"] > 0]
@@ -280,9 +276,10 @@ def compute_outcome_fields(frames: Frames, config: Config) -> dict[str, object]:
     {"adoption": {"available": bool, "mean": float|None, "by_objective": {name: mean}}, ...};
     `available` is False when the field is not mapped in `fields:` (then no numbers at all).
     """
-    df = _live(frames)
+    all_ = frames.issues
+    df = all_.loc[all_["stage"].ne("discarded").to_numpy(), ["objective", *_OUTCOME_FIELDS]]
     result: dict[str, object] = {}
-    for name in ("adoption", "satisfaction"):
+    for name in _OUTCOME_FIELDS:
         if getattr(config.fields, name) is None:
             result[name] = {"available": False, "mean": None, "by_objective": {}}
             continue

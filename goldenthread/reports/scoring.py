@@ -129,11 +129,13 @@ def compute_scores(frames: Frames, config: Config) -> pd.DataFrame:
     """
     prio = config.prioritisation
     model = prio.model
-    df = frames.issues
-    df = df.loc[df["stage"].isin(["todo", "in_progress"])].copy()
-    df["stage"] = df["stage"].astype("str")
     weights = dict(prio.weights) if model == "weighted" else {}
     names = MODEL_FIELDS.get(model, tuple(weights))
+    df = frames.issues
+    # copy only what the ranking shows or reads, not every issue column
+    keep = [c for c in df.columns if c in SCORE_COLUMNS or c in names]
+    df = df.loc[df["stage"].isin(["todo", "in_progress"]).to_numpy(), keep]
+    df["stage"] = df["stage"].astype("str")
     used = pd.DataFrame(
         {n: df[n] if n in NUMERIC_FIELDS else np.nan for n in names}, index=df.index
     ).astype("float64")

@@ -7,12 +7,12 @@ claim there is a single atomic UPDATE ... RETURNING (one claimer at a time by co
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from goldenthread.sync import schema as t
@@ -157,6 +157,19 @@ def _mine(event_id: int, worker_id: str) -> Any:
     return and_(inbox.c.id == event_id, inbox.c.status == "processing", inbox.c.claimed_by == worker_id)
 
 
+def complete_events_in(conn: Connection, worker_id: str, now: datetime, done: Sequence[tuple[int, str, str | None]]) -> None:
+    """Complete (event id, status, note) triples inside the caller's transaction, so a batch's
+    store writes and its completions commit together (one commit per batch, not per event)."""
+    if not done:
+        return
+    stmt = (
+        update(inbox)
+        .where(inbox.c.id == bindparam("eid"), inbox.c.status == "processing", inbox.c.claimed_by == worker_id)
+        .values(status=bindparam("st"), processed_at=now, error=bindparam("note"))
+    )
+    conn.execute(stmt, [{"eid": i, "st": st, "note": note} for i, st, note in done])
+
+
 def complete_event(store: Store, event_id: int, worker_id: str, now: datetime, *, status: str = "done", note: str | None = None) -> bool:
     with store.begin() as conn:
         res = conn.execute(update(inbox).where(_mine(event_id, worker_id)).values(status=status, processed_at=now, error=note))
@@ -224,10 +237,16 @@ def load_events(store: Store, *, status: str | None = None) -> list[dict[str, An
 def save_pages_dirty(store: Store, page_keys: Iterable[str], now: datetime) -> None:
     """Mark pages dirty; `dirty_since` keeps the FIRST mark so a steady stream of updates cannot
     postpone publishing forever (the debounce window is measured from the first change)."""
+    with store.begin() as conn:
+        save_pages_dirty_in(conn, store.dialect, page_keys, now)
+
+
+def save_pages_dirty_in(conn: Connection, dialect: str, page_keys: Iterable[str], now: datetime) -> None:
+    """`save_pages_dirty` inside the caller's transaction."""
     rows = [{"page_key": k, "title": k, "space": "", "dirty": True, "dirty_since": now} for k in page_keys]
     if not rows:
         return
-    stmt = _insert(store, pages).values(rows)
+    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(pages).values(rows)
     stmt = stmt.on_conflict_do_update(
         index_elements=["page_key"],
         set_={
@@ -235,8 +254,7 @@ def save_pages_dirty(store: Store, page_keys: Iterable[str], now: datetime) -> N
             "dirty_since": func.coalesce(pages.c.dirty_since, stmt.excluded.dirty_since),
         },
     )
-    with store.begin() as conn:
-        conn.execute(stmt)
+    conn.execute(stmt)
 
 
 def claim_due_pages(store: Store, now: datetime, debounce: timedelta) -> list[str]:

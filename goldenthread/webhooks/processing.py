@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select, update
 
 from goldenthread.mappings.records import IssueSnapshot
 from goldenthread.sync import schema as t
-from goldenthread.sync.store import Store
-from goldenthread.webhooks.inbox import LIVE_PAGES, save_pages_dirty
+from goldenthread.sync.store import Store, utc
+from goldenthread.webhooks.inbox import LIVE_PAGES, save_pages_dirty, save_pages_dirty_in
 
 ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
 #: Known Jira events that change nothing we store (comments, links and worklogs are not part of
@@ -161,3 +161,124 @@ def apply_event(store: Store, handlers: EventHandlers, payload_text: str, now: d
     store.save_snapshots([snap], now, full_history=False)
     save_pages_dirty(store, LIVE_PAGES, now)
     return EventResult(action, True)
+
+
+# --- batches: decide outside the transaction, write the whole batch in one ----------------------
+
+
+@dataclass
+class PlannedEvent:
+    """One event of a batch after the decision phase: what it writes, or why it could not."""
+
+    event_id: int
+    action: EventAction | None = None
+    snapshot: IssueSnapshot | None = None
+    full_history: bool = False
+    remove_reason: str | None = None  # mark the issue removed with this reason
+    changed: bool = False
+    error: BaseException | None = None  # PermanentEventError or a transient failure (retry)
+
+    @property
+    def result(self) -> EventResult:
+        assert self.action is not None
+        return EventResult(self.action, self.changed)
+
+
+def _load_issue_states(store: Store, keys: set[str]) -> dict[str, tuple[datetime | None, bool]]:
+    """key -> (updated, live) for the keys the store has, in one read."""
+    if not keys:
+        return {}
+    c = t.issues.c
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(c.key, c.updated, c.removed_at).where(c.key.in_(keys))).all()
+    return {r.key: (utc(r.updated), r.removed_at is None) for r in rows}
+
+
+def build_event_plans(store: Store, handlers: EventHandlers, events: list[tuple[int, str]]) -> list[PlannedEvent]:
+    """Decide every event of a batch (id, payload) in order, as `apply_event` would one by one.
+
+    Jira is called here, outside any transaction, so the store's write lock is never held across
+    the network. The store is read once; later events of the batch see the effect of earlier ones
+    through `state`, which mirrors what the writes will leave (an upsert revives, a removal hides)."""
+    parsed: list[tuple[int, Any]] = []
+    keys: set[str] = set()
+    for eid, text_ in events:
+        try:
+            payload = json.loads(text_)
+        except ValueError as exc:
+            parsed.append((eid, PermanentEventError(f"stored payload is not JSON: {exc}")))
+            continue
+        parsed.append((eid, payload))
+        key = parse_event_meta(payload)[1]
+        if key:
+            keys.add(key)
+    state = _load_issue_states(store, keys)
+    plans = []
+    for eid, payload in parsed:
+        plan = PlannedEvent(eid)
+        plans.append(plan)
+        if isinstance(payload, BaseException):
+            plan.error = payload
+            continue
+        try:
+            _plan_one(plan, payload, handlers, state)
+        except Exception as exc:  # noqa: BLE001 - recorded per event: neighbours still go ahead
+            plan.error = exc
+    return plans
+
+
+def _plan_one(plan: PlannedEvent, payload: Any, handlers: EventHandlers, state: dict[str, tuple[datetime | None, bool]]) -> None:
+    event, key = parse_event_meta(payload)
+    own = event == "jira:issue_updated" and handlers.is_own_change(payload)
+    updated, live = state.get(key, (None, False)) if key else (None, False)
+    action = build_event_action(payload, known_issue=live, own_change=own)
+    plan.action = action
+    if action.kind in ("ignore", "own"):
+        return
+    assert action.issue_key is not None
+    if action.kind == "remove":
+        plan.remove_reason, plan.changed = action.reason, True
+        if action.issue_key in state:
+            state[action.issue_key] = (updated, False)
+        return
+    if action.kind == "fetch":
+        snap = handlers.fetch_snapshot(action.issue_key)
+        if snap is None:
+            plan.remove_reason = "left the backlog (no longer matches backlog_jql)"
+            plan.changed = live
+            if live:
+                state[action.issue_key] = (updated, False)
+            return
+        plan.snapshot, plan.full_history, plan.changed = snap, True, True
+        state[action.issue_key] = (snap.issue.updated, True)
+        return
+    try:
+        snap = handlers.parse_snapshot(payload)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PermanentEventError(f"cannot parse {event} for {key}: {type(exc).__name__}: {exc}") from None
+    if key in state and updated is not None and updated > snap.issue.updated:
+        plan.action = EventAction("ignore", key, "older than the stored issue")
+        return
+    plan.snapshot, plan.changed = snap, True
+    state[action.issue_key] = (snap.issue.updated, True)
+
+
+def save_event_plans_in(conn: Connection, store: Store, plans: list[PlannedEvent], now: datetime) -> None:
+    """Write the decided events of a batch in order, inside the caller's transaction; the live
+    pages are marked dirty once for the whole batch."""
+    dirty = False
+    for plan in plans:
+        if plan.error is not None or plan.action is None:
+            continue
+        if plan.snapshot is not None:
+            store.save_snapshots_in(conn, [plan.snapshot], now, full_history=plan.full_history)
+        elif plan.remove_reason is not None:
+            # Store.mark_removed's statement, in this transaction
+            conn.execute(
+                update(t.issues)
+                .where(t.issues.c.key == plan.action.issue_key, t.issues.c.removed_at.is_(None))
+                .values(removed_at=now, removed_reason=plan.remove_reason)
+            )
+        dirty = dirty or plan.changed
+    if dirty:
+        save_pages_dirty_in(conn, store.dialect, LIVE_PAGES, now)

@@ -16,13 +16,20 @@ from goldenthread.webhooks.inbox import (
     claim_due_pages,
     claim_events,
     complete_event,
+    complete_events_in,
     fail_event,
     release_event,
     retry_event,
     save_pages_dirty,
 )
 from goldenthread.webhooks.observability import Metrics
-from goldenthread.webhooks.processing import EventHandlers, PermanentEventError, apply_event
+from goldenthread.webhooks.processing import (
+    EventHandlers,
+    PermanentEventError,
+    apply_event,
+    build_event_plans,
+    save_event_plans_in,
+)
 
 log = logging.getLogger("goldenthread.worker")
 Clock = Callable[[], datetime]
@@ -64,43 +71,89 @@ class Worker:
         self.max_attempts, self.batch, self.before_apply = max_attempts, batch, before_apply
 
     def run_once(self, stop: threading.Event | None = None) -> int:
-        """Claim one batch and process it; returns how many events were claimed."""
+        """Claim one batch and process it; returns how many events were claimed.
+
+        The batch is decided first (Jira calls outside any transaction), then every store write
+        and every completion of the batch commits in ONE transaction: per-event commits were most
+        of the worker's cost and, on SQLite, held the write lock the receiver needs. Killed before
+        that commit, the whole batch is claimed again after its lease (processing is idempotent)."""
         events = claim_events(self.store, self.worker_id, self.clock(), self.lease, self.batch)
-        for i, ev in enumerate(events):
-            if stop is not None and stop.is_set():
-                # graceful shutdown: hand back what we have not started, at no attempt cost
-                for rest in events[i:]:
-                    release_event(self.store, rest.id, self.worker_id)
-                break
-            self.process(ev)
+        if stop is not None and stop.is_set():
+            # graceful shutdown: hand back what we have not started, at no attempt cost
+            for ev in events:
+                release_event(self.store, ev.id, self.worker_id)
+            return len(events)
+        todo = []
+        for ev in events:
+            if ev.attempts > self.max_attempts:
+                self._give_up(ev, f"gave up after {self.max_attempts} attempts")
+                continue
+            if self.before_apply is not None:
+                self.before_apply(ev)
+            todo.append(ev)
+        if todo:
+            self._process_batch(todo)
         return len(events)
 
-    def process(self, ev: InboxEvent) -> None:
-        extra = {"gt_event_id": ev.id, "gt_event": ev.event, "gt_issue": ev.issue_key, "gt_attempt": ev.attempts}
-        if ev.attempts > self.max_attempts:
-            fail_event(self.store, ev.id, self.worker_id, f"gave up after {self.max_attempts} attempts", self.clock())
-            self.metrics.failed.labels(ev.event, "gave_up").inc()
-            log.error("event abandoned", extra=extra)
-            return
-        if self.before_apply is not None:
-            self.before_apply(ev)
+    def _give_up(self, ev: InboxEvent, note: str) -> None:
+        fail_event(self.store, ev.id, self.worker_id, note, self.clock())
+        self.metrics.failed.labels(ev.event, "gave_up").inc()
+        log.error("event abandoned", extra=self._extra(ev))
+
+    @staticmethod
+    def _extra(ev: InboxEvent) -> dict[str, Any]:
+        return {"gt_event_id": ev.id, "gt_event": ev.event, "gt_issue": ev.issue_key, "gt_attempt": ev.attempts}
+
+    def _process_batch(self, events: list[InboxEvent]) -> None:
+        plans = build_event_plans(self.store, self.handlers, [(ev.id, ev.payload) for ev in events])
+        ok = [(ev, p) for ev, p in zip(events, plans, strict=True) if p.error is None]
+        now = self.clock()
         try:
-            result = apply_event(self.store, self.handlers, ev.payload, self.clock())
-        except PermanentEventError as exc:
+            with self.store.begin() as conn:
+                save_event_plans_in(conn, self.store, [p for _, p in ok], now)
+                complete_events_in(conn, self.worker_id, now, [
+                    (ev.id, "ignored" if p.result.action.kind in ("ignore", "own") else "done", p.result.action.reason or None)
+                    for ev, p in ok
+                ])
+        except Exception:  # noqa: BLE001 - one bad write must not sink the batch: redo one by one
+            log.warning("batch of %d failed; processing its events one by one", len(events), exc_info=True)
+            for ev in events:
+                self.process(ev)
+            return
+        for ev, p in ok:
+            self.metrics.processed.labels(ev.event, p.result.action.kind).inc()
+            log.info("event %s: %s", p.result.action.kind, p.result.action.reason, extra=self._extra(ev))
+        for ev, p in zip(events, plans, strict=True):
+            if p.error is not None:
+                self._failed(ev, p.error)
+
+    def _failed(self, ev: InboxEvent, exc: BaseException) -> None:
+        extra = self._extra(ev)
+        if isinstance(exc, PermanentEventError):
             fail_event(self.store, ev.id, self.worker_id, _describe(exc), self.clock())
             self.metrics.failed.labels(ev.event, "permanent").inc()
             log.error("event failed permanently: %s", _describe(exc), extra=extra)
             return
+        if ev.attempts >= self.max_attempts:
+            fail_event(self.store, ev.id, self.worker_id, _describe(exc), self.clock())
+            self.metrics.failed.labels(ev.event, "gave_up").inc()
+            log.error("event failed, giving up: %s", _describe(exc), extra=extra)
+            return
+        retry_at = self.clock() + compute_retry_delay(ev.attempts)
+        retry_event(self.store, ev.id, self.worker_id, _describe(exc), retry_at)
+        self.metrics.failed.labels(ev.event, "retry").inc()
+        log.warning("event failed, retry at %s: %s", retry_at.isoformat(), _describe(exc), extra=extra)
+
+    def process(self, ev: InboxEvent) -> None:
+        """One event on its own (several transactions): the fallback when a batch write fails."""
+        extra = self._extra(ev)
+        if ev.attempts > self.max_attempts:
+            self._give_up(ev, f"gave up after {self.max_attempts} attempts")
+            return
+        try:
+            result = apply_event(self.store, self.handlers, ev.payload, self.clock())
         except Exception as exc:  # noqa: BLE001 - Jira down, store blip: retry later, never drop
-            if ev.attempts >= self.max_attempts:
-                fail_event(self.store, ev.id, self.worker_id, _describe(exc), self.clock())
-                self.metrics.failed.labels(ev.event, "gave_up").inc()
-                log.error("event failed, giving up: %s", _describe(exc), extra=extra)
-                return
-            retry_at = self.clock() + compute_retry_delay(ev.attempts)
-            retry_event(self.store, ev.id, self.worker_id, _describe(exc), retry_at)
-            self.metrics.failed.labels(ev.event, "retry").inc()
-            log.warning("event failed, retry at %s: %s", retry_at.isoformat(), _describe(exc), extra=extra)
+            self._failed(ev, exc)
             return
         status = "ignored" if result.action.kind in ("ignore", "own") else "done"
         complete_event(self.store, ev.id, self.worker_id, self.clock(), status=status, note=result.action.reason or None)

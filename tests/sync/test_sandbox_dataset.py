@@ -111,3 +111,28 @@ def test_users_are_stable_and_managers_have_cloud_ids() -> None:
     assert len(d1.users) == 15 and len({u.account_id for u in d1.users}) == 15
     for u in STAKEHOLDER_MANAGERS:
         assert re.fullmatch(r"557058:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", u.account_id)
+
+
+def test_churn_adds_back_and_forth_moves_and_keeps_each_status_chain_consistent() -> None:
+    plain = build_dataset(seed=7, issues=2000, now=NOW)
+    assert _fingerprint(build_dataset(seed=7, issues=2000, now=NOW, churn=0.0)) == _fingerprint(plain)
+    churned = build_dataset(seed=7, issues=2000, now=NOW, churn=1.6)
+
+    def status_items(issue):  # type: ignore[no-untyped-def]
+        return [it for h in issue.histories for it in h.items if it.field_id == "status"]
+
+    def mean_changes(d):  # type: ignore[no-untyped-def]
+        backlog = d.backlog_issues()
+        return sum(len(status_items(i)) for i in backlog) / len(backlog)
+
+    # each churn loop is two moves; ~85% of issues move at all: 3.3 + 2 * 1.6 * 0.85 ~ 6
+    assert 3.0 < mean_changes(plain) < 3.6
+    assert 5.6 < mean_changes(churned) < 6.4
+    for issue in churned.issues:
+        items = status_items(issue)
+        for before, after in zip(items, items[1:], strict=False):
+            assert after.from_string == before.to_string and after.from_string != after.to_string
+        if items:
+            assert items[-1].to_string == issue.status
+            times = [h.created for h in issue.histories]
+            assert times == sorted(times) and times[-1] <= NOW

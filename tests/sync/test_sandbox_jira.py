@@ -217,3 +217,26 @@ def test_real_atlassian_client_pages_through_the_sandbox(cloud) -> None:  # type
     backlog = sorted((i for i in st.data.issues if "internal-product" in i.labels),
                      key=lambda i: (i.project, int(i.key.split("-")[1])))
     assert [i["key"] for i in first["issues"]] == [i.key for i in backlog[:25]]
+
+
+def test_search_pages_show_edits_and_watchers_made_after_an_earlier_search() -> None:
+    # search pages are served from per-issue render caches: every write must invalidate them
+    with running(issues=30) as (_, st, c):
+        issue = st.data.backlog_issues()[0]
+        params = {"jql": f"key = {issue.key}", "fields": "summary,watches,customfield_10100"}
+
+        def found() -> dict:  # type: ignore[type-arg]
+            [got] = c.get("/rest/api/3/search/jql", params=params).json()["issues"]
+            return got["fields"]  # type: ignore[no-any-return]
+
+        before = found()
+        assert before["summary"] == issue.summary and before["watches"]["watchCount"] == 0
+        assert c.put(f"/rest/api/3/issue/{issue.key}",
+                     json={"fields": {"summary": "Renamed & <escaped>", "customfield_10100": 77}}).status_code == 204
+        after = found()
+        assert after["summary"] == "Renamed & <escaped>" and after["customfield_10100"] == 77
+        who = st.data.users[1]
+        assert c.post(f"/rest/api/3/issue/{issue.key}/watchers", json=who.account_id).status_code == 204
+        assert found()["watches"]["watchCount"] == 1
+        assert c.delete(f"/rest/api/3/issue/{issue.key}/watchers", params={"accountId": who.account_id}).status_code == 204
+        assert found()["watches"]["watchCount"] == 0

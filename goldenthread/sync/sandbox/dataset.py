@@ -202,6 +202,17 @@ def _path(rng: random.Random, outcome: str) -> tuple[str, list[str]]:
     return start, steps
 
 
+def _add_churn(rng: random.Random, start: str, steps: list[str], churn: float) -> list[str]:
+    """Insert back-and-forth moves (X -> previous -> X) at random points; the final status stays."""
+    loops = int(churn) + (1 if rng.random() < churn - int(churn) else 0)
+    out = list(steps)
+    for _ in range(loops):
+        at = rng.randrange(len(out))  # after reaching out[at], go back to where it came from, then return
+        back = out[at - 1] if at > 0 else start
+        out[at + 1:at + 1] = [back, out[at]]
+    return out
+
+
 def _times(rng: random.Random, created: datetime, now: datetime, n: int) -> list[datetime]:
     gaps = [rng.expovariate(1 / (4.5 * 86400)) + 600 for _ in range(n)]
     room = (now - created).total_seconds() * 0.97
@@ -223,18 +234,24 @@ def build_dataset(
     months: int = 12,
     now: datetime | None = None,
     distractor_share: float = 0.1,
+    churn: float = 0.0,
 ) -> SandboxData:
-    """A backlog of `issues` issues (about `distractor_share` of them outside it) over `months`."""
+    """A backlog of `issues` issues (about `distractor_share` of them outside it) over `months`.
+
+    `churn` adds that many back-and-forth moves per issue on average (sent back to the previous
+    status and forward again: two status changes each); 0 keeps the default data set unchanged
+    (~3.3 status changes per issue), 1.6 gives ~6 (the sync benchmark's workload)."""
     enabled = gc.isenabled()
     gc.disable()  # the generator allocates hundreds of thousands of long-lived objects: skip pointless GC passes
     try:
-        return _generate(seed, issues, months, now, distractor_share)
+        return _generate(seed, issues, months, now, distractor_share, churn)
     finally:
         if enabled:
             gc.enable()
 
 
-def _generate(seed: int, issues: int, months: int, now: datetime | None, distractor_share: float) -> SandboxData:
+def _generate(seed: int, issues: int, months: int, now: datetime | None, distractor_share: float,
+              churn: float) -> SandboxData:
     now = (now or datetime.now(UTC).replace(hour=0, minute=0, second=0)).astimezone(UTC).replace(microsecond=0)
     rng = random.Random(seed)
     users = list(USERS)
@@ -285,6 +302,8 @@ def _generate(seed: int, issues: int, months: int, now: datetime | None, distrac
             issue.resolution, issue.resolution_date, issue.updated = "Done", resolved, resolved
             out.append(issue)
             continue
+        if churn > 0 and steps:
+            steps = _add_churn(rng, start, steps, churn)
         times = _times(rng, created, now, len(steps))
         prev = start
         author = issue.assignee or reporter

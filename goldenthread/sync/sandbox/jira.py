@@ -13,11 +13,14 @@ from fastapi.responses import JSONResponse, Response
 from goldenthread.sync.sandbox.jira_edit import EditError, apply_edit
 from goldenthread.sync.sandbox.jira_render import (
     Flavor,
+    build_json_with_issues,
+    encode_json,
     format_jira_time,
     parse_fields_param,
     render_field_def,
     render_history,
     render_issue,
+    render_issues_json,
     render_status,
     render_user,
 )
@@ -33,6 +36,11 @@ _ID_ONLY_MAX, _FIELDS_MAX, _DC_MAX, _BULK_ISSUES_MAX = 5000, 100, 1000, 1000
 def jira_error(status: int, *messages: str, errors: dict[str, str] | None = None,
                headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"errorMessages": list(messages), "errors": errors or {}}, status_code=status, headers=headers)
+
+
+def _json_bytes(body: bytes) -> Response:
+    # the same bytes and content type JSONResponse would send, from pre-encoded parts
+    return Response(body, media_type="application/json")
 
 
 class _NotHere(Exception):
@@ -167,9 +175,10 @@ def build_jira_router() -> APIRouter:  # noqa: C901 - one place that lists every
         hits = _search(st, p.get("jql") or "")
         wanted = parse_fields_param(fields_param, st.data, "*navigable")
         page = hits[start:start + max(limit, 0)]
-        issues = [render_issue(i, st.data, wanted, fl, _base(req), "changelog" in expand) for i in page]
-        return JSONResponse({"expand": "schema,names", "startAt": start, "maxResults": limit, "total": len(hits),
-                             "issues": issues})
+        base, changelog = _base(req), "changelog" in expand
+        issues = render_issues_json(page, st.data, wanted, fl, base, changelog, st.render_cache)
+        head = {"expand": "schema,names", "startAt": start, "maxResults": limit, "total": len(hits)}
+        return _json_bytes(build_json_with_issues(head, issues, {}))
 
     @both("/search/jql", ["GET", "POST"])
     async def search_jql(req: Request, st: SandboxState, fl: Flavor) -> Response:
@@ -196,16 +205,17 @@ def build_jira_router() -> APIRouter:  # noqa: C901 - one place that lists every
         page = hits[offset:offset + max(limit, 1)]
         base = _base(req)
         if id_only:
-            issues = [{"id": str(i.id), **({"key": i.key} if "key" in (wanted or ()) else {})} for i in page]
+            with_key = "key" in (wanted or ())
+            issues = [encode_json({"id": str(i.id), "key": i.key} if with_key else {"id": str(i.id)}) for i in page]
         else:
-            expand = p.get("expand") or ""
-            issues = [render_issue(i, st.data, wanted, fl, base, "changelog" in str(expand)) for i in page]
-        body: dict[str, Any] = {"issues": issues}
+            changelog = "changelog" in str(p.get("expand") or "")
+            issues = render_issues_json(page, st.data, wanted, fl, base, changelog, st.render_cache)
+        tail: dict[str, Any] = {}
         end = offset + len(page)
         if end < len(hits):
-            body["nextPageToken"] = _token(jql, end)
-        body["isLast"] = end >= len(hits)
-        return JSONResponse(body)
+            tail["nextPageToken"] = _token(jql, end)
+        tail["isLast"] = end >= len(hits)
+        return _json_bytes(build_json_with_issues({}, issues, tail))
 
     @both("/changelog/bulkfetch", ["POST"])
     async def bulkfetch(req: Request, st: SandboxState, fl: Flavor) -> Response:
@@ -286,9 +296,11 @@ def build_jira_router() -> APIRouter:  # noqa: C901 - one place that lists every
         if req.method == "POST" and user.username not in found.watchers:
             found.watchers.append(user.username)
             st.stats.count_write("jira.watchers.add")
+            st.bump()  # `watches` is rendered from the watcher list: cached renders are stale
         elif req.method == "DELETE" and user.username in found.watchers:
             found.watchers.remove(user.username)
             st.stats.count_write("jira.watchers.remove")
+            st.bump()
         return Response(status_code=204)
 
     return r

@@ -6,7 +6,9 @@ users by accountId) and "dc" (Data Center v2: wiki text, users by name/key, `?us
 
 from __future__ import annotations
 
+import json
 import re
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any, Literal
 
@@ -97,16 +99,34 @@ def render_wiki(text: str, data: SandboxData, flavor: Flavor) -> str:
     return _MENTION.sub(to_name, text)
 
 
+def _memo(data: SandboxData, key: tuple[Any, ...], build: Any) -> Any:
+    # Users, statuses, options... render identically for every issue of a (flavor, base): build each once.
+    # The shared dicts are only ever serialised, never mutated.
+    got = data.render_memo.get(key)
+    if got is None:
+        got = data.render_memo[key] = build()
+    return got
+
+
+def _user_json(data: SandboxData, name: str, flavor: Flavor, base: str) -> dict[str, Any]:
+    return _memo(data, ("user", name, flavor, base),  # type: ignore[no-any-return]
+                 lambda: render_user(data.users_by_name[name], flavor, base))
+
+
 def _custom_value(issue: SandboxIssue, f: FieldDef, data: SandboxData, flavor: Flavor, base: str) -> Any:
     raw = issue.custom.get(f.id)
     if raw is None:
         return None
     if f.kind == "option":
         ver = "3" if flavor == "cloud3" else "2"
-        oid = f.option_id(raw)
-        return {"self": f"{base}/rest/api/{ver}/customFieldOption/{oid}", "value": raw, "id": oid}
+
+        def option() -> dict[str, Any]:
+            oid = f.option_id(raw)
+            return {"self": f"{base}/rest/api/{ver}/customFieldOption/{oid}", "value": raw, "id": oid}
+
+        return _memo(data, ("option", f.id, raw, ver, base), option)
     if f.kind == "users":
-        return [render_user(data.users_by_name[u], flavor, base) for u in raw if u in data.users_by_name]
+        return [_user_json(data, u, flavor, base) for u in raw if u in data.users_by_name]
     return raw
 
 
@@ -125,46 +145,61 @@ def render_fields(issue: SandboxIssue, data: SandboxData, wanted: set[str] | Non
     return out
 
 
-def _system_value(issue: SandboxIssue, fid: str, data: SandboxData, flavor: Flavor, base: str, ver: str) -> Any:
-    user = lambda name: render_user(data.users_by_name[name], flavor, base) if name else None  # noqa: E731
+def _system_value(issue: SandboxIssue, fid: str, data: SandboxData, flavor: Flavor, base: str,  # noqa: C901
+                  ver: str) -> Any:
     if fid == "summary":
         return issue.summary
     if fid == "description":
         return render_adf(issue.description, data) if flavor == "cloud3" else render_wiki(issue.description, data, flavor)
     if fid == "status":
-        return render_status(STATUS_BY_NAME[issue.status], base, ver)
+        return _memo(data, ("status", issue.status, ver, base),
+                     lambda: render_status(STATUS_BY_NAME[issue.status], base, ver))
     if fid == "issuetype":
-        tid = _ISSUE_TYPES[issue.issue_type]
-        return {"self": f"{base}/rest/api/{ver}/issuetype/{tid}", "id": tid, "name": issue.issue_type,
-                "subtask": False, "hierarchyLevel": 1 if issue.issue_type == "Epic" else 0}
+        def issuetype() -> dict[str, Any]:
+            tid = _ISSUE_TYPES[issue.issue_type]
+            return {"self": f"{base}/rest/api/{ver}/issuetype/{tid}", "id": tid, "name": issue.issue_type,
+                    "subtask": False, "hierarchyLevel": 1 if issue.issue_type == "Epic" else 0}
+
+        return _memo(data, ("issuetype", issue.issue_type, ver, base), issuetype)
     if fid == "project":
-        pid = str(10000 + list(data.projects).index(issue.project))
-        return {"self": f"{base}/rest/api/{ver}/project/{pid}", "id": pid, "key": issue.project,
-                "name": data.projects[issue.project], "projectTypeKey": "software"}
-    if fid in ("created", "updated", "resolutiondate"):
-        at = {"created": issue.created, "updated": issue.updated, "resolutiondate": issue.resolution_date}[fid]
-        return format_jira_time(at) if at else None
+        def project() -> dict[str, Any]:
+            pid = str(10000 + list(data.projects).index(issue.project))
+            return {"self": f"{base}/rest/api/{ver}/project/{pid}", "id": pid, "key": issue.project,
+                    "name": data.projects[issue.project], "projectTypeKey": "software"}
+
+        return _memo(data, ("project", issue.project, ver, base), project)
+    if fid == "created":
+        return format_jira_time(issue.created)
+    if fid == "updated":
+        return format_jira_time(issue.updated)
+    if fid == "resolutiondate":
+        return format_jira_time(issue.resolution_date) if issue.resolution_date else None
     if fid == "resolution":
         if not issue.resolution:
             return None
         rid = "10000" if issue.resolution == "Done" else "10001"
         return {"self": f"{base}/rest/api/{ver}/resolution/{rid}", "id": rid, "name": issue.resolution, "description": ""}
     if fid == "reporter":
-        return user(issue.reporter)
+        return _user_json(data, issue.reporter, flavor, base) if issue.reporter else None
     if fid == "assignee":
-        return user(issue.assignee)
+        return _user_json(data, issue.assignee, flavor, base) if issue.assignee else None
     if fid == "priority":
         pid = _PRIORITIES[issue.priority]
-        return {"self": f"{base}/rest/api/{ver}/priority/{pid}", "name": issue.priority, "id": pid}
+        return _memo(data, ("priority", issue.priority, ver, base),
+                     lambda: {"self": f"{base}/rest/api/{ver}/priority/{pid}", "name": issue.priority, "id": pid})
     if fid == "labels":
         return list(issue.labels)
     if fid == "components":
-        return [{"self": f"{base}/rest/api/{ver}/component/{11000 + hash_name(c)}", "id": str(11000 + hash_name(c)),
-                 "name": c} for c in issue.components]
+        return [_memo(data, ("component", c, ver, base), lambda c=c: _component(c, base, ver)) for c in issue.components]
     if fid == "watches":
         return {"self": f"{base}/rest/api/{ver}/issue/{issue.key}/watchers", "watchCount": len(issue.watchers),
                 "isWatching": data.api_user.username in issue.watchers}
     return None
+
+
+def _component(name: str, base: str, ver: str) -> dict[str, Any]:
+    cid = 11000 + hash_name(name)
+    return {"self": f"{base}/rest/api/{ver}/component/{cid}", "id": str(cid), "name": name}
 
 
 def hash_name(name: str) -> int:
@@ -221,3 +256,40 @@ def parse_fields_param(values: list[str], data: SandboxData, default: str) -> se
         if p.startswith("-"):
             wanted.discard(p[1:])
     return None if wanted >= every else wanted
+
+
+def encode_json(value: Any) -> bytes:
+    """What Starlette's JSONResponse sends, without its per-response overhead."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode("utf-8")
+
+
+RenderCache = OrderedDict[tuple[Any, ...], dict[int, bytes]]
+_RENDER_VIEWS = 4  # (fields, flavor, base, changelog) combinations kept; a sync uses one or two
+
+
+def render_issues_json(issues: list[SandboxIssue], data: SandboxData, wanted: set[str] | None, flavor: Flavor,
+                       base: str, changelog: bool, cache: RenderCache) -> list[bytes]:
+    """`render_issue` of each, encoded, cached per (data generation, field set, flavor, base, changelog):
+    paging 20,000 issues twice renders each once. Every write bumps the generation, which drops the cache."""
+    view = (id(data), data.generation, flavor, base, None if wanted is None else frozenset(wanted), changelog)
+    per_issue = cache.get(view)
+    if per_issue is None:
+        for old in [k for k in cache if k[:2] != view[:2]]:
+            del cache[old]  # stale generation: never read again
+        while len(cache) >= _RENDER_VIEWS:
+            cache.popitem(last=False)
+        per_issue = cache[view] = {}
+    out = []
+    for issue in issues:
+        got = per_issue.get(issue.id)
+        if got is None:
+            got = per_issue[issue.id] = encode_json(render_issue(issue, data, wanted, flavor, base, changelog))
+        out.append(got)
+    return out
+
+
+def build_json_with_issues(head: dict[str, Any], issues: list[bytes], tail: dict[str, Any]) -> bytes:
+    """`{**head, "issues": [...], **tail}` encoded, splicing the already-encoded issues in."""
+    start = encode_json(head)[:-1] + (b',"issues":[' if head else b'"issues":[')
+    end = encode_json(tail)[1:]
+    return start + b",".join(issues) + (b"]," + end if tail else b"]}")

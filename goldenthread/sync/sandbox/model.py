@@ -129,6 +129,8 @@ class SandboxData:
     fields_by_id: dict[str, FieldDef] = field(default_factory=dict)
     next_history_id: int = 1
     generation: int = 0  # bumped on every write; search caches key on it
+    # rendered users/statuses/options per (flavor, base), shared by every issue (jira_render._memo)
+    render_memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.reindex()
@@ -140,6 +142,7 @@ class SandboxData:
         self.users_by_name = {u.username: u for u in everyone}
         self.users_by_account = {u.account_id: u for u in everyone}
         self.fields_by_id = {f.id: f for f in self.fields}
+        self.render_memo.clear()
         self.next_history_id = 1 + max((h.id for i in self.issues for h in i.histories), default=10000)
 
     def find_issue(self, id_or_key: str) -> SandboxIssue | None:

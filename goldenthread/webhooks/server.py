@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -99,6 +101,29 @@ def build_services(
     return Services(ws, pub, sched, threading.Event(), [])
 
 
+class _Server(uvicorn.Server):
+    """uvicorn that does not re-raise SIGTERM/SIGINT once it has stopped serving.
+
+    uvicorn restores the default handlers and raises the captured signal again on its way out,
+    which kills the process before `run_serve` has drained its worker threads (exit -15, no
+    "stopped"). The signals seen are kept in `stop_signals` instead; `run_serve` finishes its own
+    shutdown and returns, so a SIGTERM ends in exit 0."""
+
+    stop_signals: list[int]
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        self.stop_signals = []
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                captured = getattr(self, "_captured_signals", None)
+                if isinstance(captured, list):
+                    self.stop_signals = list(captured)
+                    captured.clear()
+
+
 def run_serve(
     ctx: AppContext,
     *,
@@ -128,7 +153,7 @@ def run_serve(
     warnings = build_config_warnings(ctx, insecure=secret is None, dialect=store.dialect)
     deps = AppDeps(store=store, clock=ctx.clock, secret=secret, metrics=metrics, warnings=lambda: warnings)
     services = build_services(ctx, metrics, handlers=handlers, publish=publish, jobs=jobs or {}, replica=replica, workers=workers)
-    server = uvicorn.Server(
+    server = _Server(
         uvicorn.Config(create_app(deps), host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=20)
     )
     services.start()
@@ -138,4 +163,5 @@ def run_serve(
         server.run()
     finally:
         services.shutdown()
-        log.info("stopped")
+        names = [signal.Signals(n).name for n in getattr(server, "stop_signals", [])]
+        log.info("stopped%s", f" on {', '.join(names)}" if names else "")

@@ -138,7 +138,8 @@ def serve_app(port: int, db_url: str) -> None:
     handlers = EventHandlers(parse_snapshot=parse, fetch_snapshot=snaps.get)
     settings = Settings(goldenthread_webhook_secret=SecretStr(SECRET), goldenthread_database_url=db_url)
     ctx = AppContext(settings=settings, config=Config(), database_url=db_url)
-    run_serve(ctx, host="127.0.0.1", port=port, handlers=handlers, publish=lambda keys: None, jobs={}, json_logs=False, workers=int(os.environ.get("BENCH_WORKERS", "1")))
+    run_serve(ctx, host="127.0.0.1", port=port, handlers=handlers, publish=lambda keys: None, jobs={}, json_logs=False, workers=int(os.environ.get("BENCH_WORKERS", "1")),
+              worker_process=os.environ.get("BENCH_WORKER_MODE", "process") == "process")
 
 
 def _start(args: list[str], port: int) -> subprocess.Popen[bytes]:
@@ -181,7 +182,10 @@ def main() -> None:
     ap.add_argument("--duration", type=int, default=20, help="seconds of load per server")
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--db", default="", help="store URL (default: a fresh SQLite file)")
+    ap.add_argument("--worker", choices=("process", "thread"), default="process",
+                    help="worker in its own process (serve's worker_process) or a thread of the receiver")
     a = ap.parse_args()
+    os.environ["BENCH_WORKER_MODE"] = a.worker
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
     from goldenthread.webhooks.signature import build_signature

@@ -63,7 +63,7 @@ class Worker:
         clock: Clock,
         lease: timedelta = timedelta(minutes=5),
         max_attempts: int = 12,
-        batch: int = 10,
+        batch: int = 100,
         before_apply: Callable[[InboxEvent], None] | None = None,
     ) -> None:
         self.store, self.handlers, self.metrics = store, handlers, metrics
@@ -167,7 +167,10 @@ class Worker:
             except Exception:  # noqa: BLE001 - keep the loop alive across store outages
                 log.exception("worker loop error")
                 claimed = 0
-            if not claimed:
+            if claimed < self.batch:
+                # a partial batch means we are caught up: wait so the next one is bigger. Each
+                # claim is a write transaction, and on SQLite every one of them stalls the
+                # receiver's commit; batching the backlog keeps the lock free most of the time
                 stop.wait(idle_wait)
 
 

@@ -167,8 +167,13 @@ def parse_datetime(value: Any) -> datetime | None:
     text = str(value).strip()
     if text.isdigit():
         return parse_datetime(int(text))
-    text = text.replace("Z", "+00:00") if text.endswith("Z") else _TZ_NO_COLON.sub(r"\1:\2", text)
-    parsed = datetime.fromisoformat(text)
+    try:
+        # Python 3.11 reads Jira's `+0000` and `Z` itself: skip the regex on the hot path (a sync parses
+        # several timestamps per issue); anything it refuses goes through the normalisation below
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        text = text.replace("Z", "+00:00") if text.endswith("Z") else _TZ_NO_COLON.sub(r"\1:\2", text)
+        parsed = datetime.fromisoformat(text)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

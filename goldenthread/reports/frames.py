@@ -115,7 +115,7 @@ def _stamps(values: Sequence[Any]) -> pd.Series:
     except (TypeError, ValueError):  # mixed offsets: let to_datetime convert them to UTC
         index = pd.to_datetime(list(values), utc=True)
     if index.tz is None:
-        index = index.tz_localize("UTC")  # all-missing column
+        index = index.tz_localize("UTC")  # naive text from SQLite is UTC; or all missing
     return pd.Series(index.tz_convert("UTC").astype(DT), copy=False)
 
 

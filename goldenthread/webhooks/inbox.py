@@ -223,6 +223,15 @@ def load_inbox_stats(store: Store, now: datetime) -> dict[str, Any]:
     }
 
 
+def load_inbox_activity(store: Store) -> tuple[datetime | None, datetime | None]:
+    """(newest delivery received, oldest still pending): a cheap read (WAL: never blocks)."""
+    with store.engine.connect() as conn:
+        newest, oldest = conn.execute(
+            select(func.max(inbox.c.received_at), func.min(inbox.c.received_at).filter(inbox.c.status == "pending"))
+        ).one()
+    return utc(newest), utc(oldest)
+
+
 def load_events(store: Store, *, status: str | None = None) -> list[dict[str, Any]]:
     stmt = select(inbox).order_by(inbox.c.id)
     if status:

@@ -97,7 +97,9 @@ def build_services(
     store = ctx.store
     # SQLite has one writer at a time: a single claimer; PostgreSQL claims with SKIP LOCKED
     count = workers if workers is not None else (2 if store.dialect == "postgresql" else 1)
-    ws = [Worker(store, handlers, metrics, worker_id=f"{replica}/{i}", clock=ctx.clock, lease=lease) for i in range(count)]
+    # SQLite: the worker leaves the single write lock to the receiver during a burst (Worker.should_yield)
+    quiet = timedelta(milliseconds=500) if store.dialect == "sqlite" else None
+    ws = [Worker(store, handlers, metrics, worker_id=f"{replica}/{i}", clock=ctx.clock, lease=lease, yield_quiet=quiet) for i in range(count)]
     pub = PagePublisher(store, publish, metrics, clock=ctx.clock, debounce=debounce) if publish else None
     sched = Scheduler(store, jobs, metrics, replica=replica, clock=ctx.clock) if jobs else None
     return Services(ws, pub, sched, threading.Event(), [])

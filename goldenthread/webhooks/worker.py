@@ -18,6 +18,7 @@ from goldenthread.webhooks.inbox import (
     complete_event,
     complete_events_in,
     fail_event,
+    load_inbox_activity,
     release_event,
     retry_event,
     save_pages_dirty,
@@ -65,10 +66,25 @@ class Worker:
         max_attempts: int = 12,
         batch: int = 100,
         before_apply: Callable[[InboxEvent], None] | None = None,
+        yield_quiet: timedelta | None = None,
+        yield_max_lag: timedelta = timedelta(seconds=60),
     ) -> None:
         self.store, self.handlers, self.metrics = store, handlers, metrics
         self.worker_id, self.clock, self.lease = worker_id, clock, lease
         self.max_attempts, self.batch, self.before_apply = max_attempts, batch, before_apply
+        self.yield_quiet, self.yield_max_lag = yield_quiet, yield_max_lag
+
+    def should_yield(self) -> bool:
+        """SQLite has one writer: every worker commit stalls the receiver's commit, which is the
+        202 latency. With `yield_quiet` set, the worker leaves the lock to the receiver while
+        deliveries keep arriving (one within `yield_quiet`), unless the oldest pending event has
+        waited `yield_max_lag`: a burst is acknowledged fast and applied right after it, and a
+        load that never pauses is still applied, only with contention."""
+        if self.yield_quiet is None:
+            return False
+        newest, oldest = load_inbox_activity(self.store)
+        now = self.clock()
+        return bool(newest and oldest and now - newest < self.yield_quiet and now - oldest < self.yield_max_lag)
 
     def run_once(self, stop: threading.Event | None = None) -> int:
         """Claim one batch and process it; returns how many events were claimed.
@@ -163,6 +179,9 @@ class Worker:
     def run(self, stop: threading.Event, idle_wait: float = 0.5) -> None:
         while not stop.is_set():
             try:
+                if self.should_yield():
+                    stop.wait(idle_wait)
+                    continue
                 claimed = self.run_once(stop)
             except Exception:  # noqa: BLE001 - keep the loop alive across store outages
                 log.exception("worker loop error")

@@ -13,17 +13,15 @@ from fastapi.responses import JSONResponse, Response
 from goldenthread.sync.sandbox.jira_edit import EditError, apply_edit
 from goldenthread.sync.sandbox.jira_render import (
     Flavor,
-    build_json_with_issues,
-    encode_json,
     format_jira_time,
     parse_fields_param,
     render_field_def,
     render_history,
     render_issue,
-    render_issues_json,
     render_status,
     render_user,
 )
+from goldenthread.sync.sandbox.jira_render_json import build_json_with_issues, encode_json, render_issues_json
 from goldenthread.sync.sandbox.jql import JqlError, parse_jql
 from goldenthread.sync.sandbox.model import STATUSES, SandboxIssue, SandboxUser
 from goldenthread.sync.sandbox.state import SandboxState
@@ -253,7 +251,7 @@ def build_jira_router() -> APIRouter:  # noqa: C901 - one place that lists every
         out: dict[str, Any] = {"issueChangeLogs": list(grouped.values())}
         if offset + limit < len(entries):
             out["nextPageToken"] = _token("bulkfetch:" + ",".join(map(str, ids)), offset + limit)
-        return JSONResponse(out)
+        return _json_bytes(encode_json(out))
 
     @both("/issue/{key}", ["GET", "PUT"])
     async def issue(req: Request, st: SandboxState, fl: Flavor) -> Response:

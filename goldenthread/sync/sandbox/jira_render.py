@@ -6,9 +6,7 @@ users by accountId) and "dc" (Data Center v2: wiki text, users by name/key, `?us
 
 from __future__ import annotations
 
-import json
 import re
-from collections import OrderedDict
 from datetime import datetime
 from typing import Any, Literal
 
@@ -213,7 +211,7 @@ def render_history(h: History, issue: SandboxIssue, data: SandboxData, flavor: F
         return None
     out: dict[str, Any] = {"id": str(h.id)}
     if h.author and h.author in data.users_by_name:
-        out["author"] = render_user(data.users_by_name[h.author], flavor, base)
+        out["author"] = _user_json(data, h.author, flavor, base)
     out["created"] = format_jira_time(h.created)
     rendered = []
     for it in items:
@@ -257,39 +255,3 @@ def parse_fields_param(values: list[str], data: SandboxData, default: str) -> se
             wanted.discard(p[1:])
     return None if wanted >= every else wanted
 
-
-def encode_json(value: Any) -> bytes:
-    """What Starlette's JSONResponse sends, without its per-response overhead."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode("utf-8")
-
-
-RenderCache = OrderedDict[tuple[Any, ...], dict[int, bytes]]
-_RENDER_VIEWS = 4  # (fields, flavor, base, changelog) combinations kept; a sync uses one or two
-
-
-def render_issues_json(issues: list[SandboxIssue], data: SandboxData, wanted: set[str] | None, flavor: Flavor,
-                       base: str, changelog: bool, cache: RenderCache) -> list[bytes]:
-    """`render_issue` of each, encoded, cached per (data generation, field set, flavor, base, changelog):
-    paging 20,000 issues twice renders each once. Every write bumps the generation, which drops the cache."""
-    view = (id(data), data.generation, flavor, base, None if wanted is None else frozenset(wanted), changelog)
-    per_issue = cache.get(view)
-    if per_issue is None:
-        for old in [k for k in cache if k[:2] != view[:2]]:
-            del cache[old]  # stale generation: never read again
-        while len(cache) >= _RENDER_VIEWS:
-            cache.popitem(last=False)
-        per_issue = cache[view] = {}
-    out = []
-    for issue in issues:
-        got = per_issue.get(issue.id)
-        if got is None:
-            got = per_issue[issue.id] = encode_json(render_issue(issue, data, wanted, flavor, base, changelog))
-        out.append(got)
-    return out
-
-
-def build_json_with_issues(head: dict[str, Any], issues: list[bytes], tail: dict[str, Any]) -> bytes:
-    """`{**head, "issues": [...], **tail}` encoded, splicing the already-encoded issues in."""
-    start = encode_json(head)[:-1] + (b',"issues":[' if head else b'"issues":[')
-    end = encode_json(tail)[1:]
-    return start + b",".join(issues) + (b"]," + end if tail else b"]}")

@@ -13,7 +13,7 @@ from typing import Literal
 from goldenthread.sync.sandbox.confluence_store import ConfluenceStore
 from goldenthread.sync.sandbox.dataset import build_dataset
 from goldenthread.sync.sandbox.faults import Faults, Stats
-from goldenthread.sync.sandbox.jira_render import RenderCache
+from goldenthread.sync.sandbox.jira_render_json import RenderCache
 from goldenthread.sync.sandbox.model import SandboxData, SandboxIssue
 
 Mode = Literal["cloud", "datacenter"]
@@ -43,7 +43,7 @@ class SandboxState:
     write_retry_after: int = 5
     dc_deployment_type: str = "Server"  # Jira DC answers "Server" on many versions; set "DataCenter" to vary
     search_cache: OrderedDict[tuple[str, int], list[SandboxIssue]] = field(default_factory=OrderedDict)
-    render_cache: RenderCache = field(default_factory=OrderedDict)  # encoded issues (jira_render.render_issue_json)
+    render_cache: RenderCache = field(default_factory=OrderedDict)  # encoded issues (jira_render_json.render_issues_json)
 
     @classmethod
     def build(cls, seed: int = 7, issues: int = 300, months: int = 12, now: datetime | None = None,

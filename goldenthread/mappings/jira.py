@@ -151,6 +151,11 @@ def build_search_fields(field_map: FieldMap) -> list[str]:
 
 
 # --- scalar values ----------------------------------------------------------------------
+def _is_map(value: Any) -> bool:
+    # payloads are json.loads dicts: skip the ABC check (slow, and run several times per issue) for them
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 _TZ_NO_COLON = re.compile(r"([+-]\d{2})(\d{2})$")
 
 
@@ -179,7 +184,7 @@ def parse_datetime(value: Any) -> datetime | None:
 
 def parse_user(value: Any) -> UserRef | None:
     """Cloud users carry accountId; Data Center users carry name (username) and key."""
-    if not isinstance(value, Mapping):
+    if not _is_map(value):
         return None
     ident = value.get("accountId") or value.get("name") or value.get("key")
     if not ident:
@@ -205,7 +210,7 @@ def parse_number(value: Any) -> float | None:
         return None
     if isinstance(value, (int, float)):
         return float(value)
-    if isinstance(value, Mapping):
+    if _is_map(value):
         return parse_number(value.get("value", value.get("name")))
     if isinstance(value, str):
         try:
@@ -228,7 +233,7 @@ def parse_text_value(value: Any) -> str | None:
     if isinstance(value, list):
         parts = [p for p in (parse_text_value(v) for v in value) if p]
         return ", ".join(parts) or None
-    if isinstance(value, Mapping):
+    if _is_map(value):
         if value.get("type") == "doc":
             return parse_adf_text(value) or None
         for key in ("value", "name", "title", "displayName"):
@@ -269,7 +274,7 @@ def parse_adf_text(doc: Any) -> str:
             for child in node:
                 walk(child)
             return
-        if not isinstance(node, Mapping):
+        if not _is_map(node):
             return
         kind = node.get("type")
         attrs = node.get("attrs") or {}
@@ -330,7 +335,7 @@ def parse_wiki_text(text: str) -> str:
 def parse_description(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, Mapping):
+    if _is_map(value):
         return parse_adf_text(value)
     return parse_wiki_text(str(value))
 
@@ -341,7 +346,7 @@ _CATEGORY_KEYS: dict[str, StatusCategory] = {"new": "new", "indeterminate": "ind
 
 def parse_status_category(status: Any, statuses: Mapping[str, StatusCategory] | None, resolved: bool) -> StatusCategory:
     """The category Jira attaches to the status, else the /status list, else the resolution."""
-    if isinstance(status, Mapping):
+    if _is_map(status):
         key = (status.get("statusCategory") or {}).get("key")
         if key in _CATEGORY_KEYS:
             return _CATEGORY_KEYS[key]
@@ -366,7 +371,7 @@ def _names(items: Any, attr: str = "name") -> tuple[str, ...]:
         return ()
     out = []
     for item in items:
-        if isinstance(item, Mapping) and item.get(attr):
+        if _is_map(item) and item.get(attr):
             out.append(str(item[attr]))
         elif isinstance(item, str):
             out.append(item)
@@ -430,7 +435,7 @@ def parse_status_changes(issue_key: str, histories: Iterable[Mapping[str, Any]])
         if at is None:
             continue
         author = parse_user(history.get("author"))
-        items = [i for i in history.get("items") or () if isinstance(i, Mapping) and _is_status_item(i)]
+        items = [i for i in history.get("items") or () if _is_map(i) and _is_status_item(i)]
         for n, item in enumerate(items):
             hid = str(history.get("id", ""))
             # (issue, change id) is unique in the store; a history very rarely holds two status items

@@ -17,13 +17,18 @@ def serve(
     insecure_no_signature: Annotated[
         bool, typer.Option("--insecure-no-signature", help="Accept unsigned webhooks (no GOLDENTHREAD_WEBHOOK_SECRET).")
     ] = False,
+    worker_process: Annotated[
+        bool, typer.Option("--worker-process", help="Run the worker, publisher and scheduler in a child process "
+                           "(more webhook throughput on a multi-core host).")
+    ] = False,
 ) -> None:
     """Webhook receiver + worker + scheduler + status page."""
 
     def body() -> None:
         from goldenthread.webhooks.server import run_serve
 
-        run_serve(build_context(config), host=host, port=port, insecure_no_signature=insecure_no_signature)
+        run_serve(build_context(config), host=host, port=port, insecure_no_signature=insecure_no_signature,
+                  worker_process=worker_process)
 
     guarded(body)
 

@@ -79,8 +79,9 @@ def status_webhook(sb: RunningSandbox, state: SandboxState) -> tuple[str, bytes]
     return issue.key, json.dumps(payload).encode()
 
 
+@pytest.mark.parametrize("mode", [[], ["--worker-process"]], ids=["worker-thread", "worker-process"])
 def test_serve_process_accepts_processes_reports_and_stops_on_sigterm(
-    tmp_path: Path, sandbox: tuple[RunningSandbox, SandboxState]
+    tmp_path: Path, sandbox: tuple[RunningSandbox, SandboxState], mode: list[str]
 ) -> None:
     sb, state = sandbox
     people, rules = _demo_people()
@@ -100,7 +101,7 @@ def test_serve_process_accepts_processes_reports_and_stops_on_sigterm(
         # `python -m goldenthread` rather than the console script: the venv's script can be stale
         proc = subprocess.Popen(
             [sys.executable, "-m", "goldenthread", "serve", "--config", str(config), "--host", "127.0.0.1",
-             "--port", str(port)],
+             "--port", str(port), *mode],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     try:
@@ -119,6 +120,11 @@ def test_serve_process_accepts_processes_reports_and_stops_on_sigterm(
 
             def processed() -> str | None:
                 text = client.get("/metrics").text
+                if mode:
+                    # the worker's counters live in the child process's registry; the inbox gauges are
+                    # read from the store at scrape time, so they see the child's work
+                    done = "goldenthread_inbox_depth 0.0" in text and 'goldenthread_webhook_events_received_total' in text
+                    return text if done else None
                 return text if 'goldenthread_webhook_events_processed_total{action="fetch",event="jira:issue_updated"} 1.0' in text else None
 
             metrics = wait_for("the event to be processed", processed, proc, log)

@@ -190,6 +190,8 @@ _CHANGE_FIELDS: tuple[str, ...] = (
 
 
 def _codes_categorical(values: Sequence[Any]) -> pd.Categorical:
+    if isinstance(values, pd.Categorical):
+        return values  # already coded (build_tables)
     # factorize keeps first-seen order; pd.Categorical would also sort the categories, which
     # for 100k issue keys costs more than the hashing itself
     codes, uniques = pd.factorize(np.fromiter(values, dtype=object, count=len(values)))
@@ -216,6 +218,32 @@ def build_change_table_from_columns(columns: Mapping[str, Sequence[Any]]) -> pd.
 def build_change_table(changes: Sequence[StatusChange]) -> pd.DataFrame:
     """Records -> plain status-change table (issue_key, change_id, at, from/to_status, author_id)."""
     return build_change_table_from_columns({f: _field(changes, f) for f in _CHANGE_FIELDS})
+
+
+def build_tables(
+    issues: Sequence[Issue], changes: Sequence[StatusChange]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Records -> (plain issue table, plain change table with an extra int64 `issue_pos`: the
+    row of each change's issue in that issue table, -1 when absent).
+
+    The issue keys are matched while the change keys are factorized anyway: one factorize of
+    issue keys + change keys replaces factorizing the change keys and later hashing both key
+    sets again in `compute_issue_times`. Duplicate issue keys: no `issue_pos` (matched by key)."""
+    issue_table = build_issue_table(issues)
+    cols: dict[str, Sequence[Any]] = {f: _field(changes, f) for f in _CHANGE_FIELDS}
+    n = len(issue_table)
+    keys = issue_table["key"].to_numpy()
+    both = np.concatenate([keys, np.fromiter(cols["issue_key"], dtype=object, count=len(changes))])
+    codes, uniques = pd.factorize(both)
+    if not np.array_equal(codes[:n], np.arange(n)):
+        return issue_table, build_change_table_from_columns(cols)
+    change_codes = codes[n:]
+    cols["issue_key"] = pd.Categorical.from_codes(  # type: ignore[assignment]
+        change_codes, categories=pd.Index(uniques, dtype=object)
+    )
+    table = build_change_table_from_columns(cols)
+    table["issue_pos"] = np.where(change_codes < n, change_codes, -1).astype("int64")
+    return issue_table, table
 
 
 def _utc(values: pd.Series) -> pd.Series:
@@ -280,25 +308,34 @@ def _micros(values: pd.Series) -> np.ndarray:
     return _utc(values).array.asi8  # type: ignore[no-any-return]
 
 
+def compute_change_positions(issues: pd.DataFrame, changes: pd.DataFrame) -> np.ndarray:
+    """Row of each change's issue in the issue table (-1 when absent), matched by key string."""
+    keys = changes["issue_key"]
+    key_index = pd.Index(issues["key"].astype(object))
+    if isinstance(keys.dtype, pd.CategoricalDtype):
+        # map the (few) distinct keys, then every row through its code
+        per_cat = key_index.get_indexer(keys.cat.categories.astype(object))
+        return np.append(per_cat, -1)[keys.cat.codes.to_numpy()]  # type: ignore[no-any-return]
+    return key_index.get_indexer(keys.astype(object))  # type: ignore[no-any-return]
+
+
 def compute_issue_times(
-    issues: pd.DataFrame, changes: pd.DataFrame, stage_of: dict[str, str]
+    issues: pd.DataFrame,
+    changes: pd.DataFrame,
+    stage_of: dict[str, str],
+    change_pos: np.ndarray | None = None,
 ) -> IssueTimes:
     """Started/completed timestamps and lead/cycle times of every issue of a plain issue table
     from a plain change table (DESIGN.md definitions; reopen-aware), vectorised.
 
     started_at: the first change into an in_progress stage. completed_at (issues now in the done
     stage only): the last change from a non-done stage (or a creation entry) into done, else the
-    resolution date. Neither needs the changes sorted: they are a per-issue min and max."""
+    resolution date. Neither needs the changes sorted: they are a per-issue min and max.
+    `change_pos`: the issue row of every change if already known (see `build_tables`), else
+    the changes are matched to the issues by key here."""
     n = len(issues)
     stage = _stage_codes(issues["status"], stage_of)
-    keys = changes["issue_key"]
-    key_index = pd.Index(issues["key"].astype(object))
-    if isinstance(keys.dtype, pd.CategoricalDtype):
-        # map the (few) distinct keys, then every row through its code
-        per_cat = key_index.get_indexer(keys.cat.categories.astype(object))
-        pos = np.append(per_cat, -1)[keys.cat.codes.to_numpy()]
-    else:
-        pos = key_index.get_indexer(keys.astype(object))
+    pos = compute_change_positions(issues, changes) if change_pos is None else change_pos
     at = _micros(changes["at"])
     from_stage = _stage_codes(changes["from_status"], stage_of)
     to_stage = _stage_codes(changes["to_status"], stage_of)
@@ -349,9 +386,7 @@ def build_frames(
     Changes of issues not in `issues` (they left the backlog) are dropped. Empty input gives
     empty frames with the same columns and dtypes.
     """
-    return build_frames_from_tables(
-        build_issue_table(issues), build_change_table(changes), statuses, config, as_of
-    )
+    return build_frames_from_tables(*build_tables(issues, changes), statuses, config, as_of)
 
 
 def build_frames_from_tables(
@@ -362,7 +397,8 @@ def build_frames_from_tables(
     as_of: datetime,
 ) -> Frames:
     """The derivation step of `build_frames`, from the plain tables of `build_issue_table` and
-    `build_change_table` (so a store could also hand over tables read straight from SQL)."""
+    `build_change_table` (so a store could also hand over tables read straight from SQL), or of
+    `build_tables` (its `issue_pos` column spares matching the keys again)."""
     stamp = to_utc(as_of)
     # Natural key order (project, then number) via integer sort keys: sorting 100k key strings
     # dominated the run time.
@@ -370,7 +406,14 @@ def build_frames_from_tables(
     order = np.lexsort((issues["number"].to_numpy(), project_codes))
     df = issues.take(order).reset_index(drop=True)
     stage_of = compute_stage_map(df, changes, statuses, config)
-    times = compute_issue_times(df, changes, stage_of)
+    change_pos = None
+    if "issue_pos" in changes.columns:
+        # issue_pos points into the unsorted table: follow each row to where the sort put it
+        moved = np.empty(len(order) + 1, dtype="int64")
+        moved[order] = np.arange(len(order))
+        moved[-1] = -1
+        change_pos = moved[changes["issue_pos"].to_numpy()]
+    times = compute_issue_times(df, changes, stage_of, change_pos)
 
     keep = np.flatnonzero(times.change_pos >= 0)
     pos = times.change_pos[keep]

@@ -10,7 +10,15 @@ import pytest
 
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Issue, StatusChange, UserRef
-from goldenthread.reports.frames import CHANGE_COLUMNS, ISSUE_COLUMNS, build_frames
+from goldenthread.reports.frames import (
+    CHANGE_COLUMNS,
+    ISSUE_COLUMNS,
+    build_change_table,
+    build_frames,
+    build_frames_from_tables,
+    build_issue_table,
+    build_tables,
+)
 
 STATUSES = {
     "To Do": "new",
@@ -163,3 +171,40 @@ def test_empty_input_gives_typed_empty_frames() -> None:
 def test_naive_as_of_is_refused() -> None:
     with pytest.raises(ValueError):
         build_frames([], [], {}, Config(), datetime(2024, 1, 1))
+
+
+def test_build_tables_positions_follow_issue_rows_and_frames_match_key_matching() -> None:
+    # issues deliberately not in natural order, so build_frames re-sorts them and the
+    # precomputed positions must follow the rows
+    issues = [issue("P-10", "Done"), issue("P-2", "In Progress"), issue("A-1", "Done")]
+    changes = [
+        *moves("A-1", (utc(2024, 1, 2), "To Do", "In Progress"), (utc(2024, 1, 4), "In Progress", "Done")),
+        *moves("GONE-1", (utc(2024, 1, 2), "To Do", "Done")),
+        *moves("P-10", (utc(2024, 1, 3), "To Do", "In Progress"), (utc(2024, 1, 11), "In Progress", "Done")),
+        *moves("P-2", (utc(2024, 1, 6), "To Do", "In Progress")),
+    ]  # fmt: skip
+    issue_table, change_table = build_tables(issues, changes)
+    # rows of the issue table as given: P-10 -> 0, P-2 -> 1, A-1 -> 2; GONE-1 absent
+    assert change_table["issue_pos"].tolist() == [2, 2, -1, 0, 0, 1]
+    assert change_table["issue_key"].astype(object).tolist() == [c.issue_key for c in changes]
+
+    f = build_frames(issues, changes, STATUSES, Config(), AS_OF)
+    assert f.issues["key"].tolist() == ["A-1", "P-2", "P-10"]
+    # created 2024-01-01: A-1 done on the 4th (lead 3 d, cycle 2 d), P-10 on the 11th (10 d, 8 d)
+    assert f.issues["lead_time_days"].tolist()[0::2] == [3.0, 10.0]
+    assert f.issues["cycle_time_days"].tolist()[0::2] == [2.0, 8.0]
+    assert row(f, "P-2")["started_at"] == pd.Timestamp("2024-01-06", tz="UTC")
+    assert f.changes["issue_key"].tolist() == ["A-1", "A-1", "P-2", "P-10", "P-10"]
+    assert "issue_pos" not in f.changes.columns
+    by_key = build_frames_from_tables(
+        build_issue_table(issues), build_change_table(changes), STATUSES, Config(), AS_OF
+    )
+    pd.testing.assert_frame_equal(f.issues, by_key.issues)
+    pd.testing.assert_frame_equal(f.changes, by_key.changes)
+
+
+def test_build_tables_with_duplicate_issue_keys_leaves_matching_to_keys() -> None:
+    changes = moves("P-1", (utc(2024, 1, 2), "To Do", "In Progress"))
+    _, change_table = build_tables([issue("P-1"), issue("P-1")], changes)
+    assert "issue_pos" not in change_table.columns
+    assert change_table["issue_key"].astype(object).tolist() == ["P-1"]

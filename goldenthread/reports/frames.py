@@ -13,8 +13,11 @@ the per-row work is vectorised.
 
 from __future__ import annotations
 
+import gc
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from itertools import repeat
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -190,8 +193,6 @@ _CHANGE_FIELDS: tuple[str, ...] = (
 
 
 def _codes_categorical(values: Sequence[Any]) -> pd.Categorical:
-    if isinstance(values, pd.Categorical):
-        return values  # already coded (build_tables)
     # factorize keeps first-seen order; pd.Categorical would also sort the categories, which
     # for 100k issue keys costs more than the hashing itself
     codes, uniques = pd.factorize(np.fromiter(values, dtype=object, count=len(values)))
@@ -202,9 +203,13 @@ def build_change_table_from_columns(columns: Mapping[str, Sequence[Any]]) -> pd.
     """Plain status-change table from one sequence per column (issue_key, change_id, at,
     from_status, to_status, author_id). issue_key, from_status and to_status are categorical
     (unsorted categories): each value repeats many times, and the derivation works on codes."""
+    return _change_table(columns, _codes_categorical(columns["issue_key"]))
+
+
+def _change_table(columns: Mapping[str, Sequence[Any]], issue_key: Any) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "issue_key": _codes_categorical(columns["issue_key"]),
+            "issue_key": issue_key,
             "change_id": _objects(columns["change_id"]),
             "at": _stamps(columns["at"]),
             "from_status": _codes_categorical(columns["from_status"]),
@@ -220,29 +225,48 @@ def build_change_table(changes: Sequence[StatusChange]) -> pd.DataFrame:
     return build_change_table_from_columns({f: _field(changes, f) for f in _CHANGE_FIELDS})
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    # Turning 100k records into columns allocates many small tuples (parsed keys, stakeholder
+    # ids), which triggers the cyclic GC; each of its full passes walks every live record
+    # (millions of objects) and was ~20% of records -> tables. Nothing built here forms cycles.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build_tables(
     issues: Sequence[Issue], changes: Sequence[StatusChange]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Records -> (plain issue table, plain change table with an extra int64 `issue_pos`: the
     row of each change's issue in that issue table, -1 when absent).
 
-    The issue keys are matched while the change keys are factorized anyway: one factorize of
-    issue keys + change keys replaces factorizing the change keys and later hashing both key
-    sets again in `compute_issue_times`. Duplicate issue keys: no `issue_pos` (matched by key)."""
+    The change keys are matched to the issue rows once, here, with one dict lookup per change
+    (cheaper than coding the keys as a categorical and matching 100k categories to 100k issue
+    keys later), so issue_key stays a plain object column in this change table. Duplicate issue
+    keys: the `build_change_table` table, no `issue_pos` (`compute_issue_times` matches keys)."""
+    with _gc_paused():
+        return _build_tables(issues, changes)
+
+
+def _build_tables(
+    issues: Sequence[Issue], changes: Sequence[StatusChange]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     issue_table = build_issue_table(issues)
     cols: dict[str, Sequence[Any]] = {f: _field(changes, f) for f in _CHANGE_FIELDS}
-    n = len(issue_table)
-    keys = issue_table["key"].to_numpy()
-    both = np.concatenate([keys, np.fromiter(cols["issue_key"], dtype=object, count=len(changes))])
-    codes, uniques = pd.factorize(both)
-    if not np.array_equal(codes[:n], np.arange(n)):
+    keys = issue_table["key"].tolist()
+    row_of = dict(zip(keys, range(len(keys)), strict=True))
+    if len(row_of) != len(keys):
         return issue_table, build_change_table_from_columns(cols)
-    change_codes = codes[n:]
-    cols["issue_key"] = pd.Categorical.from_codes(  # type: ignore[assignment]
-        change_codes, categories=pd.Index(uniques, dtype=object)
-    )
-    table = build_change_table_from_columns(cols)
-    table["issue_pos"] = np.where(change_codes < n, change_codes, -1).astype("int64")
+    change_keys = cols["issue_key"]
+    pos = np.fromiter(map(row_of.get, change_keys, repeat(-1)), dtype="int64",
+                      count=len(change_keys))  # fmt: skip
+    table = _change_table(cols, _objects(change_keys))
+    table["issue_pos"] = pos
     return issue_table, table
 
 

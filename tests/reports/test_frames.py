@@ -186,7 +186,7 @@ def test_build_tables_positions_follow_issue_rows_and_frames_match_key_matching(
     issue_table, change_table = build_tables(issues, changes)
     # rows of the issue table as given: P-10 -> 0, P-2 -> 1, A-1 -> 2; GONE-1 absent
     assert change_table["issue_pos"].tolist() == [2, 2, -1, 0, 0, 1]
-    assert change_table["issue_key"].astype(object).tolist() == [c.issue_key for c in changes]
+    assert change_table["issue_key"].tolist() == [c.issue_key for c in changes]
 
     f = build_frames(issues, changes, STATUSES, Config(), AS_OF)
     assert f.issues["key"].tolist() == ["A-1", "P-2", "P-10"]

@@ -258,13 +258,10 @@ def _build_tables(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     issue_table = build_issue_table(issues)
     cols: dict[str, Sequence[Any]] = {f: _field(changes, f) for f in _CHANGE_FIELDS}
-    keys = issue_table["key"].tolist()
-    row_of = dict(zip(keys, range(len(keys)), strict=True))
-    if len(row_of) != len(keys):
-        return issue_table, build_change_table_from_columns(cols)
     change_keys = cols["issue_key"]
-    pos = np.fromiter(map(row_of.get, change_keys, repeat(-1)), dtype="int64",
-                      count=len(change_keys))  # fmt: skip
+    pos = _match_rows(issue_table["key"].tolist(), change_keys)
+    if pos is None:
+        return issue_table, build_change_table_from_columns(cols)
     table = _change_table(cols, _objects(change_keys))
     table["issue_pos"] = pos
     return issue_table, table
@@ -332,9 +329,23 @@ def _micros(values: pd.Series) -> np.ndarray:
     return _utc(values).array.asi8  # type: ignore[no-any-return]
 
 
+def _match_rows(issue_keys: list[Any], change_keys: Sequence[Any]) -> np.ndarray | None:
+    """Row of each change key in issue_keys (-1 when absent); None when issue keys repeat."""
+    # one dict lookup per change beat pandas' get_indexer (it hashes the 100k issue keys twice)
+    row_of = dict(zip(issue_keys, range(len(issue_keys)), strict=True))
+    if len(row_of) != len(issue_keys):
+        return None
+    found = map(row_of.get, change_keys, repeat(-1))
+    return np.fromiter(found, dtype="int64", count=len(change_keys))
+
+
 def compute_change_positions(issues: pd.DataFrame, changes: pd.DataFrame) -> np.ndarray:
     """Row of each change's issue in the issue table (-1 when absent), matched by key string."""
     keys = changes["issue_key"]
+    if not isinstance(keys.dtype, pd.CategoricalDtype):
+        pos = _match_rows(issues["key"].tolist(), keys.tolist())
+        if pos is not None:
+            return pos
     key_index = pd.Index(issues["key"].astype(object))
     if isinstance(keys.dtype, pd.CategoricalDtype):
         # map the (few) distinct keys, then every row through its code

@@ -18,6 +18,7 @@ from goldenthread.reports.frames import (
     build_frames_from_tables,
     build_issue_table,
     build_tables,
+    compute_change_positions,
 )
 
 STATUSES = {
@@ -186,6 +187,10 @@ def test_build_tables_positions_follow_issue_rows_and_frames_match_key_matching(
     issue_table, change_table = build_tables(issues, changes)
     # rows of the issue table as given: P-10 -> 0, P-2 -> 1, A-1 -> 2; GONE-1 absent
     assert change_table["issue_pos"].tolist() == [2, 2, -1, 0, 0, 1]
+    # matching the keys later (object keys, and categorical keys as a store hands them over)
+    assert compute_change_positions(issue_table, change_table).tolist() == [2, 2, -1, 0, 0, 1]
+    by_cat = build_change_table(changes)
+    assert compute_change_positions(issue_table, by_cat).tolist() == [2, 2, -1, 0, 0, 1]
     assert change_table["issue_key"].tolist() == [c.issue_key for c in changes]
 
     f = build_frames(issues, changes, STATUSES, Config(), AS_OF)

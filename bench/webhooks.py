@@ -73,8 +73,6 @@ end
 
 
 def _payloads() -> list[bytes]:
-    from goldenthread.webhooks.signature import build_signature  # noqa: F401 (import check)
-
     base = json.loads(FIXTURE.read_text()) if FIXTURE.exists() else None
     if base is None:
         sys.path.insert(0, str(ROOT))

@@ -5,13 +5,12 @@ webhooks -> sync and never back."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -256,10 +255,6 @@ def demo(
         run_demo(out_dir=out_dir, issues=issues, seed=seed, console=out)
 
     guarded(body)
-
-
-def dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False)
 
 
 def main() -> None:

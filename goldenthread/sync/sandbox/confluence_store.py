@@ -162,7 +162,7 @@ class ConfluenceStore:
         with self.lock:
             if self.find_by_title(space_id, title):
                 raise ValueError("A page with this title already exists: A page already exists with the same "
-                                 f"TITLE in this space")
+                                 "TITLE in this space")
             sp = self.space_by_id(space_id)
             pid = self.new_id()
             page = Page(pid, space_id, title, parent_id or (sp.homepage_id if sp else None), body, 1, at, at,

@@ -46,6 +46,7 @@ from goldenthread.reports.frames import (
     build_issue_table_from_columns,
 )
 from goldenthread.sync import schema as t
+from goldenthread.sync.store_bulk import save_rows
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -93,44 +94,35 @@ def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list
     conn.execute(stmt, rows)
 
 
-def _issue_row(issue: Issue, synced_at: datetime) -> dict[str, Any]:
-    return {
-        "key": issue.key,
-        "id": issue.id,
-        "project": issue.project,
-        "summary": issue.summary,
-        "description": issue.description,
-        "issue_type": issue.issue_type,
-        "status": issue.status,
-        "status_category": issue.status_category,
-        "created": issue.created,
-        "updated": issue.updated,
-        "resolution_date": issue.resolution_date,
-        "url": issue.url,
-        "reporter_id": issue.reporter.id if issue.reporter else None,
-        "reporter_name": issue.reporter.name if issue.reporter else None,
-        "assignee_id": issue.assignee.id if issue.assignee else None,
-        "assignee_name": issue.assignee.name if issue.assignee else None,
-        "labels": list(issue.labels),
-        "components": list(issue.components),
-        "reach": issue.reach,
-        "impact": issue.impact,
-        "confidence": issue.confidence,
-        "effort": issue.effort,
-        "business_value": issue.business_value,
-        "time_criticality": issue.time_criticality,
-        "risk_reduction": issue.risk_reduction,
-        "adoption": issue.adoption,
-        "satisfaction": issue.satisfaction,
-        "objective": issue.objective,
-        "target": issue.target,
-        "team": issue.team,
-        "stakeholders": [[u.id, u.name] for u in issue.stakeholders],
-        "synced_at": synced_at,
+def _issue_row(issue: Issue, synced_at: datetime) -> tuple[Any, ...]:
+    """One `issues` row in the table's column order (see `_ISSUE_COLUMNS`)."""
+    reporter, assignee = issue.reporter, issue.assignee
+    return (
+        issue.key, issue.id, issue.project, issue.summary, issue.description, issue.issue_type,
+        issue.status, issue.status_category, issue.created, issue.updated, issue.resolution_date,
+        issue.url,
+        reporter.id if reporter else None, reporter.name if reporter else None,
+        assignee.id if assignee else None, assignee.name if assignee else None,
+        list(issue.labels), list(issue.components),
+        issue.reach, issue.impact, issue.confidence, issue.effort, issue.business_value,
+        issue.time_criticality, issue.risk_reduction, issue.adoption, issue.satisfaction,
+        issue.objective, issue.target, issue.team,
+        [[u.id, u.name] for u in issue.stakeholders],
+        synced_at,
         # seeing an issue again in the backlog brings it back if it had been removed
-        "removed_at": None,
-        "removed_reason": None,
-    }
+        None, None,
+    )
+
+
+_ISSUE_COLUMNS = (
+    "key", "id", "project", "summary", "description", "issue_type", "status", "status_category", "created",
+    "updated", "resolution_date", "url", "reporter_id", "reporter_name", "assignee_id", "assignee_name",
+    "labels", "components", "reach", "impact", "confidence", "effort", "business_value", "time_criticality",
+    "risk_reduction", "adoption", "satisfaction", "objective", "target", "team", "stakeholders", "synced_at",
+    "removed_at", "removed_reason",
+)
+if tuple(c.name for c in t.issues.columns) != _ISSUE_COLUMNS:  # a schema edit must update _issue_row too
+    raise RuntimeError("store._ISSUE_COLUMNS no longer matches schema.issues")
 
 
 _ISSUE_UPDATE_COLS = [c.name for c in t.issues.columns if c.name != "key"]
@@ -217,25 +209,17 @@ class Store:
         return len(snaps)
 
     def save_snapshots_in(self, conn: Connection, snaps: list[IssueSnapshot], synced_at: datetime, *, full_history: bool = True) -> None:
-        _upsert(conn, t.issues, [_issue_row(s.issue, synced_at) for s in snaps], ["key"], _ISSUE_UPDATE_COLS)
+        save_rows(conn, t.issues, (_issue_row(s.issue, synced_at) for s in snaps), keys=["key"],
+                  update_cols=_ISSUE_UPDATE_COLS)
         keys = [s.issue.key for s in snaps]
         if full_history:
             for chunk in _chunks(keys, 500):
                 conn.execute(delete(t.status_changes).where(t.status_changes.c.issue_key.in_(chunk)))
-        change_rows = [
-            {
-                "issue_key": c.issue_key,
-                "change_id": c.change_id,
-                "at": c.at,
-                "from_status": c.from_status,
-                "to_status": c.to_status,
-                "author_id": c.author_id,
-            }
-            for s in snaps
-            for c in s.changes
-        ]
-        for chunk in _chunks(change_rows, 2000):
-            _upsert(conn, t.status_changes, chunk, ["issue_key", "change_id"], ["at", "from_status", "to_status", "author_id"])
+        # columns: issue_key, change_id, at, from_status, to_status, author_id
+        change_rows = ((c.issue_key, c.change_id, c.at, c.from_status, c.to_status, c.author_id)
+                       for s in snaps for c in s.changes)
+        save_rows(conn, t.status_changes, change_rows, keys=["issue_key", "change_id"],
+                  update_cols=["at", "from_status", "to_status", "author_id"])
 
     def load_issues(self, *, include_removed: bool = False) -> list[Issue]:
         stmt = select(t.issues).order_by(t.issues.c.key)

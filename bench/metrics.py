@@ -40,13 +40,12 @@ from goldenthread.mappings.records import Issue, StatusCategory, StatusChange, U
 from goldenthread.reports.frames import (
     IssueTimes,
     build_frames,
-    build_change_table,
     build_frames_from_tables,
-    build_tables,
     compute_issue_times,
     compute_stage_map,
     compute_status_stages,
 )
+from goldenthread.reports.tables import build_change_table, build_tables
 from goldenthread.reports.scoring import compute_scores
 from goldenthread.reports.summary import build_metrics_summary, compute_outcomes
 

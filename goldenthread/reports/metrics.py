@@ -21,7 +21,14 @@ import numpy as np
 import pandas as pd
 
 from goldenthread.mappings.config import Config
-from goldenthread.reports.frames import DT, Frames, _sla_days, to_utc
+from goldenthread.reports.frames import (
+    DT,
+    STAGES,
+    Frames,
+    _sla_days,
+    compute_stakeholder_rows,
+    to_utc,
+)
 
 QUANTILES: dict[str, float] = {"p50": 0.5, "p85": 0.85, "p95": 0.95}
 _DAY = pd.Timedelta(days=1)
@@ -238,31 +245,47 @@ def compute_breakdown(frames: Frames, by: Dimension) -> pd.DataFrame:
     all_ = frames.issues
     df = all_.loc[all_["stage"].ne("discarded").to_numpy(), cols]
     if by == "stakeholder":
-        df = df.explode("stakeholder_ids").rename(columns={"stakeholder_ids": "group"})
-        df = df.loc[df["group"].notna()]
-        df["group"] = df["group"].astype("str")
+        rows, group = compute_stakeholder_rows(df["stakeholder_ids"])
+        df = df.iloc[rows]
     else:
-        df = df.rename(columns={by: "group"})
-    df = df.assign(
-        stage=df["stage"].astype("str"),
-        completed=df["completed_at"].notna(),
-        within_sla=df["lead_time_days"].le(df["sla_days"]).where(df["lead_time_days"].notna()),
-        adoption=_percent_share(df["adoption"]),
-    )
-    counts = pd.crosstab(df["group"], df["stage"], dropna=False)
-    counts = counts.reindex(columns=["todo", "in_progress", "done"], fill_value=0)
-    g = df.groupby("group", dropna=False)
-    out = pd.DataFrame({"issues": g.size(), "completed": g["completed"].sum()})
-    out = out.join(counts)
+        group = df[by].to_numpy(dtype=object)
+    # One integer code per group, then every figure from those codes: counts by bincount,
+    # percentiles and means by one pandas groupby over the codes (its quantile and mean, so
+    # the numbers are those of grouping by the labels; hashing the labels once, not per figure)
+    codes, uniques = pd.factorize(group, use_na_sentinel=False)
+    n = len(uniques)
+    stage = df["stage"].cat.codes.to_numpy()
+    lead = df["lead_time_days"].to_numpy(dtype="float64")
+    has_lead = ~np.isnan(lead)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(codes[mask], minlength=n).astype("int64")
+
+    out = pd.DataFrame({
+        "group": pd.Series(uniques, dtype=object),
+        "issues": np.bincount(codes, minlength=n).astype("int64"),
+        **{name: count(stage == STAGES.index(name)) for name in ("todo", "in_progress", "done")},
+        "completed": count(df["completed_at"].notna().to_numpy()),
+        "lead_time_count": count(has_lead),
+    })  # fmt: skip
     out["open"] = out["todo"] + out["in_progress"]
-    out = out.join(_grouped_percentiles(df, "group", "lead_time_days", "lead_time"))
-    out = out.join(_grouped_percentiles(df, "group", "cycle_time_days", "cycle_time"))
-    out["sla_compliance"] = g["within_sla"].mean()
-    out["adoption_mean"] = g["adoption"].mean()
-    out["satisfaction_mean"] = g["satisfaction"].mean()
-    out = out.reset_index().rename(columns={"index": "group"})
-    for col in ("issues", "todo", "in_progress", "done", "open", "completed", "lead_time_count"):
-        out[col] = out[col].fillna(0).astype("int64")
+    within = count(has_lead & (lead <= df["sla_days"].to_numpy(dtype="float64")))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["sla_compliance"] = np.where(out["lead_time_count"] > 0,
+                                         within / out["lead_time_count"].to_numpy(), np.nan)  # fmt: skip
+    values = pd.DataFrame({
+        "lead_time": lead, "cycle_time": df["cycle_time_days"].to_numpy(dtype="float64"),
+        "adoption": _percent_share(df["adoption"]).to_numpy(dtype="float64"),
+        "satisfaction": df["satisfaction"].to_numpy(dtype="float64"),
+    })  # fmt: skip
+    g = values.groupby(codes, sort=True)
+    qs = g[["lead_time", "cycle_time"]].quantile(list(QUANTILES.values())).unstack()
+    for prefix in ("lead_time", "cycle_time"):
+        for name, q in QUANTILES.items():
+            out[f"{prefix}_{name}"] = qs[(prefix, q)].reindex(range(n)).to_numpy() if n else []
+    means = g[["adoption", "satisfaction"]].mean().reindex(range(n))
+    out["adoption_mean"] = means["adoption"].to_numpy()
+    out["satisfaction_mean"] = means["satisfaction"].to_numpy()
     for col in BREAKDOWN_COLUMNS[8:]:
         out[col] = out[col].astype("float64")
     out["group"] = out["group"].astype("str")

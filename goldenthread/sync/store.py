@@ -6,7 +6,6 @@ harmless. Timestamps are stored timezone-aware and always come back as UTC.
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,15 +18,12 @@ from alembic.config import Config as AlembicConfig
 import pandas as pd
 from sqlalchemy import (
     Connection,
-    DateTime,
     Engine,
-    String,
     create_engine,
     delete,
     event,
     func,
     select,
-    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,12 +36,8 @@ from goldenthread.mappings.records import (
     StatusInfo,
     UserRef,
 )
-from goldenthread.reports.frames import (
-    TABLE_ISSUE_COLUMNS,
-    build_change_table_from_columns,
-    build_issue_table_from_columns,
-)
 from goldenthread.sync import schema as t
+from goldenthread.sync import store_tables
 from goldenthread.sync.store_bulk import save_rows
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -245,51 +237,16 @@ class Store:
                 for r in conn.execute(stmt)
             ]
 
-    # --- columnar reads for reports: no per-issue record objects -----------------------
+    # --- columnar reads for reports: no per-issue record objects (see store_tables) -----
     def load_issue_table(self) -> pd.DataFrame:
-        """Live issues as the plain issue table of `reports.frames` (TABLE_ISSUE_COLUMNS),
+        """Live issues as the plain issue table of `reports.tables` (TABLE_ISSUE_COLUMNS),
         read column by column from SQL; feed it to `build_frames_from_tables`."""
-        c = t.issues.c
-        names = [n for n in TABLE_ISSUE_COLUMNS if n not in ("number", "stakeholder_ids")]
-        stmt = select(*[_raw_ts(c[n]) for n in names], c.stakeholders)
-        stmt = stmt.where(c.removed_at.is_(None)).order_by(c.key)
-        values = self._fetch_columns(stmt, len(names) + 1)
-        cols: dict[str, Any] = dict(zip(names, values[:-1], strict=True))
-        for n in ("labels", "components"):
-            cols[n] = [tuple(_json(v)) for v in cols[n]]
-        cols["stakeholder_ids"] = [tuple(u[0] for u in _json(v)) for v in values[-1]]
-        return build_issue_table_from_columns(cols)
+        return store_tables.load_issue_table(self.engine)
 
     def load_change_table(self) -> pd.DataFrame:
-        """Status changes of live issues as the plain change table of `reports.frames`
+        """Status changes of live issues as the plain change table of `reports.tables`
         (unsorted: the derivation orders them)."""
-        sc = t.status_changes
-        live = select(t.issues.c.key).where(t.issues.c.removed_at.is_(None))
-        stmt = select(*[_raw_ts(sc.c[n]) for n in _CHANGE_COLUMNS]).where(sc.c.issue_key.in_(live))
-        values = self._fetch_columns(stmt, len(_CHANGE_COLUMNS))
-        return build_change_table_from_columns(dict(zip(_CHANGE_COLUMNS, values, strict=True)))
-
-    def _fetch_columns(self, stmt: Any, width: int) -> list[tuple[Any, ...]]:
-        """The result as one tuple per column (plain DBAPI values)."""
-        # Plain DBAPI tuples: SQLAlchemy's per-row Row objects and per-value type processing
-        # cost more than the query itself for 500k rows. The statements carry no user input.
-        # The cyclic GC is paused meanwhile: hundreds of thousands of fresh row tuples would
-        # trigger repeated full collections (measured at over half the load time).
-        sql = str(stmt.compile(self.engine, compile_kwargs={"literal_binds": True}))
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            with self.engine.connect() as conn:
-                cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-                try:
-                    cur.execute(sql)
-                    rows = cur.fetchall()
-                    return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
-                finally:
-                    cur.close()
-        finally:
-            if was_enabled:
-                gc.enable()
+        return store_tables.load_change_table(self.engine)
 
     def load_live_keys(self) -> set[str]:
         with self.engine.connect() as conn:
@@ -396,24 +353,6 @@ class Store:
         tbl = t.metadata.tables[table]
         with self.engine.connect() as conn:
             return int(conn.scalar(select(func.count()).select_from(tbl)) or 0)
-
-
-_CHANGE_COLUMNS = ("issue_key", "change_id", "at", "from_status", "to_status", "author_id")
-
-
-def _json(value: Any) -> Any:
-    """A JSON column read raw: text on SQLite (empty lists short-cut), decoded on PostgreSQL."""
-    if value is None or value == "[]":
-        return ()
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def _raw_ts(col: Any) -> Any:
-    # SQLite keeps timestamps as text and SQLAlchemy would parse each one in Python; reading
-    # the text lets pandas parse the whole column at once (naive text is UTC, see `utc`).
-    if isinstance(col.type, DateTime):
-        return type_coerce(col, String).label(col.name)
-    return col
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -13,13 +13,11 @@ from goldenthread.mappings.records import Issue, StatusChange, UserRef
 from goldenthread.reports.frames import (
     CHANGE_COLUMNS,
     ISSUE_COLUMNS,
-    build_change_table,
     build_frames,
     build_frames_from_tables,
-    build_issue_table,
-    build_tables,
     compute_change_positions,
 )
+from goldenthread.reports.tables import build_change_table, build_issue_table, build_tables
 
 STATUSES = {
     "To Do": "new",

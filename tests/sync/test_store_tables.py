@@ -11,11 +11,8 @@ import pytest
 
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Issue, IssueSnapshot, StatusChange, StatusInfo, UserRef
-from goldenthread.reports.frames import (
-    TABLE_ISSUE_COLUMNS,
-    build_frames,
-    build_frames_from_tables,
-)
+from goldenthread.reports.frames import build_frames, build_frames_from_tables
+from goldenthread.reports.tables import TABLE_ISSUE_COLUMNS
 from goldenthread.sync.store import Store
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

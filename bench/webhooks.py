@@ -11,7 +11,10 @@ duplicate. The inbox is SQLite (WAL), the serve default, or with --pg a throwawa
 PostgreSQL of tests/conftest.py. The worker runs as serve deploys it, in its own process
 (run_serve(worker_process=True); --worker thread for the old in-process thread) and applies events
 with the real webhook parser (Jira itself is replaced by the payload). Connections default to 16:
-at 32 the p99 of both servers was mostly queueing (Little's law: 32 / 1,300 per s = 25 ms mean)."""
+at 32 the p99 of both servers was mostly queueing (Little's law: 32 / 1,300 per s = 25 ms mean).
+Also printed: the receiver's CPU per request for both servers (a ratio much less sensitive to other
+load than requests/s), the worker process's CPU during the load, and how many cores OTHER
+processes kept busy meanwhile (from /proc/stat): other agents share this 2-core machine."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import argparse
 import copy
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -164,7 +168,42 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.kill()
 
 
-def _wrk(port: int, duration: int, connections: int, lua: Path, bodies: Path) -> dict[str, float]:
+def _busy_seconds() -> float:
+    """Busy CPU seconds of the whole machine so far (/proc/stat; 0 where there is none)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            vals = [float(x) for x in f.readline().split()[1:9]]
+    except OSError:
+        return 0.0
+    return (sum(vals) - vals[3] - vals[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu(root: int) -> dict[int, float]:
+    """CPU seconds (user + system) of `root` and every descendant still running, by pid."""
+    parent, cpu = {}, {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in cpu:
+            tree[pid] = cpu[pid]
+            todo.extend(p for p, pp in parent.items() if pp == pid)
+    return tree
+
+
+def _wrk(port: int, duration: int, connections: int, lua: Path, bodies: Path, server: int) -> dict[str, float]:
+    """wrk's figures, plus where the CPU went meanwhile: the server (by process: receiver first),
+    wrk itself, and everything else on the machine (other agents' work: the noise)."""
+    busy0, tree0, kids0 = _busy_seconds(), _tree_cpu(server), resource.getrusage(resource.RUSAGE_CHILDREN)
+    self0 = resource.getrusage(resource.RUSAGE_SELF)
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(lua),
          f"http://127.0.0.1:{port}", "--", str(bodies)],
@@ -173,9 +212,17 @@ def _wrk(port: int, duration: int, connections: int, lua: Path, bodies: Path) ->
     line = next(ln for ln in out.splitlines() if ln.startswith("RESULT"))
     req, dur_us, e_status, e_conn, e_read, e_write, e_timeout, p50, p99 = (int(x) for x in line.split()[1:])
     failed = e_status + e_conn + e_read + e_write + e_timeout
+    busy1, tree1, kids1 = _busy_seconds(), _tree_cpu(server), resource.getrusage(resource.RUSAGE_CHILDREN)
+    self1 = resource.getrusage(resource.RUSAGE_SELF)
+    wrk_cpu = kids1.ru_utime + kids1.ru_stime - kids0.ru_utime - kids0.ru_stime
+    server_cpu = {pid: c - tree0.get(pid, 0.0) for pid, c in tree1.items()}
+    mine = wrk_cpu + sum(server_cpu.values()) + self1.ru_utime + self1.ru_stime - self0.ru_utime - self0.ru_stime
+    seconds = dur_us / 1e6
     accepted = req - failed
     return {"requests": req, "accepted": accepted, "failed": failed, "rate": accepted / (dur_us / 1e6),
-            "p50_ms": p50 / 1000, "p99_ms": p99 / 1000}
+            "p50_ms": p50 / 1000, "p99_ms": p99 / 1000, "receiver_cpu": server_cpu.get(server, 0.0),
+            "other_server_cpu": sum(c for pid, c in server_cpu.items() if pid != server), "wrk_cpu": wrk_cpu,
+            "others_cores": max(0.0, busy1 - busy0 - mine) / seconds if busy1 else float("nan"), "seconds": seconds}
 
 
 def main() -> None:
@@ -211,6 +258,7 @@ def main() -> None:
     try:
         _run(a, lua, bodies, db_url)
     finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the SQLite inbox of a run is ~200 MB
         if a.pg:
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -222,14 +270,14 @@ def _run(a: argparse.Namespace, lua: Path, bodies: Path, db_url: str) -> None:
     port = _free_port()
     proc = _start(["--serve-bare", str(port)], port)
     try:
-        bare = _wrk(port, a.duration, a.connections, lua, bodies)
+        bare = _wrk(port, a.duration, a.connections, lua, bodies, proc.pid)
     finally:
         _stop(proc)
 
     port = _free_port()
     proc = _start(["--serve-app", str(port), db_url], port)
     try:
-        app = _wrk(port, a.duration, a.connections, lua, bodies)
+        app = _wrk(port, a.duration, a.connections, lua, bodies, proc.pid)
         from goldenthread.sync.store import Store
         from goldenthread.webhooks.inbox import load_inbox_stats
 
@@ -247,6 +295,13 @@ def _run(a: argparse.Namespace, lua: Path, bodies: Path, db_url: str) -> None:
     print(f"bare FastAPI 202 : {bare['rate']:8.0f} req/s   p50 {bare['p50_ms']:6.2f} ms   p99 {bare['p99_ms']:6.2f} ms")
     print(f"goldenthread     : {app['rate']:8.0f} ev/s    p50 {app['p50_ms']:6.2f} ms   p99 {app['p99_ms']:6.2f} ms   non-202 {app['failed']}")
     print(f"ratio to bare    : {app['rate'] / bare['rate']:.2f}")
+    # CPU per request is much less sensitive to other processes than requests per second
+    bare_us, app_us = (1e6 * r["receiver_cpu"] / max(1, r["requests"]) for r in (bare, app))
+    print(f"receiver CPU     : bare {bare_us:.0f} us/req, goldenthread {app_us:.0f} us/event (ratio {bare_us / app_us:.2f}); "
+          f"worker process {app['other_server_cpu'] / app['seconds']:.2f} cores during the load")
+    print(f"machine ({os.cpu_count()} cores): other processes kept {bare['others_cores']:.2f} / {app['others_cores']:.2f} "
+          f"cores busy (bare / goldenthread run); wrk used {bare['wrk_cpu'] / bare['seconds']:.2f} / "
+          f"{app['wrk_cpu'] / app['seconds']:.2f}")
     lost = max(0, int(app["accepted"]) - stored)
     print(f"accepted (202 seen by client) {int(app['accepted'])}; rows in inbox {stored}; lost {lost}")
     print(f"processed: done {counts.get('done', 0)}, failed {counts.get('failed', 0)}, still waiting {stats['depth']} "

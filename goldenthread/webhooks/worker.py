@@ -77,8 +77,8 @@ class Worker:
     def should_yield(self) -> bool:
         """SQLite has one writer: every worker commit stalls the receiver's commit, which is the
         202 latency. With `yield_quiet` set, the worker leaves the lock to the receiver while
-        deliveries keep arriving (one within `yield_quiet`), unless the oldest pending event has
-        waited `yield_max_lag`: a burst is acknowledged fast and applied right after it, and a
+        deliveries keep arriving (one within `yield_quiet`), unless a pending event has been due
+        for `yield_max_lag`: a burst is acknowledged fast and applied right after it, and a
         load that never pauses is still applied, only with contention."""
         if self.yield_quiet is None:
             return False

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
 from goldenthread.webhooks.app import MAX_BODY, AppDeps, create_app
-from goldenthread.webhooks.inbox import load_events
+from goldenthread.webhooks.inbox import NewEvent, claim_events, load_events, save_events
 from goldenthread.webhooks.observability import Metrics
-from tests.webhooks.helpers import SECRET, FakeClock, signed, updated_payload
+from tests.webhooks.helpers import SECRET, T0, FakeClock, signed, updated_payload
 
 
 @pytest.fixture
@@ -83,7 +84,11 @@ def test_body_exactly_at_limit_is_not_413(client, store) -> None:  # type: ignor
     assert client.post("/webhooks/jira", content=body, headers=signed(body)).status_code == 202
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"", b"[1,2]", b'"str"', b"\xff\xfe"])
+@pytest.mark.parametrize("body", [
+    b"{not json", b"", b"[1,2]", b'"str"', b"\xff\xfe",
+    '{"webhookEvent": "jira:issue_updated"}'.encode("utf-16"),  # JSON, but not the UTF-8 Jira sends
+    b'{"a": ' * 5000 + b"1" + b"}" * 5000,  # nesting deeper than any parser recursion limit
+])
 def test_malformed_json_is_400(client, store, body) -> None:  # type: ignore[no-untyped-def]
     r = client.post("/webhooks/jira", content=body, headers=signed(body))
     assert r.status_code == 400
@@ -116,7 +121,14 @@ def test_health_ready_docs(client) -> None:  # type: ignore[no-untyped-def]
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["last_sync"] is None
     assert client.get("/docs").status_code == 200
-    assert "/webhooks/jira" in client.get("/openapi.json").json()["paths"]
+    doc = client.get("/openapi.json").json()["paths"]["/webhooks/jira"]
+    assert list(doc) == ["post"] and {"202", "400", "401", "413"} <= set(doc["post"]["responses"])
+
+
+def test_other_methods_on_the_webhook_are_405(client, store) -> None:  # type: ignore[no-untyped-def]
+    for method in ("GET", "PUT", "DELETE"):
+        assert client.request(method, "/webhooks/jira").status_code == 405
+    assert store.count("webhook_inbox") == 0
 
 
 def test_insecure_mode_accepts_unsigned(store) -> None:  # type: ignore[no-untyped-def]
@@ -126,3 +138,23 @@ def test_insecure_mode_accepts_unsigned(store) -> None:  # type: ignore[no-untyp
     with TestClient(app) as c:
         assert c.post("/webhooks/jira", content=body).status_code == 202
     assert store.count("webhook_inbox") == 1
+
+
+def test_save_events_flags_new_rows_and_counts_duplicates_in_and_across_batches(store) -> None:  # type: ignore[no-untyped-def]
+    def ev(key: str, *, ignored: bool = False, at: datetime = T0) -> NewEvent:
+        return NewEvent(key, "jira:issue_updated", "IPM-1", "{}", at, ignored)
+
+    assert save_events(store, [ev("a"), ev("b", ignored=True)]) == [True, True]
+    later = T0 + timedelta(seconds=5)
+    assert save_events(store, [ev("a", at=later), ev("c", at=later), ev("c", at=later), ev("c", at=later)]) == [
+        False, True, False, False,
+    ]
+    rows = {r["dedupe_key"]: r for r in load_events(store)}
+    assert {k: (r["status"], r["duplicates"]) for k, r in rows.items()} == {
+        "a": ("pending", 1), "b": ("ignored", 0), "c": ("pending", 2),
+    }
+    assert rows["a"]["received_at"].replace(tzinfo=UTC) == T0  # the first delivery's row is kept
+    assert rows["b"]["processed_at"].replace(tzinfo=UTC) == T0 and rows["a"]["processed_at"] is None
+    # timestamps compare correctly with the ones the worker's claim binds (text on SQLite)
+    assert [e.dedupe_key for e in claim_events(store, "w", T0, timedelta(minutes=5), 10)] == ["a"]
+    assert [e.dedupe_key for e in claim_events(store, "w", later, timedelta(minutes=5), 10)] == ["c"]

@@ -1,27 +1,31 @@
 """Benchmark: frames + every metric + ranking over 100,000 synthetic issues / ~543,000 changes.
 
-Run: python bench/metrics.py [--issues N] [--runs R] [--store]. Every figure is the median of R
-runs (default 5), all in the same process:
-- full run: records -> frames + all metrics + ranking + summary (wall time), split into
-  records -> plain tables and tables -> frames;
+Run: python bench/metrics.py [--issues N] [--runs R] [--no-store]. Every figure is the median of
+R runs (default 5), all in the same process, as wall time and as CPU time of this process (the
+machine is shared: CPU time is the steadier figure; the load average is printed too):
+- full run (the headline, what `goldenthread metrics` computes once the store has handed over
+  its tables, `sync.metrics_cmd.load_report`): plain tables as `Store.load_issue_table` /
+  `load_change_table` return them (categorical change keys, no `issue_pos`) -> frames -> the
+  whole `Report` (ranking, every outcome metric, stakeholder items, decisions, JSON summary),
+  split into tables -> frames and frames -> report;
+- store -> tables: the same data written to a temporary SQLite store, then the two table loads
+  (timed on their own; asserted to give the same frames as the in-memory tables);
+- records path (what publishing runs today, `reports.pages.build_page_data`): records ->
+  `compute_all`, split into records -> plain tables and the rest;
 - lead times: a straightforward per-issue Python loop over the records (group changes by key,
   sort each issue's changes, first move into in_progress, last move into done not from done,
-  subtract) vs the vectorised step over the plain tables (stage mapping, matching change keys
-  to issues, per-issue min/max, lead/cycle arithmetic). Both compute lead AND cycle time and
-  the results are asserted identical. The records -> tables conversion is not in the vectorised
-  figure (the store path never builds records), so a ratio charging it is printed too. The
-  headline vectorised figure takes the issue position of every change from the `issue_pos`
-  column `build_tables` fills with one dict lookup per change (timed in records -> tables, and
-  in the full run); the ratio including matching the keys in the step (categorical keys, as a
-  store table has them) is printed as well;
-- peak memory (tracemalloc of one full run, and the process max RSS);
-- with --store: the same data written to a temporary SQLite store, then the `goldenthread
-  metrics` path (columns straight from SQL) timed end to end, asserted identical.
-Targets (issue 5): <= 2 s, <= 1 GB, >= 20x."""
+  subtract) vs the vectorised step over the plain tables (stage mapping, issue positions of
+  the changes, per-issue min/max, lead/cycle arithmetic). Both compute lead AND cycle time and
+  the results are asserted identical. The headline ratio takes the issue positions from the
+  `issue_pos` column `build_tables` fills while turning records into tables; the ratio with
+  the key matching inside the step (the store path: categorical keys) is printed too;
+- peak memory (tracemalloc of one full run from records, and the process max RSS).
+Targets (issue 5): full run <= 2 s, <= 1 GB, >= 20x."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import statistics
@@ -39,15 +43,13 @@ from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Issue, StatusCategory, StatusChange, UserRef
 from goldenthread.reports.frames import (
     IssueTimes,
-    build_frames,
     build_frames_from_tables,
     compute_issue_times,
     compute_stage_map,
     compute_status_stages,
 )
-from goldenthread.reports.tables import build_change_table, build_tables
-from goldenthread.reports.scoring import compute_scores
-from goldenthread.reports.summary import build_metrics_summary, compute_outcomes
+from goldenthread.reports.tables import build_change_table, build_issue_table, build_tables
+from goldenthread.reports.summary import Report, compute_all, compute_report
 
 STATUSES: dict[str, StatusCategory] = {
     "To Do": "new", "In Progress": "indeterminate", "In Review": "indeterminate",
@@ -155,28 +157,26 @@ def vector_lead_times(issue_table: Any, change_table: Any, match_keys: bool) -> 
     return compute_issue_times(issue_table, change_table, stage_of, pos)
 
 
-def pipeline(issues: Sequence[Issue], changes: Sequence[StatusChange]) -> Any:
-    frames = build_frames(issues, changes, STATUSES, CONFIG, AS_OF)
-    scores = compute_scores(frames, CONFIG)
-    outcomes = compute_outcomes(frames, CONFIG, AS_OF)
-    summary = build_metrics_summary(frames, scores, outcomes, CONFIG, AS_OF)
-    return frames, summary
+def metrics_run(issue_table: Any, change_table: Any) -> Report:
+    """What `goldenthread metrics` computes from the store's tables (`load_report`)."""
+    frames = build_frames_from_tables(issue_table, change_table, STATUSES, CONFIG, AS_OF)
+    return compute_report(frames, CONFIG, AS_OF)
 
 
-def pipeline_from_store(store: Any) -> Any:
-    """The `goldenthread metrics` path: columns straight from SQL, no records."""
-    frames = build_frames_from_tables(
-        store.load_issue_table(), store.load_change_table(), STATUSES, CONFIG, AS_OF
-    )
-    scores = compute_scores(frames, CONFIG)
-    outcomes = compute_outcomes(frames, CONFIG, AS_OF)
-    return frames, build_metrics_summary(frames, scores, outcomes, CONFIG, AS_OF)
+def records_run(issues: Sequence[Issue], changes: Sequence[StatusChange]) -> Report:
+    """What publishing computes from the store's records (`build_page_data`)."""
+    return compute_all(issues, changes, STATUSES, CONFIG, AS_OF)
+
+
+def store_like_tables(issues: Sequence[Issue], changes: Sequence[StatusChange]) -> Any:
+    """The tables in the shape `Store.load_issue_table` / `load_change_table` return."""
+    return build_issue_table(issues), build_change_table(changes)
 
 
 def bench_store(
-    issues: Sequence[Issue], changes: Sequence[StatusChange], runs: int, expected: Any
-) -> None:
-    """Same data through a SQLite store: the table path vs loading records."""
+    issues: Sequence[Issue], changes: Sequence[StatusChange], runs: int, expected: Report
+) -> Timing:
+    """Same data through a SQLite store: store -> tables, timed on its own."""
     from goldenthread.mappings.records import IssueSnapshot
     from goldenthread.sync.store import Store
 
@@ -190,53 +190,76 @@ def bench_store(
         for n in range(0, len(snaps), 5000):
             store.save_snapshots(snaps[n : n + 5000], AS_OF)
         print(f"store: wrote {len(snaps):,} snapshots in {time.perf_counter() - start:.1f} s")
-        t_tab, (frames, _) = timed(lambda: pipeline_from_store(store), runs)
-        t_rec, _ = timed(lambda: (store.load_issues(), store.load_status_changes()), runs)
+        t_load, tables = timed(lambda: (store.load_issue_table(), store.load_change_table()), runs)
+        t_issue, _ = timed(store.load_issue_table, runs)
+        t_change, _ = timed(store.load_change_table, runs)
         store.close()
-    print(f"full run from the store (SQL columns -> frames + all metrics + ranking + summary): "
-          f"{t_tab:.3f} s; loading records alone (old path, before any metric): {t_rec:.3f} s")
-    same = frames.issues["lead_time_days"].equals(expected.issues["lead_time_days"])
-    same &= frames.issues["cycle_time_days"].equals(expected.issues["cycle_time_days"])
-    assert same, "store path lead/cycle times differ from the records path"
-    print("  store path lead and cycle times identical to the records path")
+    print(f"store -> tables (SQLite, load_issue_table + load_change_table): {t_load}")
+    print(f"  issue table {t_issue}; change table {t_change}")
+    report = metrics_run(*tables)
+    for col in ("lead_time_days", "cycle_time_days", "completed_at", "stage"):
+        assert report.frames.issues[col].equals(expected.frames.issues[col]), col
+    assert report.summary == expected.summary, "store tables give a different summary"
+    print("  frames and summary from the store's tables identical to the in-memory tables")
+    return t_load
 
 
-def timed(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
-    times, result = [], None
+class Timing:
+    """Median wall and CPU (this process) seconds of R runs."""
+
+    def __init__(self, wall: list[float], cpu: list[float]) -> None:
+        self.wall, self.cpu = statistics.median(wall), statistics.median(cpu)
+
+    def __str__(self) -> str:
+        return f"{self.wall:.3f} s wall ({self.cpu:.3f} s CPU)"
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[Timing, Any]:
+    walls, cpus, result = [], [], None
     for _ in range(runs):
-        start = time.perf_counter()
+        result = None  # free the previous result first, as a fresh run would
+        wall, cpu = time.perf_counter(), time.process_time()
         result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return Timing(walls, cpus), result
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--issues", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--store", action="store_true", help="also time the SQLite table path")
+    parser.add_argument("--no-store", action="store_true", help="skip the SQLite store path")
     args = parser.parse_args()
+    runs = args.runs
 
     issues, changes = make_data(args.issues)
-    print(f"data: {len(issues):,} issues, {len(changes):,} status changes; "
-          f"median of {args.runs} runs each")  # fmt: skip
+    print(f"data: {len(issues):,} issues, {len(changes):,} status changes; median of {runs} "
+          f"runs each; {load()}")  # fmt: skip
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    t_pipe, (frames, summary) = timed(lambda: pipeline(issues, changes), args.runs)
-    t_tables, tables = timed(lambda: build_tables(issues, changes), args.runs)
-    t_derive, derived = timed(
-        lambda: build_frames_from_tables(*tables, STATUSES, CONFIG, AS_OF), args.runs
+    store_tables = store_like_tables(issues, changes)
+    t_full, report = timed(lambda: metrics_run(*store_tables), runs)
+    t_derive, frames = timed(
+        lambda: build_frames_from_tables(*store_tables, STATUSES, CONFIG, AS_OF), runs
     )
-    t_loop, loop = timed(lambda: loop_lead_times(issues, changes, STATUSES), args.runs)
-    t_vec, vec = timed(lambda: vector_lead_times(*tables, match_keys=False), args.runs)
-    # as on the store path: categorical issue_key (coded while building that table), matched here
-    store_like = build_change_table(changes)
+    t_report, _ = timed(lambda: compute_report(frames, CONFIG, AS_OF), runs)
+    t_records, from_records = timed(lambda: records_run(issues, changes), runs)
+    t_tables, tables = timed(lambda: build_tables(issues, changes), runs)
+    assert from_records.summary == report.summary, "records path summary differs"
+
+    t_loop, loop = timed(lambda: loop_lead_times(issues, changes, STATUSES), runs)
+    t_vec, vec = timed(lambda: vector_lead_times(*tables, match_keys=False), runs)
     t_vec_keys, vec_keys = timed(
-        lambda: vector_lead_times(tables[0], store_like, match_keys=True), args.runs
+        lambda: vector_lead_times(store_tables[0], store_tables[1], match_keys=True), runs
     )
     assert np.array_equal(vec.change_pos, vec_keys.change_pos), "issue_pos != key matching"
 
-    # identical numbers: the loop vs the vectorised step vs the frames the pipeline built
+    # identical numbers: the loop vs the vectorised step vs the frames the product built
     keys = tables[0]["key"].to_numpy()
     done = ~np.isnan(vec.lead_time_days)
     vector = {
@@ -245,40 +268,51 @@ def main() -> None:
                                 vec.cycle_time_days[done].tolist(), strict=True)
     }  # fmt: skip
     assert vector == loop, "vectorised lead/cycle times differ from the loop"
-    lead = frames.issues.loc[frames.issues["lead_time_days"].notna()]
-    from_frames = dict(zip(lead["key"], lead["lead_time_days"].tolist(), strict=True))
-    assert from_frames == {k: v[0] for k, v in loop.items()}, "frames differ from the loop"
-    assert derived.issues["lead_time_days"].equals(frames.issues["lead_time_days"])
-    print(f"lead and cycle times identical (loop == vectorised == frames): "
-          f"{len(loop):,} completed issues")  # fmt: skip
+    issues_df = report.frames.issues
+    lead = issues_df.loc[issues_df["lead_time_days"].notna()]
+    from_frames = {
+        k: (a, None if np.isnan(b) else b)
+        for k, a, b in zip(lead["key"], lead["lead_time_days"].tolist(),
+                           lead["cycle_time_days"].tolist(), strict=True)
+    }  # fmt: skip
+    assert from_frames == loop, "frames differ from the loop"
+    assert from_records.frames.issues["lead_time_days"].equals(issues_df["lead_time_days"])
+    print(f"lead and cycle times identical (loop == vectorised == frames, store-shaped tables "
+          f"and records): {len(loop):,} completed issues")  # fmt: skip
 
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tracemalloc.start()
-    pipeline(issues, changes)
+    records_run(issues, changes)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
-    ratio = t_loop / t_vec
-    print(f"full run (records -> frames + all metrics + ranking + summary): {t_pipe:.3f} s")
-    print(f"  records -> plain tables: {t_tables:.3f} s; tables -> frames: {t_derive:.3f} s")
-    print(f"lead times, per-issue Python loop over the records: {t_loop:.3f} s")
-    print(f"lead times, vectorised over the plain tables, issue positions of the changes taken "
-          f"from build_tables' issue_pos (key matching is done while building the tables, "
-          f"timed in records -> tables, not here): {t_vec * 1000:.1f} ms -> {ratio:.1f}x")
-    print(f"  including matching the change keys to the issue keys in the step (categorical "
-          f"keys, as the store path does): {t_vec_keys * 1000:.1f} ms -> "
-          f"{t_loop / t_vec_keys:.1f}x")
+    ratio = t_loop.wall / t_vec.wall
+    print(f"full run, `goldenthread metrics` after the store read (store-shaped tables -> "
+          f"frames + ranking + every metric + stakeholder items + decisions + summary): {t_full}")
+    print(f"  tables -> frames: {t_derive}; frames -> report: {t_report}")
+    print(f"records path (publishing: records -> compute_all): {t_records}")
+    print(f"  of which records -> plain tables: {t_tables}")
+    print(f"lead times, per-issue Python loop over the records: {t_loop}")
+    print(f"lead times, vectorised over the plain tables, issue positions from build_tables' "
+          f"issue_pos (matched while building the tables, not timed here): "
+          f"{t_vec.wall * 1000:.1f} ms wall ({t_vec.cpu * 1000:.1f} ms CPU) -> {ratio:.1f}x wall, "
+          f"{t_loop.cpu / t_vec.cpu:.1f}x CPU")
+    print(f"  matching the change keys to the issue keys inside the step (categorical keys, as "
+          f"the store path does): {t_vec_keys.wall * 1000:.1f} ms wall -> "
+          f"{t_loop.wall / t_vec_keys.wall:.1f}x")
     print(f"  counting records -> tables against the vectorised side too: "
-          f"{t_loop / (t_vec + t_tables):.2f}x (a store read as tables skips that step)")  # fmt: skip
-    print(f"peak memory: pipeline allocations {peak / 2**20:.0f} MiB (tracemalloc); "
+          f"{t_loop.wall / (t_vec.wall + t_tables.wall):.2f}x")  # fmt: skip
+    print(f"peak memory: records path allocations {peak / 2**20:.0f} MiB (tracemalloc); "
           f"process max RSS {rss_after:.0f} MiB (records alone {rss_before:.0f} MiB)")
+    summary = report.summary
     print(f"backlog: {summary['backlog']}; lead time p50 {summary['lead_time_days']['p50']:.2f} d")
-    checks = {"<= 2 s": t_pipe <= 2.0, "<= 1 GB": rss_after <= 1024, ">= 20x": ratio >= 20}
+    if not args.no_store:
+        bench_store(issues, changes, runs, report)
+    checks = {"full run <= 2 s": t_full.wall <= 2.0, "<= 1 GB": rss_after <= 1024,
+              ">= 20x": ratio >= 20}  # fmt: skip
     for name, ok in checks.items():
         print(f"target {name}: {'met' if ok else 'NOT met'}")
-    print("targets:", "met" if all(checks.values()) else "NOT met")
-    if args.store:
-        bench_store(issues, changes, args.runs, frames)
+    print("targets:", "met" if all(checks.values()) else "NOT met", f"({load()})")
 
 
 if __name__ == "__main__":

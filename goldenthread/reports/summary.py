@@ -24,7 +24,7 @@ import pandas as pd
 
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Issue, StatusCategory, StatusChange
-from goldenthread.reports.frames import Frames, build_frames, to_utc
+from goldenthread.reports.frames import Frames, build_frames, compute_stakeholder_rows, to_utc
 from goldenthread.reports.metrics import (
     SlaResult,
     compute_breakdown,
@@ -103,27 +103,41 @@ def compute_stakeholder_items(frames: Frames, scores: pd.DataFrame) -> pd.DataFr
     """Per stakeholder: what was delivered, what is in progress, what is next / later."""
     df = frames.issues
     live = df.loc[df["stage"].ne("discarded"), ["key", "summary", "url", "objective", "stage",
-                                                 "stakeholder_ids", "completed_at"]]  # fmt: skip
-    items = live.explode("stakeholder_ids").rename(columns={"stakeholder_ids": "stakeholder_id"})
-    items = items.loc[items["stakeholder_id"].notna()]
-    items = items.merge(scores[["key", "lane", "rank", "score"]], on="key", how="left")
+                                                "stakeholder_ids", "completed_at"]]  # fmt: skip
+    rows, ids = compute_stakeholder_rows(live["stakeholder_ids"])
+    items = live.iloc[rows].drop(columns="stakeholder_ids").reset_index(drop=True)
+    # lane/rank/score of each item's issue: positions into `scores` (open issues only), not a
+    # merge on the key strings of every (issue, stakeholder) pair
+    at = pd.Index(scores["key"]).get_indexer(live["key"])[rows]
+    ranked = at >= 0
+
+    def from_scores(col: str, fill: object) -> np.ndarray:
+        values = scores[col].to_numpy()
+        return np.where(ranked, values[np.where(ranked, at, 0)] if len(values) else fill, fill)
+
+    lane = from_scores("lane", "later").astype(object)
+    rank = from_scores("rank", np.nan)
+    # the dtype a left merge gives: int64 when every item is ranked, else float64 with NaN
+    rank = rank.astype("int64" if ranked.all() and len(scores) else "float64")
+    score = from_scores("score", np.nan).astype("float64")
     stage = items["stage"].astype("str")
-    bucket = np.select(
-        [stage.eq("done"), stage.eq("in_progress")], ["delivered", "in_progress"],
-        default=items["lane"].fillna("later").astype("str").to_numpy(),
-    )  # fmt: skip
+    bucket = np.select([stage.eq("done"), stage.eq("in_progress")], ["delivered", "in_progress"],
+                       default=lane)  # fmt: skip
+    bucket_codes = pd.Categorical(bucket, categories=list(BUCKETS))
+    who, _ = pd.factorize(ids, sort=True)
+    # stakeholder, bucket, rank (unranked last), newest delivery first (undated last); lexsort
+    # is stable, so ties keep issue order as the sort over the exploded frame did
+    done_at = items["completed_at"].array.asi8
+    newest_first = np.where(items["completed_at"].isna().to_numpy(), np.iinfo("int64").max,
+                            -done_at)  # fmt: skip
+    order = np.lexsort((newest_first, np.nan_to_num(rank, nan=np.inf), bucket_codes.codes, who))
     items = items.assign(
-        stakeholder_id=items["stakeholder_id"].astype("str"),
-        stage=stage,
-        bucket=pd.Categorical(bucket, categories=list(BUCKETS)),
-    )
-    items = items.sort_values(
-        ["stakeholder_id", "bucket", "rank", "completed_at"],
-        ascending=[True, True, True, False], na_position="last", kind="stable",
+        stakeholder_id=pd.Series(ids, dtype="str"), stage=stage, bucket=bucket_codes,
+        rank=rank, score=score,
     )  # fmt: skip
     cols = ["stakeholder_id", "key", "summary", "url", "objective", "stage", "bucket", "rank",
             "score", "completed_at"]  # fmt: skip
-    return items.loc[:, cols].reset_index(drop=True)
+    return items.loc[:, cols].take(order).reset_index(drop=True)
 
 
 def compute_decisions(scores: pd.DataFrame, open_past_sla: pd.DataFrame) -> pd.DataFrame:

@@ -217,12 +217,16 @@ def _as_stamps(micros: np.ndarray) -> pd.Series:
     return pd.Series(micros.view("datetime64[us]"), copy=False).dt.tz_localize("UTC").astype(DT)
 
 
-def _sla_days(issue_type: pd.Series, config: Config) -> pd.Series:
+def compute_sla_days(issue_type: pd.Series, config: Config) -> pd.Series:
+    """SLA days per row: `outcomes.sla_days` of the issue type (case-insensitive), else
+    `default` (30 when unset); looked up once per distinct type, not per row."""
     sla = config.outcomes.sla_days
     default = float(sla.get("default", 30.0))
     by_fold = {k.casefold(): float(v) for k, v in sla.items() if k != "default"}
-    folded = issue_type.astype("str").str.casefold()
-    return folded.map(by_fold).astype("float64").fillna(default)
+    cat = issue_type if isinstance(issue_type.dtype, pd.CategoricalDtype) else issue_type.astype("category")
+    per_type = [by_fold.get(str(name).casefold(), default) for name in cat.cat.categories]
+    table = np.array([*per_type, default], dtype="float64")  # code -1 (missing type) -> default
+    return pd.Series(table[cat.cat.codes.to_numpy()], index=issue_type.index)
 
 
 def build_frames(
@@ -290,7 +294,7 @@ def build_frames_from_tables(
     df["lead_time_days"] = times.lead_time_days
     df["cycle_time_days"] = times.cycle_time_days
     df["completed_month"] = _months(df["completed_at"])
-    df["sla_days"] = _sla_days(df["issue_type"], config)
+    df["sla_days"] = compute_sla_days(df["issue_type"], config)
     return Frames(issues=df[list(ISSUE_COLUMNS)], changes=ch[list(CHANGE_COLUMNS)], as_of=stamp)
 
 

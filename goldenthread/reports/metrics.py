@@ -25,7 +25,7 @@ from goldenthread.reports.frames import (
     DT,
     STAGES,
     Frames,
-    _sla_days,
+    compute_sla_days,
     compute_stakeholder_rows,
     to_utc,
 )
@@ -192,7 +192,7 @@ def compute_sla(frames: Frames, config: Config, lead: pd.DataFrame | None = None
     """SLA compliance overall and per issue type (SLA: `outcomes.sla_days[type]`, else default)."""
     done = compute_lead_times(frames) if lead is None else lead
     done = done[["key", "issue_type", "lead_time_days"]]
-    done = done.assign(sla_days=_sla_days(done["issue_type"], config))
+    done = done.assign(sla_days=compute_sla_days(done["issue_type"], config))
     done = done.assign(within_sla=done["lead_time_days"].le(done["sla_days"]))
     by_type = (
         done.assign(issue_type=done["issue_type"].astype("str"))
@@ -240,22 +240,26 @@ def compute_breakdown(frames: Frames, by: Dimension) -> pd.DataFrame:
     sla_compliance, adoption_mean, satisfaction_mean. An issue counts for every one of its
     stakeholders; issues without stakeholders are not in the stakeholder breakdown.
     """
-    cols = ["stage", "objective", "team", "stakeholder_ids", "completed_at", "lead_time_days",
-            "cycle_time_days", "sla_days", "adoption", "satisfaction"]  # fmt: skip
-    all_ = frames.issues
-    df = all_.loc[all_["stage"].ne("discarded").to_numpy(), cols]
+    df = frames.issues
+    # numpy columns of just the rows counted (non-discarded; one per stakeholder pair)
+    stage = df["stage"].cat.codes.to_numpy()
+    rows = np.flatnonzero(stage != STAGES.index("discarded"))
     if by == "stakeholder":
-        rows, group = compute_stakeholder_rows(df["stakeholder_ids"])
-        df = df.iloc[rows]
+        pair_rows, group = compute_stakeholder_rows(df["stakeholder_ids"].iloc[rows])
+        rows = rows[pair_rows]
     else:
-        group = df[by].to_numpy(dtype=object)
+        group = df[by].to_numpy(dtype=object)[rows]
+
+    def col(name: str) -> np.ndarray:
+        return df[name].to_numpy(dtype="float64")[rows]  # type: ignore[no-any-return]
+
     # One integer code per group, then every figure from those codes: counts by bincount,
     # percentiles and means by one pandas groupby over the codes (its quantile and mean, so
     # the numbers are those of grouping by the labels; hashing the labels once, not per figure)
     codes, uniques = pd.factorize(group, use_na_sentinel=False)
     n = len(uniques)
-    stage = df["stage"].cat.codes.to_numpy()
-    lead = df["lead_time_days"].to_numpy(dtype="float64")
+    stage = stage[rows]
+    lead = col("lead_time_days")
     has_lead = ~np.isnan(lead)
 
     def count(mask: np.ndarray) -> np.ndarray:
@@ -265,18 +269,18 @@ def compute_breakdown(frames: Frames, by: Dimension) -> pd.DataFrame:
         "group": pd.Series(uniques, dtype=object),
         "issues": np.bincount(codes, minlength=n).astype("int64"),
         **{name: count(stage == STAGES.index(name)) for name in ("todo", "in_progress", "done")},
-        "completed": count(df["completed_at"].notna().to_numpy()),
+        "completed": count(df["completed_at"].notna().to_numpy()[rows]),
         "lead_time_count": count(has_lead),
     })  # fmt: skip
     out["open"] = out["todo"] + out["in_progress"]
-    within = count(has_lead & (lead <= df["sla_days"].to_numpy(dtype="float64")))
+    within = count(has_lead & (lead <= col("sla_days")))
     with np.errstate(invalid="ignore", divide="ignore"):
         out["sla_compliance"] = np.where(out["lead_time_count"] > 0,
                                          within / out["lead_time_count"].to_numpy(), np.nan)  # fmt: skip
     values = pd.DataFrame({
-        "lead_time": lead, "cycle_time": df["cycle_time_days"].to_numpy(dtype="float64"),
-        "adoption": _percent_share(df["adoption"]).to_numpy(dtype="float64"),
-        "satisfaction": df["satisfaction"].to_numpy(dtype="float64"),
+        "lead_time": lead, "cycle_time": col("cycle_time_days"),
+        "adoption": _percent_share(pd.Series(col("adoption"))).to_numpy(),
+        "satisfaction": col("satisfaction"),
     })  # fmt: skip
     g = values.groupby(codes, sort=True)
     qs = g[["lead_time", "cycle_time"]].quantile(list(QUANTILES.values())).unstack()
@@ -286,8 +290,8 @@ def compute_breakdown(frames: Frames, by: Dimension) -> pd.DataFrame:
     means = g[["adoption", "satisfaction"]].mean().reindex(range(n))
     out["adoption_mean"] = means["adoption"].to_numpy()
     out["satisfaction_mean"] = means["satisfaction"].to_numpy()
-    for col in BREAKDOWN_COLUMNS[8:]:
-        out[col] = out[col].astype("float64")
+    for name in BREAKDOWN_COLUMNS[8:]:
+        out[name] = out[name].astype("float64")
     out["group"] = out["group"].astype("str")
     out = out.sort_values("group", na_position="last", kind="stable")
     return out.loc[:, list(BREAKDOWN_COLUMNS)].reset_index(drop=True)

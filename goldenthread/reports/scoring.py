@@ -36,10 +36,15 @@ def format_numbers(values: pd.Series) -> pd.Series:
     arr = values.to_numpy(dtype="float64", na_value=np.nan).round(4)
     # Scores and inputs repeat a lot: format each distinct value once, then index.
     uniq, inverse = np.unique(arr, return_inverse=True)
-    text = pd.Series(uniq).astype(object).map(repr).str.replace(r"\.0$", "", regex=True)
-    out = text.to_numpy(dtype=object)[inverse.reshape(-1)] if len(arr) else np.array([], object)
+    text = np.array([_short(v) for v in uniq.tolist()], dtype=object)
+    out = text[inverse.reshape(-1)] if len(arr) else np.array([], object)
     out[np.isnan(arr)] = np.nan
     return pd.Series(out, index=values.index, dtype=object)
+
+
+def _short(value: float) -> str:
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
 
 
 def normalise_confidence(values: pd.Series) -> pd.Series:

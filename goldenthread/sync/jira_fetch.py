@@ -38,6 +38,8 @@ class SearchPage:
     index: int
     issues: list[dict[str, Any]]
     total: int | None = None
+    stream: int = 0  # which of the side-by-side searches of a full sync it belongs to
+    end: bool = False  # marks the end of its stream (no issues)
 
 
 def raise_jira_error(exc: BaseException, jira: JiraHandle, *, jql: str | None = None) -> None:
@@ -156,9 +158,15 @@ def _dc_pages(
             return
 
 
-def fetch_census(jira: JiraHandle, jql: str) -> set[str]:
-    """Keys of every issue the backlog JQL returns now: ids only, large pages (cheap)."""
-    keys: set[str] = set()
+def fetch_census(jira: JiraHandle, jql: str) -> dict[str, str]:
+    """Every issue the backlog JQL returns now, key -> id: ids only, large pages (cheap)."""
+    found: dict[str, str] = {}
+
+    def take(issues: Any) -> None:
+        for i in issues or ():
+            if i.get("key"):
+                found[str(i["key"])] = str(i.get("id") or "")
+
     if jira.cloud:
         seen: set[str] = set()
         token: str | None = None
@@ -168,14 +176,14 @@ def fetch_census(jira: JiraHandle, jql: str) -> set[str]:
             if token:
                 params["nextPageToken"] = token
             body = _call(jira, "GET", "rest/api/3/search/jql", jql=jql, params=params) or {}
-            keys.update(str(i["key"]) for i in body.get("issues") or () if i.get("key"))
+            take(body.get("issues"))
             token = body.get("nextPageToken") or None
             if body.get("isLast", token is None) or token is None:
-                return keys
+                return found
             _check_token(token, seen, "census")
     for page in _dc_pages(jira, jql, ["key"], CENSUS_PAGE_DC, expand=None):
-        keys.update(str(i["key"]) for i in page.issues if i.get("key"))
-    return keys
+        take(page.issues)
+    return found
 
 
 def fetch_bulk_changelogs(jira: JiraHandle, issue_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:

@@ -1,13 +1,16 @@
-"""The paging engine: search pages stream in on one thread while changelogs for earlier pages are
-fetched on a small pool and committed in order on the caller's thread.
+"""The paging engine: search pages stream in on producer threads while changelogs for earlier
+pages are fetched on a small pool and committed in order on the caller's thread.
 
-Why this shape: search pages must be fetched one after another (each token comes from the page
-before), so their latency is the floor. Everything else overlaps with it: a producer thread
-keeps paging into a bounded queue, bulkfetch calls (one per ≤1000 changed issues) run on a pool
-of 2, and commits happen here. Each page is committed in ONE transaction together with its
-histories and the advanced cursor, in page order, so a kill -9 at any point leaves a store that
-the next run completes without loss or duplicates (upserts are idempotent; the cursor only
-covers committed pages). Memory is bounded by the queue and the number of batches in flight.
+Why this shape: the pages of one search must be fetched one after another (each token comes
+from the page before), so their latency is the floor. A full sync therefore pages several
+disjoint issue-id ranges of the backlog side by side (one producer thread each, see
+`jira_state.build_stream_jqls`), and everything else overlaps with the paging: bulkfetch calls
+(one per ≤1000 changed issues) run on a pool of 2, and commits happen here, on one thread, so
+the store sees a single writer. Each page is committed in ONE transaction together with its
+histories and the cursor, and each stream's pages in their order, so a kill -9 at any point
+leaves a store that the next run completes without loss or duplicates (upserts are idempotent;
+the cursor never passes an uncommitted page of any stream). Memory is bounded by the queue and
+the number of batches in flight.
 """
 
 from __future__ import annotations
@@ -39,9 +42,6 @@ MAX_BATCHES_IN_FLIGHT = 3
 CHANGELOG_WORKERS = 2
 BATCH_PAGES = 10  # also bounds a batch of unchanged pages, which needs no bulkfetch
 
-_DONE = object()
-
-
 @dataclass
 class PageStats:
     fetched: int = 0
@@ -52,6 +52,7 @@ class PageStats:
     pages: int = 0
     cursor: datetime | None = None
     status_names: set[str] = field(default_factory=set)
+    keys: set[str] = field(default_factory=set)  # every issue key the searches returned
 
 
 @dataclass
@@ -61,20 +62,32 @@ class _Batch:
     histories: Future[dict[str, list[dict[str, Any]]]] | None = None
 
 
-def _produce(pages: Iterator[SearchPage], out: queue.Queue[Any], stop: threading.Event) -> None:
+def _produce(stream: int, pages: Iterator[SearchPage], out: queue.Queue[Any], stop: threading.Event) -> None:
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     try:
         for page in pages:
-            while not stop.is_set():
-                try:
-                    out.put(page, timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
-            if stop.is_set():
+            page.stream = stream
+            if not put(page):
                 return
-        out.put(_DONE)
+        # the end of a stream travels through the batches like a page: the stream counts as
+        # complete (for the cursor) only once everything before it is committed
+        put(SearchPage(-1, [], stream=stream, end=True))
     except BaseException as exc:  # noqa: BLE001 - handed to the committer, which re-raises it
-        out.put(exc)
+        put(_Failed(stream, exc))
+
+
+@dataclass
+class _Failed:
+    stream: int
+    error: BaseException
 
 
 class PageCommitter:
@@ -98,6 +111,9 @@ class PageCommitter:
         self.on_page = on_page
         self.on_search_done = on_search_done
         self.stats = PageStats(cursor=cursor)
+        self._stream_cursor: dict[int, datetime | None] = {}
+        self._complete: set[int] = set()
+        self._ends = 0
 
     # -- selection ------------------------------------------------------------------------
     def _changed(self, issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -129,30 +145,59 @@ class PageCommitter:
                 if c.from_status:
                     self.stats.status_names.add(c.from_status)
             self.stats.status_changes += len(changes)
-        # the cursor covers every issue of this page (even unchanged ones) and never passes the
-        # run's start: anything updated after we started is picked up by the next run
-        for raw in page.issues:
-            updated = parse_datetime((raw.get("fields") or {}).get("updated"))
-            if updated is not None:
-                capped = min(updated, self.run_start)
-                if self.stats.cursor is None or capped > self.stats.cursor:
-                    self.stats.cursor = capped
+        self._advance_cursor(page)
         with self.store.begin() as conn:
             if snaps:
                 self.store.save_snapshots_in(conn, snaps, self.run_start, full_history=True)
             if self.stats.cursor is not None:
                 self.store.save_state(CURSOR, format_cursor(self.stats.cursor), self.run_start, conn=conn)
         self.stats.upserted += len(snaps)
+        if page.end:
+            return
         self.stats.pages += 1
+        self.stats.keys.update(str(raw["key"]) for raw in page.issues)
         if self.on_page is not None:
             self.on_page(page.index, len(page.issues))
 
+    def _advance_cursor(self, page: SearchPage) -> None:
+        """The cursor covers every committed issue (even unchanged ones) and never passes the run's
+        start: anything updated after we started is picked up by the next run. With several
+        streams it is the least advanced unfinished stream's, so no uncommitted page is skipped."""
+        mine = self._stream_cursor.get(page.stream)
+        for raw in page.issues:
+            updated = parse_datetime((raw.get("fields") or {}).get("updated"))
+            if updated is not None:
+                capped = min(updated, self.run_start)
+                if mine is None or capped > mine:
+                    mine = capped
+        self._stream_cursor[page.stream] = mine
+        if page.end:
+            self._complete.add(page.stream)
+        if len(self._streams_seen) <= 1:
+            if mine is not None and (self.stats.cursor is None or mine > self.stats.cursor):
+                self.stats.cursor = mine
+            return
+        open_ = [self._stream_cursor.get(s) for s in self._streams_seen if s not in self._complete]
+        if not open_:
+            done = [c for c in self._stream_cursor.values() if c is not None]
+            self.stats.cursor = max(done) if done else self.stats.cursor
+        elif all(c is not None for c in open_):
+            self.stats.cursor = min(open_)  # type: ignore[type-var]
+        else:
+            self.stats.cursor = None  # a stream has committed nothing yet: no safe cursor
+
     # -- drivers --------------------------------------------------------------------------
-    def run(self, pages: Iterator[SearchPage]) -> PageStats:
+    def run(self, *streams: Iterator[SearchPage]) -> PageStats:
+        """Page `streams` (disjoint searches) side by side, commit as described above."""
         q: queue.Queue[Any] = queue.Queue(maxsize=PREFETCH_PAGES)
         stop = threading.Event()
-        producer = threading.Thread(target=_produce, args=(pages, q, stop), name="gt-search", daemon=True)
-        producer.start()
+        self._streams_seen = set(range(len(streams)))
+        producers = [
+            threading.Thread(target=_produce, args=(n, pages, q, stop), name=f"gt-search-{n}", daemon=True)
+            for n, pages in enumerate(streams)
+        ]
+        for producer in producers:
+            producer.start()
         self._search_error: BaseException | None = None
         try:
             if self.jira.cloud:
@@ -163,21 +208,31 @@ class PageCommitter:
                 raise self._search_error
         finally:
             stop.set()
-            producer.join(timeout=30)
+            for producer in producers:
+                producer.join(timeout=30)
         return self.stats
 
     def _next(self, q: queue.Queue[Any]) -> SearchPage | None:
-        item = q.get()
-        if item is _DONE:
-            if self.on_search_done is not None:
-                self.on_search_done()  # e.g. start the census while the last pages commit
-            return None
-        if isinstance(item, BaseException):
-            # commit what was already fetched before failing: the next run starts after it
-            self._search_error = item
-            return None
-        self.stats.fetched += len(item.issues)
-        return item  # type: ignore[no-any-return]
+        """The next page (a stream's end marker included); None once every stream has ended.
+
+        A stream that fails ends there; the others are paged to their end and committed before
+        the first failure is raised, so a failed run keeps all the work that could be done."""
+        while self._ends < len(self._streams_seen):
+            item = q.get()
+            if isinstance(item, _Failed):
+                self._ends += 1
+                if self._search_error is None:
+                    self._search_error = item.error
+                continue
+            if item.end:
+                self._ends += 1
+                if self._ends == len(self._streams_seen) and self._search_error is None \
+                        and self.on_search_done is not None:
+                    self.on_search_done()  # e.g. start the census while the last pages commit
+                return item  # type: ignore[no-any-return]
+            self.stats.fetched += len(item.issues)
+            return item  # type: ignore[no-any-return]
+        return None
 
     def _run_dc(self, q: queue.Queue[Any]) -> None:
         # Data Center: histories arrive inside the search page (expand=changelog)

@@ -55,6 +55,27 @@ def build_since(cursor: datetime, lookback: timedelta, tz_name: str | None) -> s
     return (cursor - lookback).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+def build_stream_jqls(backlog_jql: str, ids: list[str], *, streams: int, page: int) -> list[str]:
+    """The full-sync JQL split into `streams` disjoint issue-id ranges that together cover the
+    whole backlog, so their pages can be fetched side by side.
+
+    The split points come from the census (`ids`), with every range but the last a whole number
+    of pages, so the split adds no search request. The first range has no lower bound and the last
+    no upper bound: an issue created after the census still falls in one of them."""
+    numeric = sorted(int(i) for i in ids if str(i).isdigit())
+    per = -(-len(numeric) // max(1, streams))  # ceil
+    per = -(-per // page) * page  # whole pages
+    bounds = [numeric[n] for n in range(per, len(numeric), per)] if per else []
+    if streams <= 1 or len(numeric) != len(ids) or not bounds:
+        return [build_full_jql(backlog_jql)]
+    base = build_backlog_jql(backlog_jql)
+    out = []
+    for lo, hi in zip([None, *bounds], [*bounds, None], strict=True):
+        parts = ([f"id >= {lo}"] if lo is not None else []) + ([f"id < {hi}"] if hi is not None else [])
+        out.append(f"({base}) AND {' AND '.join(parts)} ORDER BY updated ASC")
+    return out
+
+
 def build_incremental_jql(backlog_jql: str, since: str) -> str:
     return f'({build_backlog_jql(backlog_jql)}) AND updated >= "{since}" ORDER BY updated ASC'
 

@@ -42,6 +42,7 @@ from goldenthread.sync.errors import RunFailed
 from goldenthread.sync.jira_fetch import (
     CENSUS_PAGE_CLOUD,
     CENSUS_PAGE_DC,
+    SEARCH_PAGE,
     fetch_bulk_changelogs,
     fetch_census,
     fetch_field_list,
@@ -55,6 +56,7 @@ from goldenthread.sync.jira_pipeline import PageCommitter
 
 log = logging.getLogger(__name__)
 
+SEARCH_STREAMS = 3  # disjoint searches paged side by side in a full sync (latency-bound, not CPU-bound)
 REMOVED_REASON = "not returned by backlog JQL: deleted, relabelled or no permission"
 
 
@@ -132,11 +134,13 @@ def run_sync(
     dry_run: bool = False,
     page_size: int | None = None,
     on_page: Any = None,
+    streams: int = SEARCH_STREAMS,
 ) -> SyncResult:
     """Bring the backlog into the store. Records the run (start_run/finish_run) with its stats.
 
     `on_page(page_index, issues)` is called after each page is committed (progress; tests use
-    it to inject a crash between pages)."""
+    it to inject a crash between pages). A full sync pages up to `streams` issue-id ranges of the
+    backlog side by side."""
     started = time.perf_counter()
     run_start = ctx.clock()
     store = ctx.store
@@ -146,7 +150,8 @@ def run_sync(
     run_id = store.start_run("sync", run_start)
     result = SyncResult(mode="full" if full else "incremental", deployment=jira.deployment, run_id=run_id)
     try:
-        _sync(ctx, jira, result, full=full, run_start=run_start, page_size=page_size, on_page=on_page)
+        _sync(ctx, jira, result, full=full, run_start=run_start, page_size=page_size, on_page=on_page,
+              streams=streams)
         if writeback and ctx.config.stakeholders.write_back != "off":
             result.writeback = _writeback(ctx, jira, dry_run=dry_run)
     except BaseException as exc:
@@ -165,7 +170,7 @@ def run_sync(
 
 
 def _sync(ctx: AppContext, jira: JiraHandle, result: SyncResult, *, full: bool, run_start: datetime,
-          page_size: int | None, on_page: Any) -> None:
+          page_size: int | None, on_page: Any, streams: int) -> None:
     store, config = ctx.store, ctx.config
     statuses = store.load_statuses()
     tz = store.load_state(st.TIMEZONE)
@@ -207,6 +212,8 @@ def _sync(ctx: AppContext, jira: JiraHandle, result: SyncResult, *, full: bool, 
     result.jql = jql
     log.info("Jira %s sync (%s): %s (JQL dates in %s)", result.mode, jira.deployment, jql, tz)
 
+    backlog = st.build_backlog_jql(config.jira.backlog_jql)
+    fields = build_search_fields(field_map)
     with ctx.reporter.task(f"Syncing Jira ({result.mode})") as task:
         def progress(index: int, n: int) -> None:
             task.advance(n)
@@ -215,20 +222,28 @@ def _sync(ctx: AppContext, jira: JiraHandle, result: SyncResult, *, full: bool, 
 
         census_due = _census_due(ctx, jira, full=full, now=run_start)
         census_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gt-census")
-        census: list[Future[set[str]]] = []
+        census: list[Future[dict[str, str]]] = []
+        searches = [jql]
+        if full and streams > 1:
+            # a full pass takes the census first: it is a few requests, and its ids split the
+            # backlog into ranges that are paged side by side (see build_stream_jqls)
+            census.append(census_pool.submit(fetch_census, jira, backlog))
+            searches = st.build_stream_jqls(config.jira.backlog_jql, list(census[0].result().values()),
+                                            streams=streams, page=page_size or SEARCH_PAGE)
 
         def start_census() -> None:
             # every page is fetched; the census overlaps the last commits (what they store was
             # returned by the backlog JQL, so the census returns it too)
             if census_due and not census:
-                census.append(census_pool.submit(fetch_census, jira, st.build_backlog_jql(config.jira.backlog_jql)))
+                census.append(census_pool.submit(fetch_census, jira, backlog))
 
         try:
             committer = PageCommitter(store, jira, field_map, full=full, run_start=run_start, cursor=cursor,
                                       statuses=statuses, on_page=progress, on_search_done=start_census)
-            stats = committer.run(fetch_search_pages(jira, jql, build_search_fields(field_map), page_size=page_size))
+            stats = committer.run(*(fetch_search_pages(jira, q, fields, page_size=page_size) for q in searches))
             start_census()
-            present = census[0].result() if census else None
+            # an issue created after a census taken first was still returned by a search: present
+            present = set(census[0].result()) | stats.keys if census else None
         finally:
             census_pool.shutdown(wait=True)
     result.fetched, result.upserted, result.unchanged = stats.fetched, stats.upserted, stats.unchanged

@@ -4,9 +4,12 @@ shapes (search/jql tokens, DC startAt, bulkfetch), a tiny JQL subset (the backlo
 
 from __future__ import annotations
 
+import re
+
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -75,6 +78,8 @@ class FakeJira:
         self.repeat_token = False
         self.jql_error: str | None = None
         self.status_401 = False
+        # consulted first for every search: (jql, query) -> a response to send instead, or None
+        self.fail_search: Callable[[str, dict[str, Any]], httpx.Response | None] | None = None
 
     # -- helpers ------------------------------------------------------------------
     def requests(self, path_end: str = "") -> list[tuple[str, str, dict[str, Any], Any]]:
@@ -85,6 +90,9 @@ class FakeJira:
         if 'updated >= "' in jql:
             since = datetime.strptime(jql.split('updated >= "', 1)[1][:16], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
             hits = [i for i in hits if i.updated >= since]
+        # the id ranges a full sync splits the backlog into (`id >= N`, `id < N`)
+        for op, bound in re.findall(r"\bid (>=|<) (\d+)", jql):
+            hits = [i for i in hits if (int(i.id) >= int(bound)) == (op == ">=")]
         return sorted(hits, key=lambda i: (i.updated, i.n))
 
     def _render(self, i: FakeIssue, fields: list[str], changelog: bool) -> dict[str, Any]:
@@ -139,6 +147,9 @@ class FakeJira:
         if path.endswith("/search/jql") or path.endswith("/rest/api/2/search"):
             if self.jql_error:
                 return httpx.Response(400, json={"errorMessages": [self.jql_error], "errors": {}})
+            failed = self.fail_search(query["jql"], query) if self.fail_search else None
+            if failed is not None:
+                return failed
             return self._search(path, query)
         if path.endswith("/changelog/bulkfetch"):
             ids = set(body["issueIdsOrKeys"])

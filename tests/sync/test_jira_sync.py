@@ -4,6 +4,7 @@ repeated tokens, census, and the CLI's exit codes."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -35,14 +36,19 @@ def test_cloud_full_sync_request_shapes(store_url: str, router: respx.Router) ->
     result = run_sync(ctx, jira=make_jira(ctx))
     assert (result.mode, result.fetched, result.upserted) == ("full", 250, 250)
     searches = [c for c in fake.requests("/rest/api/3/search/jql") if c[2]["fields"] != "key"]
-    assert len(searches) == 3
+    assert len(searches) == 3  # 250 issues: three pages, as one search would need
+    # a full sync splits the backlog into issue-id ranges of whole pages, paged side by side
+    ids = sorted(int(i.id) for i in fake.issues)
+    assert sorted(q["jql"] for _, _, q, _ in searches) == sorted([
+        f"(labels = internal-product) AND id < {ids[100]} ORDER BY updated ASC",
+        f"(labels = internal-product) AND id >= {ids[100]} AND id < {ids[200]} ORDER BY updated ASC",
+        f"(labels = internal-product) AND id >= {ids[200]} ORDER BY updated ASC",
+    ])
     for _, _, q, _ in searches:
-        assert q["jql"] == "(labels = internal-product) ORDER BY updated ASC"
         fields = q["fields"].split(",")
         assert "*all" not in fields and "customfield_10100" in fields and "customfield_10108" in fields
         assert {"summary", "status", "updated", "created", "description"} <= set(fields)
-        assert q["maxResults"] == "100" and "expand" not in q
-    assert [q.get("nextPageToken") for _, _, q, _ in searches] == [None, "100", "200"]
+        assert q["maxResults"] == "100" and "expand" not in q and q.get("nextPageToken") is None
     bulk = fake.requests("/rest/api/3/changelog/bulkfetch")
     assert len(bulk) == 1  # 250 issues fit one call (≤1000)
     assert bulk[0][0] == "POST" and bulk[0][3]["fieldIds"] == ["status"]
@@ -100,7 +106,7 @@ def test_cursor_not_advanced_when_a_page_fails(store_url: str, router: respx.Rou
     mount(router, fake)
     ctx = make_ctx(store_url)
     with pytest.raises(RunFailed):
-        run_sync(ctx, jira=make_jira(ctx))
+        run_sync(ctx, jira=make_jira(ctx), streams=1)
     # page 1 (issues 1..100) committed with its histories; the cursor covers exactly that page
     assert ctx.store.count("issues") == 100 and ctx.store.count("status_changes") == 200
     assert st.load_cursor(ctx.store) == T0 + timedelta(hours=100)
@@ -113,22 +119,79 @@ def test_cursor_not_advanced_when_a_page_fails(store_url: str, router: respx.Rou
 
 
 def test_crash_between_pages_then_rerun_equals_clean_full_sync(tmp_path, router: respx.Router) -> None:  # type: ignore[no-untyped-def]
-    fake = FakeJira(backlog(340))
+    fake = FakeJira(backlog(400))  # two streams of two full pages each
     mount(router, fake)
     crashed = make_ctx(f"sqlite:///{tmp_path / 'crashed.db'}")
+    committed: list[int] = []
 
-    def crash(index: int, _n: int) -> None:
-        if index == 2:
+    def crash(index: int, n: int) -> None:
+        committed.append(n)
+        if len(committed) == 3:
             raise KeyboardInterrupt  # as abrupt as we can get in-process, between two commits
 
     with pytest.raises(KeyboardInterrupt):
         run_sync(crashed, jira=make_jira(crashed), on_page=crash)
-    assert crashed.store.count("issues") == 300  # pages 0, 1, 2 committed
+    assert crashed.store.count("issues") == 300  # three pages committed, whichever streams they came from
     run_sync(crashed, jira=make_jira(crashed))
     clean = make_ctx(f"sqlite:///{tmp_path / 'clean.db'}")
     run_sync(clean, jira=make_jira(clean))
     assert crashed.store.load_issues() == clean.store.load_issues()
     assert crashed.store.load_status_changes() == clean.store.load_status_changes()
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
+def test_side_by_side_streams_never_move_the_cursor_past_an_uncommitted_page(
+    tmp_path, router: respx.Router, deployment: str,  # type: ignore[no-untyped-def]
+) -> None:
+    # 400 issues, `updated` rising with the id: stream 1 holds ids 1..200, stream 2 ids 201..400.
+    # Stream 1's second page fails for good; stream 2 is still paged to its end and committed.
+    base = CLOUD if deployment == "cloud" else DC
+    fake = FakeJira(backlog(400), deployment=deployment, base=base)
+    user = "me@example.com" if deployment == "cloud" else ""
+    ctx = make_ctx(f"sqlite:///{tmp_path / 'a.db'}", base=base, user=user)
+    stream_2 = {f"IPM-{n}" for n in range(201, 401)}
+
+    def fail(jql: str, q: dict[str, Any]) -> httpx.Response | None:
+        later_page = q.get("nextPageToken") or q.get("startAt", "0") != "0"
+        if "id <" in jql and "id >=" not in jql and later_page:
+            return httpx.Response(500, json={"errorMessages": ["boom"]})
+        return None
+
+    fake.fail_search = fail
+    mount(router, fake)
+    with pytest.raises(RunFailed):
+        run_sync(ctx, jira=make_jira(ctx, deployment))
+    stored = {i.key for i in ctx.store.load_issues()}
+    assert not stored & {f"IPM-{n}" for n in range(101, 201)}  # the failed page never landed
+    assert stream_2 | {f"IPM-{n}" for n in range(1, 101)} == stored
+    # stream 2 (updated up to 400 h) is complete, but must not carry the cursor past stream 1's
+    # last committed issue (100 h): the next run would skip issues 101..200
+    assert st.load_cursor(ctx.store) == T0 + timedelta(hours=100)
+    fake.fail_search = None
+    run_sync(ctx, jira=make_jira(ctx, deployment))
+    clean = make_ctx(f"sqlite:///{tmp_path / 'clean.db'}", base=base, user=user)
+    run_sync(clean, jira=make_jira(clean, deployment))
+    assert ctx.store.count("issues") == 400
+    assert ctx.store.load_issues() == clean.store.load_issues()
+    assert ctx.store.load_status_changes() == clean.store.load_status_changes()
+
+
+def test_issue_created_after_the_census_is_not_marked_removed(store_url: str, router: respx.Router) -> None:
+    fake = FakeJira(backlog(300))
+    late = backlog(301)[-1]  # created between the census and the searches, with the highest id
+
+    def arrive(jql: str, q: dict[str, Any]) -> None:
+        if q.get("fields") != "key" and late not in fake.issues:
+            fake.issues.append(late)
+
+    fake.fail_search = lambda jql, q: arrive(jql, q)  # type: ignore[func-returns-value]
+    mount(router, fake)
+    ctx = make_ctx(store_url)
+    result = run_sync(ctx, jira=make_jira(ctx))
+    census = [c for c in fake.requests("/search/jql") if c[2]["fields"] == "key"]
+    assert len(census) == 1 and result.census
+    assert result.removed == 0 and ctx.store.count("issues") == 301
+    assert late.key in {i.key for i in ctx.store.load_issues()}
 
 
 def test_repeated_page_token_is_an_error(store_url: str, router: respx.Router) -> None:
@@ -137,7 +200,7 @@ def test_repeated_page_token_is_an_error(store_url: str, router: respx.Router) -
     mount(router, fake)
     ctx = make_ctx(store_url)
     with pytest.raises(RunFailed, match="twice"):
-        run_sync(ctx, jira=make_jira(ctx))
+        run_sync(ctx, jira=make_jira(ctx), streams=1)
     assert len(fake.requests("/search/jql")) == 3  # tokens 100, 0, then 100 again: stop
 
 
@@ -167,7 +230,7 @@ def test_datacenter_startat_paging_with_changelog_and_pat(store_url: str, router
     fake = FakeJira(backlog(130), deployment="datacenter", base=DC)
     mount(router, fake)
     ctx = make_ctx(store_url, base=DC, user="")
-    result = run_sync(ctx, jira=make_jira(ctx, "datacenter"))
+    result = run_sync(ctx, jira=make_jira(ctx, "datacenter"), streams=1)
     assert result.upserted == 130 and result.deployment == "datacenter"
     searches = [c for c in fake.requests("/rest/api/2/search") if c[2]["fields"] != "key"]
     assert [q["startAt"] for _, _, q, _ in searches] == ["0", "100"]

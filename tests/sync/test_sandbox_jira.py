@@ -145,6 +145,29 @@ def test_jql_boolean_logic_and_minute_precision() -> None:
         assert stamps == sorted(stamps, reverse=True)
 
 
+def test_jql_id_ranges_split_the_backlog_by_issue_id() -> None:
+    with running(issues=40) as (_, st, c):
+        def keys(jql: str) -> set[str]:
+            body = c.get("/rest/api/3/search/jql", params={"jql": jql, "fields": "key", "maxResults": 1000}).json()
+            assert "errorMessages" not in body, body
+            return {i["key"] for i in body["issues"]}
+
+        ids = sorted(i.id for i in st.data.issues)
+        mid = ids[len(ids) // 2]
+        low = {i.key for i in st.data.issues if i.id < mid}
+        high = {i.key for i in st.data.issues if i.id >= mid}
+        assert low and high
+        assert keys(f"id < {mid}") == low
+        assert keys(f"id >= {mid}") == high
+        assert keys(f"id >= {ids[1]} AND id <= {ids[2]}") == {i.key for i in st.data.issues if i.id in ids[1:3]}
+        by_id = {i.id: i.key for i in st.data.issues}
+        assert keys(f"issuekey > {by_id[ids[-2]]}") == {by_id[ids[-1]]}  # a key is compared by its id
+        assert keys(f"id = {ids[0]}") == {by_id[ids[0]]}
+        bad = c.get("/rest/api/3/search/jql", params={"jql": "key > NOPE-1", "fields": "key"})
+        assert bad.status_code == 400
+        assert "An issue with key 'NOPE-1' does not exist" in bad.json()["errorMessages"][0]
+
+
 def test_wrong_credentials_are_401(cloud) -> None:  # type: ignore[no-untyped-def]
     sb, _, _ = cloud
     for auth in ((sb.user, "wrong-token"), ("someone@example.com", sb.token)):

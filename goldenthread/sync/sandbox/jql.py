@@ -1,6 +1,7 @@
 """A small, honest JQL subset for the sandbox: what goldenthread sends, nothing more.
 
-Supported: `labels`, `project`, `status`, `key`/`issuekey` with `=`, `!=`, `in`, `not in`;
+Supported: `labels`, `project`, `status`, `key`/`issuekey`/`id` with `=`, `!=`, `in`, `not in`;
+`key`/`issuekey`/`id` also with `>`, `>=`, `<`, `<=` against an issue id or key (compared by id);
 `updated`/`created` with `=`, `!=`, `>`, `>=`, `<`, `<=` against "yyyy-MM-dd[ HH:mm]" (the
 query names a minute, like Jira's) or a relative period ("-15m", "-2d"); `AND`, `OR`, `NOT`, parentheses;
 `ORDER BY updated|created|key|id [ASC|DESC], ...`. Anything else is a 400 worded like Jira's.
@@ -23,7 +24,8 @@ _TOKEN = re.compile(
 _KNOWN_UNSUPPORTED = {"assignee", "reporter", "summary", "description", "component", "issuetype", "type",
                       "priority", "resolution", "resolved", "resolutiondate", "text", "sprint", "fixversion"}
 _DATE_FIELDS = {"updated": "updated", "updateddate": "updated", "created": "created", "createddate": "created"}
-_LIST_FIELDS = {"labels", "project", "status", "key", "issuekey"}
+_LIST_FIELDS = {"labels", "project", "status", "key", "issuekey", "id"}
+_ID_FIELDS = {"key", "issuekey", "id"}
 _RESERVED = {"and", "or", "not", "order", "by", "in", "is", "empty", "null"}
 _DATE_HELP = ("Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', "
               "or a period format e.g. '-5d', '4w 2d'.")
@@ -185,6 +187,8 @@ class _Parser:
             raise self.fail("operator")
         if name in _DATE_FIELDS:
             return self.date_clause(_DATE_FIELDS[name], op, t[1])
+        if name in _ID_FIELDS and op in (">", ">=", "<", "<="):
+            return self.id_range(op, self.value(), t[1])
         if op not in ("=", "!=", "in", "not in"):
             raise JqlError(f"Error in the JQL Query: The operator '{op}' is not supported by the '{t[1]}' field.")
         values = self.value_list() if op in ("in", "not in") else [self.value()]
@@ -228,8 +232,26 @@ class _Parser:
                     raise JqlError(f"The value '{v}' does not exist for the field 'status'.")
             want = {v.lower() for v in values}
             return lambda i: i.status.lower() in want
-        keys = {v.upper() for v in values}
-        return lambda i: i.key in keys
+        ids = {self.issue_id(v, name) for v in values}
+        return lambda i: i.id in ids
+
+    def issue_id(self, value: str, raw_name: str) -> int:
+        """An issue named by id or key, as its id (Jira resolves keys to ids for these fields)."""
+        if value.isdigit():
+            return int(value)
+        issue = self.data.by_key.get(value.upper())
+        if issue is None:
+            raise JqlError(f"An issue with key '{value}' does not exist for field '{raw_name}'.")
+        return issue.id
+
+    def id_range(self, op: str, raw: str, raw_name: str) -> Predicate:
+        bound = self.issue_id(raw, raw_name)
+        return {
+            ">": lambda i: i.id > bound,
+            ">=": lambda i: i.id >= bound,
+            "<": lambda i: i.id < bound,
+            "<=": lambda i: i.id <= bound,
+        }[op]
 
     def date_clause(self, fld: str, op: str, raw_name: str) -> Predicate:
         if op not in ("=", "!=", ">", ">=", "<", "<="):

@@ -24,6 +24,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -41,6 +42,7 @@ from goldenthread.sync import store_tables
 from goldenthread.sync.store_bulk import save_rows
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x676F6C64656E  # PostgreSQL advisory lock key held while migrating ("golden")
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -176,6 +178,12 @@ class Store:
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # replicas starting together on a fresh database would otherwise all create the
+                # schema at once (one fails on a duplicate alembic_version): the first migrates,
+                # the others wait for its commit and find the schema at head. The lock is per
+                # database, so replicas on other schemas of the same database take turns too.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 

@@ -118,6 +118,8 @@ class Scheduler:
             self._seen[name] = slot
             run_id = save_job_claim(self.store, name, slot, self.replica, now)
             if run_id is None:
+                # once per tick and replica: says which replicas saw the tick, not only the winner
+                log.info("job tick claimed by another replica", extra={"gt_job": name, "gt_slot": slot.isoformat()})
                 continue
             done.append((name, slot, self._run(name, job, slot, run_id)))
         return done

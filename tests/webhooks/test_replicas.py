@@ -123,6 +123,35 @@ def test_advisory_lock_skips_a_tick_while_previous_run_is_running(pg_schema_url)
         store.close()
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_replicas_opening_a_fresh_postgresql_store_together_all_start(store_url) -> None:  # type: ignore[no-untyped-def]
+    from goldenthread.sync.store import Store
+
+    barrier = threading.Barrier(4)
+    opened: list[Store] = []
+    errors: list[BaseException] = []
+
+    def open_store() -> None:
+        barrier.wait()
+        try:
+            opened.append(Store.open(store_url))
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    try:
+        assert errors == [] and len(opened) == 4
+        assert opened[0].count("webhook_inbox") == 0
+    finally:
+        for s in opened:
+            s.close()
+
+
 def test_worker_killed_mid_event_is_processed_after_restart(store, store_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
     clock, jira = FakeClock(datetime.now(UTC)), FakeJira()
     jira.full("IPM-9")

@@ -413,7 +413,7 @@ def parse_issue(
         resolution_date=resolution_date,
         reporter=parse_user(f.get("reporter")),
         assignee=parse_user(f.get("assignee")),
-        labels=tuple(str(x) for x in (f.get("labels") or ())),
+        labels=tuple(map(str, f.get("labels") or ())),
         components=_names(f.get("components")),
         **mapped,
     )
@@ -429,30 +429,31 @@ def _is_status_item(item: Mapping[str, Any]) -> bool:
 
 def parse_status_changes(issue_key: str, histories: Iterable[Mapping[str, Any]]) -> tuple[StatusChange, ...]:
     """Status transitions from changelog histories (bulkfetch or `expand=changelog`), oldest first."""
+    # the hot loop of a full sync (one call per issue, ~6 histories each): no per-history
+    # UserRef or filtered list, and the timestamp is parsed only for histories that change status
     out: list[StatusChange] = []
     for history in histories:
-        at = parse_datetime(history.get("created"))
-        if at is None:
-            continue
-        author = parse_user(history.get("author"))
-        items = [i for i in history.get("items") or () if _is_map(i) and _is_status_item(i)]
-        for n, item in enumerate(items):
-            hid = str(history.get("id", ""))
+        n = 0
+        at: datetime | None = None
+        for item in history.get("items") or ():
+            if not (_is_map(item) and _is_status_item(item)):
+                continue
+            if n == 0:
+                at = parse_datetime(history.get("created"))
+                if at is None:
+                    break
+                hid = str(history.get("id", ""))
+                author = history.get("author")
+                ident = (author.get("accountId") or author.get("name") or author.get("key")) if _is_map(author) else None
+                author_id = str(ident) if ident else None
             # (issue, change id) is unique in the store; a history very rarely holds two status items
             change_id = hid if n == 0 else f"{hid}.{n}"
+            n += 1
             to_status = item.get("toString")
             if not to_status:
                 continue
-            out.append(
-                StatusChange(
-                    issue_key=issue_key,
-                    change_id=change_id,
-                    at=at,
-                    from_status=item.get("fromString") or None,
-                    to_status=str(to_status),
-                    author_id=author.id if author else None,
-                )
-            )
+            out.append(StatusChange(issue_key, change_id, at, item.get("fromString") or None,  # type: ignore[arg-type]
+                                    str(to_status), author_id))
     out.sort(key=lambda c: (c.at, _natural(c.change_id)))
     return tuple(out)
 

@@ -7,13 +7,12 @@ bulkfetch body). Failures become our errors here, so callers see one vocabulary.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from goldenthread.mappings.jira import parse_bulk_changelogs
+from goldenthread.mappings.jira_wire import parse_bulk_changelog_body, parse_json
 from goldenthread.sync.atlassian import (
     AuthError,
     BadRequestError,
@@ -56,16 +55,19 @@ def raise_jira_error(exc: BaseException, jira: JiraHandle, *, jql: str | None = 
     raise RunFailed(f"Jira sync failed: {err}") from None
 
 
-def _call(jira: JiraHandle, method: str, path: str, *, jql: str | None = None, **kwargs: Any) -> Any:
+def _call(
+    jira: JiraHandle, method: str, path: str, *, jql: str | None = None,
+    decode: Callable[[bytes], Any] = parse_json, **kwargs: Any,
+) -> Any:
     try:
         # advanced_mode hands back the raw response: the library would decode the body to text twice
-        # and parse it with the stdlib json, the largest CPU cost of a sync (bulkfetch pages run to MBs)
+        # and parse it with the stdlib json, a large CPU cost of a sync (bulkfetch pages run to MBs)
         if method == "GET":
             resp = jira.client.get(path, advanced_mode=True, **kwargs)
         else:
             resp = jira.client.post(path, advanced_mode=True, **kwargs)
         jira.client.raise_for_status(resp)
-        return orjson.loads(resp.content) if resp.content else None
+        return decode(resp.content)
     except (RunFailed, BadUsage):
         raise
     except Exception as exc:  # noqa: BLE001 - classified below, message kept
@@ -204,7 +206,7 @@ def fetch_bulk_changelogs(jira: JiraHandle, issue_ids: Sequence[str]) -> dict[st
         }
         if token:
             data["nextPageToken"] = token
-        body = _call(jira, "POST", "rest/api/3/changelog/bulkfetch", data=data) or {}
+        body = _call(jira, "POST", "rest/api/3/changelog/bulkfetch", data=data, decode=parse_bulk_changelog_body) or {}
         page, token = parse_bulk_changelogs(body)
         for issue_id, histories in page.items():
             out.setdefault(issue_id, []).extend(histories)  # type: ignore[arg-type]

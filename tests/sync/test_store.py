@@ -117,3 +117,20 @@ def test_reopening_a_store_keeps_data(store_url: str) -> None:
     again = Store.open(store_url)  # runs the migrations again: a no-op on an up-to-date schema
     assert again.load_live_keys() == {"HR-9"}
     again.close()
+
+
+def test_fast_sqlite_datetime_format_matches_sqlalchemys() -> None:
+    from datetime import timedelta, timezone
+
+    from sqlalchemy import DateTime
+    from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+    from goldenthread.sync.store_bulk import format_sqlite_datetime
+
+    dialect = sqlite_dialect.dialect()
+    theirs = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect)
+    assert theirs is not None
+    values = [None, datetime(2026, 7, 13, 3, 30, 19, tzinfo=UTC), datetime(2026, 7, 13, 3, 30, 19, 5, tzinfo=UTC),
+              datetime(999, 1, 2, 0, 0), datetime(2026, 1, 1, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=2)))]
+    for value in values:
+        assert format_sqlite_datetime(value) == theirs(value), value

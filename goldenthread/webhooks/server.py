@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from multiprocessing.connection import Connection
 from typing import Any
 
 import uvicorn
@@ -22,6 +23,7 @@ import uvicorn
 from goldenthread.sync.context import AppContext
 from goldenthread.sync.errors import BadUsage
 from goldenthread.webhooks.app import AppDeps, create_app
+from goldenthread.webhooks.metrics_relay import apply_relayed_metrics, relay_metrics
 from goldenthread.webhooks.observability import Metrics, setup_json_logging
 from goldenthread.webhooks.processing import EventHandlers
 from goldenthread.webhooks.scheduler import Job, Scheduler
@@ -106,9 +108,10 @@ def build_services(
     return Services(ws, pub, sched, threading.Event(), [])
 
 
-def _run_services_child(services: Services, ctx: AppContext) -> None:
+def _run_services_child(services: Services, ctx: AppContext, metrics: Metrics, relay: Connection) -> None:
     """Body of the worker process: the background half of serve, off the receiver's GIL."""
     ctx.store.engine.dispose(close=False)  # pooled connections belong to the parent: never share them across fork
+    flush_metrics = relay_metrics(metrics, relay, threading.Event())
     with contextlib.suppress(OSError, AttributeError):  # Linux: die with serve, even on kill -9 (leases cover the rest)
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     signal.signal(signal.SIGTERM, lambda *_: services.stop.set())
@@ -117,6 +120,7 @@ def _run_services_child(services: Services, ctx: AppContext) -> None:
     while not services.stop.wait(1.0):
         pass
     services.shutdown()
+    flush_metrics()
 
 
 class _Server(uvicorn.Server):
@@ -157,7 +161,8 @@ def run_serve(
 ) -> None:
     """`worker_process`: run worker, publisher and scheduler in a forked child so they do not
     share the receiver's GIL (bench/webhooks.py: the in-process worker cut accepted events/s
-    several-fold). Handlers then run in the child: in-process recording fakes see nothing."""
+    several-fold). Handlers then run in the child: in-process recording fakes see nothing; the
+    child's counters reach this process's /metrics through metrics_relay."""
     secret = ctx.settings.goldenthread_webhook_secret.get_secret_value() or None
     if secret is None and not insecure_no_signature:
         raise BadUsage(NO_SECRET)
@@ -180,8 +185,13 @@ def run_serve(
     )
     child = None
     if worker_process:
-        child = multiprocessing.get_context("fork").Process(target=_run_services_child, args=(services, ctx), name="goldenthread-worker")
+        received, relay = multiprocessing.Pipe(duplex=False)
+        child = multiprocessing.get_context("fork").Process(
+            target=_run_services_child, args=(services, ctx, metrics, relay), name="goldenthread-worker"
+        )
         child.start()
+        relay.close()  # the child's end: closed here so the pipe reports EOF once the child is gone
+        apply_relayed_metrics(metrics, received)
     else:
         services.start()
     # Everything built so far (modules, app, mappers, compiled statements) lives as long as the

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from goldenthread.sync.demo import _demo_people, build_demo_config
 from goldenthread.sync.sandbox import RunningSandbox, SandboxState
@@ -131,6 +132,16 @@ def test_two_serve_processes_on_postgresql_process_each_event_once_and_run_the_s
             # claimed_by is "<host>:<serve pid>:<nonce>/<worker>": only the two serve processes claimed
             pids = {str(p.pid) for p, _, _ in replicas}
             assert {str(r["claimed_by"]).rsplit("/", 1)[0].rsplit(":", 2)[1] for r in rows} <= pids
+
+            def processed_counted() -> float | None:
+                # the worker counters of both replicas (b's relayed from its worker process)
+                total = sum(sample.value for _, _, client in replicas
+                            for family in text_string_to_metric_families(client.get("/metrics").text)
+                            if family.name == "goldenthread_webhook_events_processed" for sample in family.samples
+                            if sample.name.endswith("_total"))
+                return total if total >= len(hooks) else None
+
+            assert wait_all("the processed counters", processed_counted, replicas, timeout=30) == len(hooks)
 
             def tick_seen_by_both() -> list[list[str]] | None:
                 msgs = [[str(line["msg"]) for line in _log_lines(log) if line.get("job") == "sync"]

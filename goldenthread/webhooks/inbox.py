@@ -55,11 +55,13 @@ _SQLITE_INSERT = (
 )
 _SQLITE_DUPLICATE = "UPDATE webhook_inbox SET duplicates = duplicates + 1 WHERE dedupe_key = ?"
 # one statement for the whole batch (arrays, not a VALUES list: the text is the same for every
-# batch size, so the server can keep it prepared); RETURNING names the rows actually inserted
+# batch size, so the server can keep it prepared); RETURNING names the rows actually inserted.
+# %b: arrays sent in binary. In text format psycopg escapes every quote of every JSON payload
+# with a regex callback, which was ~45% of the receiver's CPU on PostgreSQL.
 _PG_INSERT = (
     f"INSERT INTO webhook_inbox ({', '.join(_COLS)}) "
     "SELECT k, e, i, p, r, s, 0, r, pr, 0 FROM unnest("
-    "%s::varchar[], %s::varchar[], %s::varchar[], %s::text[], %s::timestamptz[], %s::varchar[], %s::timestamptz[]"
+    "%b::varchar[], %b::varchar[], %b::varchar[], %b::text[], %b::timestamptz[], %b::varchar[], %b::timestamptz[]"
     ") AS u(k, e, i, p, r, s, pr) ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key"
 )
 _PG_DUPLICATES = (

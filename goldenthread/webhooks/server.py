@@ -53,6 +53,9 @@ def build_config_warnings(ctx: AppContext, *, insecure: bool, dialect: str) -> l
     return out
 
 
+WORKER_NICENESS = 5  # --worker-process: the child runs at a lower CPU priority than the receiver
+
+
 def build_replica_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -112,6 +115,10 @@ def _run_services_child(services: Services, ctx: AppContext, metrics: Metrics, r
     """Body of the worker process: the background half of serve, off the receiver's GIL."""
     ctx.store.engine.dispose(close=False)  # pooled connections belong to the parent: never share them across fork
     flush_metrics = relay_metrics(metrics, relay, threading.Event())
+    with contextlib.suppress(OSError):
+        # the receiver's 202 latency comes first when CPU is short; the worker only catches up later
+        # (events wait durably in the inbox), and it still gets any CPU the receiver leaves idle
+        os.nice(WORKER_NICENESS)
     with contextlib.suppress(OSError, AttributeError):  # Linux: die with serve, even on kill -9 (leases cover the rest)
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     signal.signal(signal.SIGTERM, lambda *_: services.stop.set())

@@ -262,49 +262,56 @@ def parse_adf_text(doc: Any) -> str:
     """Atlassian Document Format -> plain text: block nodes become lines, mentions their names."""
     lines: list[str] = []
     current: list[str] = []
-
-    def flush() -> None:
-        text = "".join(current).strip()
-        if text and text != "-":
-            lines.append(text)
-        current.clear()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for child in node:
-                walk(child)
-            return
-        if not _is_map(node):
-            return
-        kind = node.get("type")
-        attrs = node.get("attrs") or {}
-        if kind == "text":
-            current.append(str(node.get("text", "")))
-        elif kind == "hardBreak":
-            flush()
-        elif kind == "mention":
-            current.append(str(attrs.get("text") or "@" + str(attrs.get("id", ""))))
-        elif kind in ("emoji",):
-            current.append(str(attrs.get("text") or attrs.get("shortName") or ""))
-        elif kind in ("inlineCard", "blockCard"):
-            current.append(str(attrs.get("url", "")))
-        elif kind == "status":
-            current.append(str(attrs.get("text", "")))
-        elif kind == "date" and attrs.get("timestamp"):
-            ts = parse_datetime(int(attrs["timestamp"]))
-            current.append(ts.date().isoformat() if ts else "")
-        if kind == "listItem":
-            flush()
-            current.append("- ")
-        walk(node.get("content", []))
-        if kind in _BLOCKS:
-            flush()
-        elif kind in ("tableCell", "tableHeader"):
-            current.append(" ")
-
-    walk(doc)
-    flush()
+    _walk_adf(doc, lines, current)
+    _flush_adf(lines, current)
     return "\n".join(lines)
+
+
+# Module-level rather than closures: a recursive nested function is a reference cycle, and one
+# per description (a full sync parses tens of thousands) left the cyclic GC most of the garbage.
+def _flush_adf(lines: list[str], current: list[str]) -> None:
+    text = "".join(current).strip()
+    if text and text != "-":
+        lines.append(text)
+    current.clear()
+
+
+def _walk_adf(node: Any, lines: list[str], current: list[str]) -> None:
+    if isinstance(node, list):
+        for child in node:
+            # most nodes are text leaves: handled here without a call
+            if type(child) is dict and child.get("type") == "text" and "content" not in child:
+                current.append(str(child.get("text", "")))
+            else:
+                _walk_adf(child, lines, current)
+        return
+    if not _is_map(node):
+        return
+    kind = node.get("type")
+    attrs = node.get("attrs") or {}
+    if kind == "text":
+        current.append(str(node.get("text", "")))
+    elif kind == "hardBreak":
+        _flush_adf(lines, current)
+    elif kind == "mention":
+        current.append(str(attrs.get("text") or "@" + str(attrs.get("id", ""))))
+    elif kind in ("emoji",):
+        current.append(str(attrs.get("text") or attrs.get("shortName") or ""))
+    elif kind in ("inlineCard", "blockCard"):
+        current.append(str(attrs.get("url", "")))
+    elif kind == "status":
+        current.append(str(attrs.get("text", "")))
+    elif kind == "date" and attrs.get("timestamp"):
+        ts = parse_datetime(int(attrs["timestamp"]))
+        current.append(ts.date().isoformat() if ts else "")
+    if kind == "listItem":
+        _flush_adf(lines, current)
+        current.append("- ")
+    _walk_adf(node.get("content", []), lines, current)
+    if kind in _BLOCKS:
+        _flush_adf(lines, current)
+    elif kind in ("tableCell", "tableHeader"):
+        current.append(" ")
 
 
 _WIKI_RULES: tuple[tuple[re.Pattern[str], str], ...] = (

@@ -1,5 +1,8 @@
 """Sync benchmark: `python bench/sync.py [--issues 20000] [--latency-ms 50] [--churn 1.6] [--runs 3]`.
 
+The full sync pages three issue-id ranges side by side (after its census); the floor it is held
+to is still issue 3's sequential paging floor: search pages x latency.
+
 The sandbox (this process, loopback) serves N backlog issues with ~6 status changes each (dataset
 `churn`) and an added latency per request; the sync runs in a child process so its peak RSS is its
 own. Each run starts with a fresh database and a cold sandbox render cache. Printed per run and as

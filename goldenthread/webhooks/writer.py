@@ -1,11 +1,13 @@
 """Group commit for the receiver: deliveries arriving together are saved in one transaction.
 
 Each request still waits for ITS commit before answering 202 (persist, then acknowledge); what is
-shared is the commit. At most one batch is in flight; requests arriving meanwhile form the next.
-On SQLite the batch is written on the event loop itself: a local WAL commit takes well under a
+shared is the commit. On SQLite one batch is in flight at a time (requests arriving meanwhile form
+the next) and it is written on the event loop itself: a local WAL commit takes well under a
 millisecond, and handing it to a thread costs more (GIL hand-offs between the loop and the
-writer thread dominated the latency in bench/webhooks.py). PostgreSQL is a network round trip,
-so there the batch goes to a worker thread and the loop keeps reading requests.
+writer thread dominated the latency in bench/webhooks.py). PostgreSQL is network round trips
+(checkout, insert, commit), so there batches go to worker threads, up to `PG_IN_FLIGHT` at once:
+with one, the receiver spent most of its time waiting on the database. Order between batches does
+not matter: the inbox insert decides duplicates by its unique keys.
 
 The one slow part of a SQLite commit is the WAL auto-checkpoint (copy the WAL into the database
 file, fsync), which runs inside whichever commit crosses 1,000 WAL pages: at ~5 KiB per delivery
@@ -27,6 +29,7 @@ from goldenthread.webhooks.inbox import NewEvent, save_events
 
 log = logging.getLogger("goldenthread.webhooks.writer")
 MAX_BATCH = 512
+PG_IN_FLIGHT = 3
 CHECKPOINT_EVERY = 0.2  # seconds; at ~1,300 deliveries/s that is ~350 WAL pages, well under 1,000
 
 
@@ -62,7 +65,8 @@ class InboxWriter:
         self.store = store
         self.inline = store.dialect == "sqlite"
         self._pending: list[tuple[NewEvent, asyncio.Future[bool]]] = []
-        self._busy = False
+        self._in_flight = 0
+        self._max_in_flight = 1 if self.inline else PG_IN_FLIGHT
         self._checkpointer: _Checkpointer | None = None
         db = store.engine.url.database if self.inline else None
         self._db_path = db if db and db != ":memory:" and not db.startswith("file:") else None
@@ -74,8 +78,8 @@ class InboxWriter:
         if self._db_path is not None and self._checkpointer is None:
             self._checkpointer = _Checkpointer(self._db_path)
         self._pending.append((event, fut))
-        if not self._busy:
-            self._busy = True
+        if self._in_flight < self._max_in_flight:
+            self._in_flight += 1
             # call_soon: every request whose body completed in this loop turn joins the batch
             loop.call_soon(self._flush, loop)
         return await fut
@@ -87,7 +91,7 @@ class InboxWriter:
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         batch = self._take()
         if not batch:
-            self._busy = False
+            self._in_flight -= 1
             return
         if self.inline:
             self._deliver(batch, self._write(batch))
@@ -100,7 +104,7 @@ class InboxWriter:
         if self._pending:
             loop.call_soon(self._flush, loop)
         else:
-            self._busy = False
+            self._in_flight -= 1
 
     def _write(self, batch: list[tuple[NewEvent, asyncio.Future[bool]]]) -> list[bool | BaseException]:
         try:

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd

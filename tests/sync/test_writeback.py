@@ -6,7 +6,6 @@ import json
 from datetime import datetime, timezone
 
 import httpx
-import pytest
 import requests
 import respx
 from atlassian import Jira, JiraCloud

@@ -22,34 +22,20 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from goldenthread.sync.demo import _demo_people, build_demo_config
 from goldenthread.sync.sandbox import RunningSandbox, SandboxState
-from goldenthread.sync.sandbox.jira_render import render_history, render_user
 from goldenthread.sync.store import Store
 from goldenthread.webhooks.inbox import load_events
 from goldenthread.webhooks.scheduler import load_job_runs
 from goldenthread.webhooks.signature import build_signature
-from tests.webhooks.test_serve_process import ROOT, SECRET, _free_port, sandbox, wait_for
+from tests.webhooks.test_serve_process import ROOT, SECRET, _free_port, sandbox, status_webhook_of, wait_for
 
 __all__ = ["sandbox"]  # the fixture, shared with test_serve_process
 
 
 def status_webhooks(sb: RunningSandbox, state: SandboxState) -> list[tuple[str, bytes]]:
     """`jira:issue_updated` for the latest status change of every backlog issue that has one."""
-    out = []
-    for issue in sorted(state.data.backlog_issues(), key=lambda i: i.key):
-        if not (issue.histories and issue.histories[-1].items[0].field == "status"):
-            continue
-        history = issue.histories[-1]
-        raw_issue = httpx.get(f"{sb.url}/rest/api/2/issue/{issue.key}", auth=(sb.user, sb.token)).json()
-        rendered = render_history(history, issue, state.data, "cloud2", sb.url)
-        assert rendered is not None
-        author = state.data.users_by_name[history.author] if history.author else state.data.users[0]
-        payload = {
-            "timestamp": int(history.created.timestamp() * 1000), "webhookEvent": "jira:issue_updated",
-            "issue_event_type_name": "issue_generic", "user": render_user(author, "cloud2", sb.url),
-            "issue": raw_issue, "changelog": {"id": rendered["id"], "items": rendered["items"]},
-        }
-        out.append((issue.key, json.dumps(payload).encode()))
-    return out
+    return [(issue.key, status_webhook_of(sb, state, issue))
+            for issue in sorted(state.data.backlog_issues(), key=lambda i: i.key)
+            if issue.histories and issue.histories[-1].items[0].field == "status"]
 
 
 def _log_lines(path: Path) -> list[dict[str, object]]:

@@ -16,7 +16,7 @@ import pytest
 from goldenthread.webhooks.inbox import load_events
 from goldenthread.webhooks.observability import Metrics
 from goldenthread.webhooks.scheduler import Job, Scheduler, compute_last_slot, load_job_runs
-from tests.webhooks.helpers import T0, FakeClock, FakeJira, updated_payload
+from tests.webhooks.helpers import FakeClock, FakeJira, updated_payload
 from tests.webhooks.test_worker import drain, enqueue, make_worker
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -63,6 +63,11 @@ def status_webhook(sb: RunningSandbox, state: SandboxState) -> tuple[str, bytes]
     """A `jira:issue_updated` for the latest status change of a backlog issue, as Jira sends it."""
     issue = next(i for i in sorted(state.data.backlog_issues(), key=lambda i: i.key)
                  if i.histories and i.histories[-1].items[0].field == "status")
+    return issue.key, status_webhook_of(sb, state, issue)
+
+
+def status_webhook_of(sb: RunningSandbox, state: SandboxState, issue: Any) -> bytes:
+    """The `jira:issue_updated` body Jira sends for `issue`'s latest history (a status change)."""
     history = issue.histories[-1]
     raw_issue = httpx.get(f"{sb.url}/rest/api/2/issue/{issue.key}", auth=(sb.user, sb.token)).json()
     rendered = render_history(history, issue, state.data, "cloud2", sb.url)
@@ -76,7 +81,7 @@ def status_webhook(sb: RunningSandbox, state: SandboxState) -> tuple[str, bytes]
         "issue": raw_issue,
         "changelog": {"id": rendered["id"], "items": rendered["items"]},
     }
-    return issue.key, json.dumps(payload).encode()
+    return json.dumps(payload).encode()
 
 
 @pytest.mark.parametrize("mode", [[], ["--worker-process"]], ids=["worker-thread", "worker-process"])

@@ -61,6 +61,7 @@ issues = Table(
     Column("removed_reason", Text),
 )
 Index("ix_issues_updated", issues.c.updated)
+Index("ix_issues_id", issues.c.id)  # a moved issue keeps its id under a new key
 
 status_changes = Table(
     "status_changes",

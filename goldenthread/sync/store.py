@@ -211,6 +211,7 @@ class Store:
     def save_snapshots_in(self, conn: Connection, snaps: list[IssueSnapshot], synced_at: datetime, *, full_history: bool = True) -> None:
         save_rows(conn, t.issues, (_issue_row(s.issue, synced_at) for s in snaps), keys=["key"],
                   update_cols=_ISSUE_UPDATE_COLS)
+        _retire_moved(conn, {s.issue.id: s.issue.key for s in snaps if s.issue.id}, synced_at)
         keys = [s.issue.key for s in snaps]
         if full_history:
             for chunk in _chunks(keys, 500):
@@ -361,6 +362,21 @@ class Store:
         tbl = t.metadata.tables[table]
         with self.engine.connect() as conn:
             return int(conn.scalar(select(func.count()).select_from(tbl)) or 0)
+
+
+def _retire_moved(conn: Connection, keys_by_id: dict[str, str], at: datetime) -> None:
+    """An issue moved to another project comes back under a new key with the same id: the row of
+    its old key leaves the pages now (marked removed, kept in history) instead of at the next census."""
+    c = t.issues.c
+    moved: dict[str, list[str]] = {}
+    for chunk in _chunks(list(keys_by_id), 500):
+        rows = conn.execute(select(c.key, c.id).where(c.id.in_(chunk), c.removed_at.is_(None)))
+        for key, issue_id in rows:
+            if key != keys_by_id[issue_id]:
+                moved.setdefault(keys_by_id[issue_id], []).append(key)
+    for new_key, old_keys in moved.items():
+        conn.execute(update(t.issues).where(c.key.in_(old_keys), c.removed_at.is_(None))
+                     .values(removed_at=at, removed_reason=f"moved: now {new_key}"))
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

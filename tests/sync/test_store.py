@@ -83,6 +83,21 @@ def test_removed_issues_leave_live_views_but_stay_in_history(store: Store) -> No
     assert store.load_live_keys() == {"HR-1", "HR-2"}
 
 
+def test_an_issue_moved_to_another_project_retires_its_old_key(store: Store) -> None:
+    old = _issue("HR-7", id="10077")
+    store.save_snapshots([IssueSnapshot(old, (StatusChange("HR-7", "1", T0, "To Do", "In Progress"),)),
+                          IssueSnapshot(_issue("HR-8", id="10078"))], synced_at=T0)
+    later = T0 + timedelta(days=3)
+    # Jira moved HR-7 to IT: same id, new key (a webhook or the next sync brings it)
+    store.save_snapshots([IssueSnapshot(_issue("IT-3", id="10077"))], synced_at=later)
+    assert store.load_live_keys() == {"HR-8", "IT-3"}
+    assert store.load_removed() == [("HR-7", later, "moved: now IT-3")]
+    # the old key's history stays, and saving the new key again changes nothing more
+    assert [c.issue_key for c in store.load_status_changes(include_removed=True)] == ["HR-7"]
+    store.save_snapshots([IssueSnapshot(_issue("IT-3", id="10077"))], synced_at=later + timedelta(days=1))
+    assert store.load_removed() == [("HR-7", later, "moved: now IT-3")]
+
+
 def test_statuses_state_runs_and_pages(store: Store) -> None:
     store.save_statuses([StatusInfo("Done", "done", "3"), StatusInfo("To Do", "new", "1")])
     store.save_statuses([StatusInfo("Done", "done", "3")])

@@ -11,7 +11,6 @@ import pytest
 from goldenthread.mappings.jira import (
     FieldSpec,
     build_search_fields,
-    parse_adf_text,
     parse_bulk_changelogs,
     parse_datetime,
     parse_embedded_changelog,
@@ -20,10 +19,10 @@ from goldenthread.mappings.jira import (
     parse_status_changes,
     parse_status_list,
     parse_webhook_snapshot,
-    parse_wiki_text,
     resolve_fields,
 )
 from goldenthread.mappings.records import UserRef
+from goldenthread.mappings.richtext import parse_adf_text, parse_wiki_text
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "atlassian"
 

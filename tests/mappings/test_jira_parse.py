@@ -257,3 +257,12 @@ def test_status_list() -> None:
     infos = parse_status_list([{"id": "3", "name": "In Progress", "statusCategory": {"key": "indeterminate"}},
                                {"id": "9", "name": "Odd", "statusCategory": {"key": "undefined"}}])
     assert [(s.name, s.category, s.id) for s in infos] == [("In Progress", "indeterminate", "3"), ("Odd", "new", "9")]
+
+
+def test_adf_date_nodes_read_epoch_milliseconds_and_survive_garbage() -> None:
+    def doc(ts: object) -> dict[str, object]:
+        return {"type": "doc", "content": [{"type": "paragraph", "content": [
+            {"type": "text", "text": "due "}, {"type": "date", "attrs": {"timestamp": ts}}]}]}
+
+    assert parse_adf_text(doc("1767225600000")) == "due 2026-01-01"
+    assert parse_adf_text(doc("not-a-number")) == "due"

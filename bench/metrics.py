@@ -17,7 +17,9 @@ machine is shared: CPU time is the steadier figure; the load average is printed 
   subtract) vs the vectorised step over the plain tables (stage mapping, issue positions of
   the changes, per-issue min/max, lead/cycle arithmetic). Both compute lead AND cycle time and
   the results are asserted identical. The headline ratio takes the issue positions from the
-  `issue_pos` column `build_tables` fills while turning records into tables; the ratio with
+  `issue_pos` column `build_tables` fills while turning records into tables, while the loop
+  groups the changes by key inside its timing; the target is judged like for like (the loop
+  given its changes already grouped, the vectorised step its positions), and the ratio with
   the key matching inside the step (the store path: categorical keys) is printed too;
 - peak memory (tracemalloc of one full run from records, and the process max RSS).
 Targets (issue 5): full run <= 2 s, <= 1 GB, >= 20x."""
@@ -112,6 +114,10 @@ def loop_lead_times(
     """The straightforward version, per issue: take its changes, sort them by time, find the
     first move into in_progress and the last move into done (not from done), subtract.
     Returns {key: (lead_time_days, cycle_time_days or None)} for completed issues."""
+    return loop_lead_times_grouped(issues, group_changes(changes), loop_stage_of(issues, statuses))
+
+
+def loop_stage_of(issues: Sequence[Issue], statuses: dict[str, StatusCategory]) -> dict[str, str]:
     seen = {i.status: i.status_category for i in issues}
 
     class StageOf(dict[str, str]):
@@ -120,11 +126,22 @@ def loop_lead_times(
             self[name] = compute_status_stages([name], statuses, CONFIG, seen)[name]
             return self[name]
 
-    stage_of = StageOf(compute_status_stages(sorted(set(statuses) | set(seen)), statuses,
-                                             CONFIG, seen))  # type: ignore[arg-type]  # fmt: skip
+    return StageOf(compute_status_stages(sorted(set(statuses) | set(seen)), statuses,
+                                         CONFIG, seen))  # type: ignore[arg-type]  # fmt: skip
+
+
+def group_changes(changes: Sequence[StatusChange]) -> dict[str, list[StatusChange]]:
+    """The loop's own key matching: every change under its issue key."""
     by_key: dict[str, list[StatusChange]] = defaultdict(list)
     for c in changes:
         by_key[c.issue_key].append(c)
+    return by_key
+
+
+def loop_lead_times_grouped(
+    issues: Sequence[Issue], by_key: dict[str, list[StatusChange]], stage_of: dict[str, str]
+) -> dict[str, tuple[float, float | None]]:
+    """The loop after its grouping step (for the like-for-like ratio: neither side matching keys)."""
     day = timedelta(days=1)
     out: dict[str, tuple[float, float | None]] = {}
     for issue in issues:
@@ -253,6 +270,11 @@ def main() -> None:
     assert from_records.summary == report.summary, "records path summary differs"
 
     t_loop, loop = timed(lambda: loop_lead_times(issues, changes, STATUSES), runs)
+    by_key = group_changes(changes)
+    t_loop_grouped, loop_grouped = timed(
+        lambda: loop_lead_times_grouped(issues, by_key, loop_stage_of(issues, STATUSES)), runs
+    )
+    assert loop_grouped == loop
     t_vec, vec = timed(lambda: vector_lead_times(*tables, match_keys=False), runs)
     t_vec_keys, vec_keys = timed(
         lambda: vector_lead_times(store_tables[0], store_tables[1], match_keys=True), runs
@@ -297,6 +319,8 @@ def main() -> None:
           f"issue_pos (matched while building the tables, not timed here): "
           f"{t_vec.wall * 1000:.1f} ms wall ({t_vec.cpu * 1000:.1f} ms CPU) -> {ratio:.1f}x wall, "
           f"{t_loop.cpu / t_vec.cpu:.1f}x CPU")
+    print(f"  like for like, neither side matching keys (the loop given its changes already grouped "
+          f"by key: {t_loop_grouped.wall * 1000:.1f} ms): {t_loop_grouped.wall / t_vec.wall:.1f}x")
     print(f"  matching the change keys to the issue keys inside the step (categorical keys, as "
           f"the store path does): {t_vec_keys.wall * 1000:.1f} ms wall -> "
           f"{t_loop.wall / t_vec_keys.wall:.1f}x")
@@ -308,8 +332,11 @@ def main() -> None:
     print(f"backlog: {summary['backlog']}; lead time p50 {summary['lead_time_days']['p50']:.2f} d")
     if not args.no_store:
         bench_store(issues, changes, runs, report)
+    like_for_like = t_loop_grouped.wall / t_vec.wall
+    # judged like for like: the headline ratio lets the loop pay for its grouping by key while the
+    # vectorised side gets its issue positions for free, which flatters it
     checks = {"full run <= 2 s": t_full.wall <= 2.0, "<= 1 GB": rss_after <= 1024,
-              ">= 20x": ratio >= 20}  # fmt: skip
+              f">= 20x (like for like: {like_for_like:.1f}x)": like_for_like >= 20}  # fmt: skip
     for name, ok in checks.items():
         print(f"target {name}: {'met' if ok else 'NOT met'}")
     print("targets:", "met" if all(checks.values()) else "NOT met", f"({load()})")

@@ -38,7 +38,7 @@ from goldenthread.mappings.records import IssueSnapshot, StatusCategory
 from goldenthread.sync import jira_state as st
 from goldenthread.sync.atlassian import AuthError, JiraHandle, build_jira, classify_error
 from goldenthread.sync.context import AppContext
-from goldenthread.sync.errors import RunFailed
+from goldenthread.sync.errors import BadUsage, RunFailed
 from goldenthread.sync.jira_fetch import (
     CENSUS_PAGE_CLOUD,
     CENSUS_PAGE_DC,
@@ -238,9 +238,21 @@ def _sync(ctx: AppContext, jira: JiraHandle, result: SyncResult, *, full: bool, 
                 census.append(census_pool.submit(fetch_census, jira, backlog))
 
         try:
-            committer = PageCommitter(store, jira, field_map, full=full, run_start=run_start, cursor=cursor,
-                                      statuses=statuses, on_page=progress, on_search_done=start_census)
-            stats = committer.run(*(fetch_search_pages(jira, q, fields, page_size=page_size) for q in searches))
+            def page_all(queries: list[str]) -> Any:
+                committer = PageCommitter(store, jira, field_map, full=full, run_start=run_start, cursor=cursor,
+                                          statuses=statuses, on_page=progress, on_search_done=start_census)
+                return committer.run(*(fetch_search_pages(jira, q, fields, page_size=page_size) for q in queries))
+
+            try:
+                stats = page_all(searches)
+            except BadUsage as exc:
+                if len(searches) == 1:
+                    raise
+                # the census ran the backlog JQL itself, so what Jira refused is the id-range split:
+                # page the backlog as one search (pages already committed are upserted again, harmless)
+                log.warning("Jira refused the id-range split of the backlog (%s); paging it as one search", exc)
+                result.warnings.append("Jira refused searching the backlog by issue-id ranges: paged it as one search")
+                stats = page_all([jql])
             start_census()
             # an issue created after a census taken first was still returned by a search: present
             present = set(census[0].result()) | stats.keys if census else None

@@ -176,6 +176,25 @@ def test_side_by_side_streams_never_move_the_cursor_past_an_uncommitted_page(
     assert ctx.store.load_status_changes() == clean.store.load_status_changes()
 
 
+def test_a_jira_that_refuses_id_ranges_is_paged_as_one_search(store_url: str, router: respx.Router) -> None:
+    fake = FakeJira(backlog(250))
+
+    def refuse(jql: str, q: dict[str, Any]) -> httpx.Response | None:
+        if " id <" in jql or " id >=" in jql:
+            return httpx.Response(400, json={"errorMessages": ["Field 'id' does not support operator '>='."]})
+        return None
+
+    fake.fail_search = refuse
+    mount(router, fake)
+    ctx = make_ctx(store_url)
+    result = run_sync(ctx, jira=make_jira(ctx))
+    assert result.upserted == 250 and ctx.store.count("issues") == 250
+    assert any("issue-id ranges" in w for w in result.warnings)
+    plain = [c for c in fake.requests("/search/jql") if c[2]["jql"] == "(labels = internal-product) ORDER BY updated ASC"]
+    assert len(plain) == 3  # the backlog paged as one search after the refusal
+    assert st.load_cursor(ctx.store) == T0 + timedelta(hours=250)
+
+
 def test_issue_created_after_the_census_is_not_marked_removed(store_url: str, router: respx.Router) -> None:
     fake = FakeJira(backlog(300))
     late = backlog(301)[-1]  # created between the census and the searches, with the highest id

@@ -101,15 +101,23 @@ def build_confluence_v1_router() -> APIRouter:  # noqa: C901 - the route table
         page = st.confluence.pages.get(content_id) if st else None
         return st, (page if page and page.status == "current" else None)
 
+    def page_or_error(req: Request, content_id: str) -> tuple[SandboxState, Page] | Response:
+        """The current page, or the response Confluence gives when there is none."""
+        st, page = page_or_none(req, content_id)
+        if st is None:
+            return Response(status_code=404)
+        if page is None:
+            return v1_error(404, f"No content found with id: ContentId{{id={content_id}}}")
+        return st, page
+
     for ctx in ("/wiki", "/confluence"):
 
         @r.api_route(ctx + "/rest/api/content/{content_id}/child/attachment", methods=["GET", "POST"])
         async def attachments(req: Request, content_id: str) -> Response:
-            st, page = page_or_none(req, content_id)
-            if st is None:
-                return Response(status_code=404)
-            if page is None:
-                return v1_error(404, f"No content found with id: ContentId{{id={content_id}}}")
+            found = page_or_error(req, content_id)
+            if isinstance(found, Response):
+                return found
+            st, page = found
             ctx_ = _ctx(req)
             if req.method == "GET":
                 fn = req.query_params.get("filename")
@@ -165,11 +173,10 @@ def build_confluence_v1_router() -> APIRouter:  # noqa: C901 - the route table
 
         @r.api_route(ctx + "/rest/api/content/{content_id}/label", methods=["GET", "POST", "DELETE"])
         async def labels(req: Request, content_id: str) -> Response:
-            st, page = page_or_none(req, content_id)
-            if st is None:
-                return Response(status_code=404)
-            if page is None:
-                return v1_error(404, f"No content found with id: ContentId{{id={content_id}}}")
+            found = page_or_error(req, content_id)
+            if isinstance(found, Response):
+                return found
+            st, page = found
             if req.method == "POST":
                 b = await _json(req)
                 items = b if isinstance(b, list) else [b]
@@ -225,11 +232,10 @@ def build_confluence_v1_router() -> APIRouter:  # noqa: C901 - the route table
 
     @r.api_route("/confluence/rest/api/content/{content_id}", methods=["GET", "PUT", "DELETE"])
     async def content_one(req: Request, content_id: str) -> Response:
-        st, page = page_or_none(req, content_id)
-        if st is None:
-            return Response(status_code=404)
-        if page is None:
-            return v1_error(404, f"No content found with id: ContentId{{id={content_id}}}")
+        found = page_or_error(req, content_id)
+        if isinstance(found, Response):
+            return found
+        st, page = found
         if req.method == "GET":
             return JSONResponse(render_v1_content(st, page, req.query_params.get("expand", ""), "/confluence"))
         if req.method == "DELETE":
@@ -261,11 +267,10 @@ def build_confluence_v1_router() -> APIRouter:  # noqa: C901 - the route table
 
     @r.api_route("/confluence/rest/api/content/{content_id}/property/{key}", methods=["GET", "POST", "PUT", "DELETE"])
     async def property_one(req: Request, content_id: str, key: str | None) -> Response:
-        st, page = page_or_none(req, content_id)
-        if st is None:
-            return Response(status_code=404)
-        if page is None:
-            return v1_error(404, f"No content found with id: ContentId{{id={content_id}}}")
+        found = page_or_error(req, content_id)
+        if isinstance(found, Response):
+            return found
+        st, page = found
         if req.method == "GET" and key is None:
             res = [render_v1_property(st, p) for p in page.properties.values()]
             return JSONResponse({"results": res, "start": 0, "limit": 10, "size": len(res)})

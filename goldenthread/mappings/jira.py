@@ -11,13 +11,14 @@ No I/O here: callers fetch, these functions only look at dicts.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from goldenthread.mappings.richtext import parse_adf_text, parse_description
+from goldenthread.mappings.values import is_map as _is_map
+from goldenthread.mappings.values import parse_datetime
 from goldenthread.mappings.records import (
     NUMERIC_FIELDS,
     TEXT_FIELDS,
@@ -152,37 +153,6 @@ def build_search_fields(field_map: FieldMap) -> list[str]:
 
 
 # --- scalar values ----------------------------------------------------------------------
-def _is_map(value: Any) -> bool:
-    # payloads are json.loads dicts: skip the ABC check (slow, and run several times per issue) for them
-    return type(value) is dict or isinstance(value, Mapping)
-
-
-_TZ_NO_COLON = re.compile(r"([+-]\d{2})(\d{2})$")
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    """ISO 8601 in Jira's flavours (`+0000`, `+05:30`, `Z`) or epoch seconds/milliseconds -> UTC."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        # bulkfetch examples send seconds; webhook timestamps are milliseconds
-        seconds = value / 1000 if abs(value) > 1e11 else value
-        return datetime.fromtimestamp(seconds, UTC)
-    text = str(value).strip()
-    if text.isdigit():
-        return parse_datetime(int(text))
-    try:
-        # Python 3.11 reads Jira's `+0000` and `Z` itself: skip the regex on the hot path (a sync parses
-        # several timestamps per issue); anything it refuses goes through the normalisation below
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        text = text.replace("Z", "+00:00") if text.endswith("Z") else _TZ_NO_COLON.sub(r"\1:\2", text)
-        parsed = datetime.fromisoformat(text)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
 def parse_user(value: Any) -> UserRef | None:
     """Cloud users carry accountId; Data Center users carry name (username) and key."""
     if not _is_map(value):

@@ -4,24 +4,10 @@ Center, v2 webhooks). Pure; `parse_description` picks the right one for a descri
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-
-def _is_map(value: Any) -> bool:
-    # payloads are json.loads dicts: skip the ABC check for them (hot path)
-    return type(value) is dict or isinstance(value, Mapping)
-
-
-def _epoch_date(value: Any) -> str:
-    """An ADF date node's `timestamp` (epoch milliseconds; seconds read as such) as an ISO date."""
-    try:
-        number = int(value)
-        return datetime.fromtimestamp(number / 1000 if abs(number) > 1e11 else number, UTC).date().isoformat()
-    except (TypeError, ValueError, OverflowError, OSError):
-        return ""
-
+from goldenthread.mappings.values import is_map as _is_map
+from goldenthread.mappings.values import parse_datetime
 
 _BLOCKS = {"paragraph", "heading", "blockquote", "codeBlock", "listItem", "tableRow", "panel", "rule", "mediaSingle"}
 
@@ -70,7 +56,11 @@ def _walk_adf(node: Any, lines: list[str], current: list[str]) -> None:
     elif kind == "status":
         current.append(str(attrs.get("text", "")))
     elif kind == "date" and attrs.get("timestamp"):
-        current.append(_epoch_date(attrs["timestamp"]))
+        try:
+            ts = parse_datetime(int(attrs["timestamp"]))
+        except (TypeError, ValueError, OverflowError, OSError):  # a garbage timestamp: no date, not a failure
+            ts = None
+        current.append(ts.date().isoformat() if ts else "")
     if kind == "listItem":
         _flush_adf(lines, current)
         current.append("- ")

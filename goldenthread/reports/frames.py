@@ -95,18 +95,44 @@ def compute_status_stages(
 
 
 def _utc(values: pd.Series) -> pd.Series:
+    if values.dtype == DT:
+        return values
     if not isinstance(values.dtype, pd.DatetimeTZDtype):
         values = pd.to_datetime(values, utc=True)
     return values.astype(DT)
 
 
+def _categorical(values: pd.Series) -> pd.Categorical:
+    cat = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    return cat.array  # type: ignore[no-any-return]
+
+
 def _stage_codes(statuses: pd.Series, stage_of: dict[str, str]) -> np.ndarray:
     """Stage code (index into STAGES, -1 for a missing status) of every row, mapped through
     the (few) categories of the status column, never row by row."""
-    cat = statuses if isinstance(statuses.dtype, pd.CategoricalDtype) else statuses.astype("category")
-    lookup = [STAGES.index(stage_of[str(name)]) for name in cat.cat.categories]
-    table = np.array([*lookup, -1], dtype="int8")
-    return table[cat.cat.codes.to_numpy()]
+    cat = _categorical(statuses)
+    codes = cat.codes
+    lookup = [STAGES.index(stage_of[str(name)]) for name in cat.categories]
+    if codes.dtype == np.int8:
+        # a 256-entry table indexed by the code bytes (-1 reads as 255): numpy casts an int8
+        # index array to intp first, which cost twice the lookup itself
+        table = np.full(256, -1, dtype="int8")
+        table[: len(lookup)] = lookup
+        return table.take(codes.view(np.uint8))
+    return np.array([*lookup, -1], dtype="int8")[codes]  # type: ignore[no-any-return]
+
+
+def _in_stage(statuses: pd.Series, stage_of: dict[str, str], stage: int) -> np.ndarray:
+    """Whether each row's status maps to `stage`: one comparison of the codes per matching
+    status (a workflow has a handful), cheaper than looking up every row's stage."""
+    cat = _categorical(statuses)
+    match = [c for c, name in enumerate(cat.categories) if STAGES.index(stage_of[str(name)]) == stage]
+    if len(match) > 8:
+        return _stage_codes(statuses, stage_of) == stage  # type: ignore[no-any-return]
+    out = np.zeros(len(cat), dtype=bool)
+    for code in match:
+        out |= cat.codes == code
+    return out
 
 
 def _stages(codes: np.ndarray, index: pd.Index) -> pd.Series:
@@ -123,16 +149,18 @@ def compute_stage_map(
     config: Config,
 ) -> dict[str, str]:
     """Stage of every status name seen in the tables (current statuses and both ends of every
-    change), with the fallback of the module docstring."""
-    status = issues["status"].astype("category")
-    cats = issues["status_category"].astype(object).to_numpy()
-    codes = pd.Series(status.cat.codes.to_numpy())
-    first = codes.drop_duplicates()
-    first = first[first >= 0]
-    seen = {str(status.cat.categories[c]): cats[i] for i, c in first.items()}
+    change), with the fallback of the module docstring (a status's category: that of the
+    first issue row in it)."""
+    status = _categorical(issues["status"])
+    category = issues["status_category"]
+    seen: dict[str, StatusCategory] = {}
+    for code, name in enumerate(status.categories if len(status) else ()):
+        first = int(np.argmax(status.codes == code))  # a few statuses: one pass each
+        if status.codes[first] == code:
+            seen[str(name)] = category.iat[first]
     names = set(seen)
     for col in ("from_status", "to_status"):
-        names |= {str(x) for x in changes[col].astype("category").cat.categories}
+        names |= {str(x) for x in _categorical(changes[col]).categories}
     return compute_status_stages(sorted(names), statuses, config, seen)
 
 
@@ -140,7 +168,8 @@ def compute_stage_map(
 class IssueTimes:
     """Per issue row (the order of the issue table given): stage codes, started_at and
     completed_at as int64 microseconds since the epoch (_NAT when undefined), lead and cycle
-    time in days; plus, per change row, the issue position and the from/to stage codes."""
+    time in days; per change row, the issue position; and whether the change rows came issue
+    by issue in time order (`grouped`)."""
 
     stage: np.ndarray
     started: np.ndarray
@@ -148,14 +177,11 @@ class IssueTimes:
     lead_time_days: np.ndarray
     cycle_time_days: np.ndarray
     change_pos: np.ndarray
-    from_stage: np.ndarray
-    to_stage: np.ndarray
+    grouped: bool
 
 
 def _micros(values: pd.Series) -> np.ndarray:
     return _utc(values).array.asi8  # type: ignore[no-any-return]
-
-
 
 
 def compute_change_positions(issues: pd.DataFrame, changes: pd.DataFrame) -> np.ndarray:
@@ -180,36 +206,74 @@ def compute_issue_times(
 
     started_at: the first change into an in_progress stage. completed_at (issues now in the done
     stage only): the last change from a non-done stage (or a creation entry) into done, else the
-    resolution date. Neither needs the changes sorted: they are a per-issue min and max.
+    resolution date. They are a per-issue min and max, so the changes may come in any order;
+    in the order the store reads them (by issue, then time) the first and last row of each
+    issue's run are taken directly, which is cheaper than the unordered min/max.
     `change_pos`: the issue row of every change if already known (see `build_tables`), else
     the changes are matched to the issues by key here."""
     n = len(issues)
     stage = _stage_codes(issues["status"], stage_of)
     pos = compute_change_positions(issues, changes) if change_pos is None else change_pos
     at = _micros(changes["at"])
-    from_stage = _stage_codes(changes["from_status"], stage_of)
-    to_stage = _stage_codes(changes["to_status"], stage_of)
-    known = pos >= 0
-
-    started = np.full(n, np.iinfo("int64").max, dtype="int64")
-    m = known & (to_stage == _IN_PROGRESS)
-    np.minimum.at(started, pos[m], at[m])
-    started[started == np.iinfo("int64").max] = _NAT
+    grouped = _grouped_in_time_order(pos, at)
+    to_progress = _in_stage(changes["to_status"], stage_of, _IN_PROGRESS)
     # Reopen-aware: done -> done moves (Done -> Released) are ignored; a creation entry has no
-    # from_stage (-1) and counts as non-done.
-    last_done = np.full(n, _NAT, dtype="int64")
-    m = known & (to_stage == _DONE) & (from_stage != _DONE)
-    np.maximum.at(last_done, pos[m], at[m])
+    # from_status and counts as non-done.
+    into_done = _in_stage(changes["to_status"], stage_of, _DONE)
+    into_done &= ~_in_stage(changes["from_status"], stage_of, _DONE)
+    started = _per_issue(n, pos, at, to_progress, grouped, last=False)
+    last_done = _per_issue(n, pos, at, into_done, grouped, last=True)
 
-    resolution = _micros(issues["resolution_date"])
-    completed = np.where(last_done != _NAT, last_done, resolution)
-    completed = np.where(stage == _DONE, completed, _NAT)
-    created = _micros(issues["created"])
+    completed = np.where(last_done != _NAT, last_done, _micros(issues["resolution_date"]))
+    completed[stage != _DONE] = _NAT
+    has_done = completed != _NAT
+    has_start = has_done & (started != _NAT)
     day = 86_400_000_000.0
-    has_done, has_start = completed != _NAT, (completed != _NAT) & (started != _NAT)
-    lead = np.where(has_done, (completed - created) / day, np.nan)
-    cycle = np.where(has_start, (completed - started) / day, np.nan)
-    return IssueTimes(stage, started, completed, lead, cycle, pos, from_stage, to_stage)
+    lead = np.subtract(completed, _micros(issues["created"]), dtype="float64") / day
+    lead[~has_done] = np.nan
+    cycle = np.subtract(completed, started, dtype="float64") / day
+    cycle[~has_start] = np.nan
+    return IssueTimes(stage, started, completed, lead, cycle, pos, grouped)
+
+
+def _grouped_in_time_order(pos: np.ndarray, at: np.ndarray) -> bool:
+    """Whether the change rows run issue by issue (positions never decrease) and in time order
+    within each issue: the order `Store.load_change_table` and `build_tables` give."""
+    if len(pos) < 2:
+        return True
+    if not (pos[1:] >= pos[:-1]).all():
+        return False
+    return not ((at[1:] < at[:-1]) & (pos[1:] == pos[:-1])).any()
+
+
+def _per_issue(
+    n: int, pos: np.ndarray, at: np.ndarray, mask: np.ndarray, grouped: bool, last: bool
+) -> np.ndarray:
+    """Per issue row, the earliest (`last=False`) or latest `at` of the rows in `mask`, _NAT
+    for an issue without such a row; rows of unknown issues (pos -1) are ignored."""
+    out = np.full(n, _NAT, dtype="int64")
+    rows = np.flatnonzero(mask)
+    p = pos[rows]
+    if grouped:
+        # positions never decrease: the unknown issues (-1) lead, and the first (last) masked
+        # row of each issue's run is its earliest (latest) change
+        start = int(np.searchsorted(p, 0))
+        rows, p = rows[start:], p[start:]
+        if not len(p):
+            return out
+        edges = np.flatnonzero(p[1:] != p[:-1])
+        pick = np.append(edges, len(p) - 1) if last else np.insert(edges + 1, 0, 0)
+        out[p[pick]] = at[rows[pick]]
+        return out
+    known = p >= 0
+    rows, p = rows[known], p[known]
+    if last:
+        np.maximum.at(out, p, at[rows])
+    else:
+        out[:] = np.iinfo("int64").max
+        np.minimum.at(out, p, at[rows])
+        out[out == np.iinfo("int64").max] = _NAT
+    return out
 
 
 def _as_stamps(micros: np.ndarray) -> pd.Series:
@@ -267,31 +331,36 @@ def build_frames_from_tables(
         order = np.lexsort((key_rank, number, project_codes))
     df = issues.take(order).reset_index(drop=True)
     stage_of = compute_stage_map(df, changes, statuses, config)
-    change_pos = None
-    if "issue_pos" in changes.columns:
-        # issue_pos points into the unsorted table: follow each row to where the sort put it
-        moved = np.empty(len(order) + 1, dtype="int64")
-        moved[order] = np.arange(len(order))
-        moved[-1] = -1
-        change_pos = moved[changes["issue_pos"].to_numpy()]
-    times = compute_issue_times(df, changes, stage_of, change_pos)
+    # Times over the table as given, then moved into the sorted order: a store hands its issues
+    # over by key and the changes by key and time, so there the changes run issue by issue
+    # (the cheaper path of compute_issue_times); after the sort they no longer would.
+    given = changes["issue_pos"].to_numpy() if "issue_pos" in changes.columns else None
+    times = compute_issue_times(issues, changes, stage_of, given)
+    moved = np.empty(len(order) + 1, dtype="int64")
+    moved[order] = np.arange(len(order))
+    moved[-1] = -1  # an unknown issue (-1) stays unknown
+    change_pos = moved[times.change_pos]
 
-    keep = np.flatnonzero(times.change_pos >= 0)
-    pos = times.change_pos[keep]
-    ch_order = keep[np.lexsort((_micros(changes["at"])[keep], pos))]
+    keep = np.flatnonzero(change_pos >= 0)
+    pos = change_pos[keep]
+    if times.grouped:
+        # each issue's changes are already in time order: a stable sort by issue keeps it
+        ch_order = keep[np.argsort(pos, kind="stable")]
+    else:
+        ch_order = keep[np.lexsort((_micros(changes["at"])[keep], pos))]
     ch = changes.take(ch_order).reset_index(drop=True)
     ch["issue_key"] = ch["issue_key"].astype(object)
     ch["at"] = _utc(ch["at"])
-    ch["from_stage"] = _stages(times.from_stage[ch_order], ch.index)
-    ch["to_stage"] = _stages(times.to_stage[ch_order], ch.index)
+    ch["from_stage"] = _stages(_stage_codes(ch["from_status"], stage_of), ch.index)
+    ch["to_stage"] = _stages(_stage_codes(ch["to_status"], stage_of), ch.index)
     ch["from_status"] = ch["from_status"].astype("category")
     ch["to_status"] = ch["to_status"].astype("category")
 
-    df["stage"] = _stages(times.stage, df.index)
-    df["started_at"] = _as_stamps(times.started)
-    df["completed_at"] = _as_stamps(times.completed)
-    df["lead_time_days"] = times.lead_time_days
-    df["cycle_time_days"] = times.cycle_time_days
+    df["stage"] = _stages(times.stage[order], df.index)
+    df["started_at"] = _as_stamps(times.started[order])
+    df["completed_at"] = _as_stamps(times.completed[order])
+    df["lead_time_days"] = times.lead_time_days[order]
+    df["cycle_time_days"] = times.cycle_time_days[order]
     df["completed_month"] = _months(df["completed_at"])
     df["sla_days"] = compute_sla_days(df["issue_type"], config)
     return Frames(issues=df[list(ISSUE_COLUMNS)], changes=ch[list(CHANGE_COLUMNS)], as_of=stamp)

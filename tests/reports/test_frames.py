@@ -211,3 +211,55 @@ def test_build_tables_with_duplicate_issue_keys_leaves_matching_to_keys() -> Non
     _, change_table = build_tables([issue("P-1"), issue("P-1")], changes)
     assert "issue_pos" not in change_table.columns
     assert change_table["issue_key"].astype(object).tolist() == ["P-1"]
+
+
+_REOPENED = moves(
+    "P-1",
+    (utc(2024, 1, 3), "To Do", "In Progress"),
+    (utc(2024, 1, 5), "In Progress", "Done"),
+    (utc(2024, 1, 10), "Done", "In Progress"),  # reopened
+    (utc(2024, 1, 15), "In Progress", "Done"),
+    (utc(2024, 1, 20), "Done", "Released"),
+)
+_STRAIGHT = moves(
+    "P-2",
+    (utc(2024, 1, 2), None, "To Do"),  # creation entry
+    (utc(2024, 1, 4), "To Do", "In Progress"),
+    (utc(2024, 1, 6), "In Progress", "In Progress"),
+    (utc(2024, 1, 9), "In Progress", "Done"),
+)
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        pytest.param(_REOPENED + _STRAIGHT, id="by-issue-then-time"),  # the store's order
+        pytest.param(_STRAIGHT[::-1] + _REOPENED[::-1], id="newest-first"),
+        pytest.param([c for pair in zip(_REOPENED, _STRAIGHT) for c in pair] + [_REOPENED[-1]],
+                     id="interleaved"),  # fmt: skip
+        pytest.param(_REOPENED[2:] + _REOPENED[:2] + _STRAIGHT, id="grouped-not-in-time-order"),
+    ],
+)
+def test_times_do_not_depend_on_the_order_changes_arrive_in(order: list[StatusChange]) -> None:
+    issues = [issue("P-1", "Released"), issue("P-2", "Done")]
+    for frames in (
+        build_frames(issues, order, STATUSES, Config(), AS_OF),
+        build_frames_from_tables(build_issue_table(issues), build_change_table(order), STATUSES,
+                                 Config(), AS_OF),  # fmt: skip
+    ):
+        p1, p2 = row(frames, "P-1"), row(frames, "P-2")
+        # P-1: first start Jan 3, last non-done -> done Jan 15 (created Jan 1)
+        assert p1["started_at"] == pd.Timestamp("2024-01-03", tz="UTC")
+        assert p1["completed_at"] == pd.Timestamp("2024-01-15", tz="UTC")
+        assert (p1["lead_time_days"], p1["cycle_time_days"]) == (14.0, 12.0)
+        # P-2: started Jan 4, done Jan 9
+        assert p2["started_at"] == pd.Timestamp("2024-01-04", tz="UTC")
+        assert (p2["lead_time_days"], p2["cycle_time_days"]) == (8.0, 5.0)
+        ch = frames.changes
+        assert ch["issue_key"].tolist() == ["P-1"] * 5 + ["P-2"] * 4
+        assert ch["at"].is_monotonic_increasing is False  # two issues, each in time order
+        for key in ("P-1", "P-2"):
+            assert ch.loc[ch["issue_key"] == key, "at"].is_monotonic_increasing
+        assert ch["to_stage"].tolist() == ["in_progress", "done", "in_progress", "done", "done",
+                                           "todo", "in_progress", "in_progress", "done"]  # fmt: skip
+        assert pd.isna(ch["from_stage"].iloc[5])  # the creation entry

@@ -11,7 +11,12 @@ import pytest
 
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Issue, IssueSnapshot, StatusChange, StatusInfo, UserRef
-from goldenthread.reports.frames import build_frames, build_frames_from_tables
+from goldenthread.reports.frames import (
+    build_frames,
+    build_frames_from_tables,
+    compute_issue_times,
+    compute_stage_map,
+)
 from goldenthread.reports.tables import TABLE_ISSUE_COLUMNS
 from goldenthread.sync.store import Store
 
@@ -101,6 +106,26 @@ def test_frames_from_tables_match_hand_computed_lead_times(store: Store) -> None
     )
     pd.testing.assert_frame_equal(f.issues, via_records.issues)
     pd.testing.assert_frame_equal(f.changes, via_records.changes)
+
+
+def test_times_from_store_tables_whatever_order_the_changes_were_saved_in(store: Store) -> None:
+    # the tables come in no particular order; each issue's changes saved newest first here
+    snaps = []
+    for key in ("HR-2", "HR-10", "FIN-7", "HR-1"):
+        steps = [(3, "In Progress", "Done"), (1, "To Do", "In Progress"), (2, "In Progress", "In Progress")]
+        changes = tuple(
+            StatusChange(key, f"{key}-{n}", T0 + timedelta(hours=h), a, b)
+            for n, (h, a, b) in enumerate(steps)
+        )  # fmt: skip
+        snaps.append(IssueSnapshot(_issue(key, status="Done", status_category="done"), changes))
+    store.save_snapshots(snaps, synced_at=T0)
+    issues, changes = store.load_issue_table(), store.load_change_table()
+    stage_of = compute_stage_map(issues, changes, STATUSES, CONFIG)
+    times = compute_issue_times(issues, changes, stage_of)
+    assert not times.grouped  # the unordered path of compute_issue_times
+    # started hour 1, done hour 3, created T0: 1/8 day lead, 1/12 day cycle for every issue
+    assert times.lead_time_days.tolist() == [0.125] * 4
+    assert times.cycle_time_days.tolist() == [2 / 24] * 4
 
 
 def test_empty_store_gives_empty_tables(store: Store) -> None:

@@ -64,16 +64,18 @@ def row(frames: Any, key: str) -> pd.Series:
     return df.loc[df["key"] == key].iloc[0]
 
 
+_REOPENED = moves(
+    "P-1",
+    (utc(2024, 1, 3), "To Do", "In Progress"),
+    (utc(2024, 1, 5), "In Progress", "Done"),
+    (utc(2024, 1, 10), "Done", "In Progress"),  # reopened
+    (utc(2024, 1, 15), "In Progress", "Done"),
+    (utc(2024, 1, 20), "Done", "Released"),  # done -> done: not a completion
+)
+
+
 def test_reopened_issue_completes_at_last_move_into_done_and_release_does_not_count() -> None:
-    changes = moves(
-        "P-1",
-        (utc(2024, 1, 3), "To Do", "In Progress"),
-        (utc(2024, 1, 5), "In Progress", "Done"),
-        (utc(2024, 1, 10), "Done", "In Progress"),  # reopened
-        (utc(2024, 1, 15), "In Progress", "Done"),
-        (utc(2024, 1, 20), "Done", "Released"),  # done -> done: not a completion
-    )
-    f = build_frames([issue("P-1", "Released")], changes, STATUSES, Config(), AS_OF)
+    f = build_frames([issue("P-1", "Released")], _REOPENED, STATUSES, Config(), AS_OF)
     r = row(f, "P-1")
     assert r["stage"] == "done"
     assert r["started_at"] == pd.Timestamp("2024-01-03", tz="UTC")
@@ -212,15 +214,6 @@ def test_build_tables_with_duplicate_issue_keys_leaves_matching_to_keys() -> Non
     assert "issue_pos" not in change_table.columns
     assert change_table["issue_key"].astype(object).tolist() == ["P-1"]
 
-
-_REOPENED = moves(
-    "P-1",
-    (utc(2024, 1, 3), "To Do", "In Progress"),
-    (utc(2024, 1, 5), "In Progress", "Done"),
-    (utc(2024, 1, 10), "Done", "In Progress"),  # reopened
-    (utc(2024, 1, 15), "In Progress", "Done"),
-    (utc(2024, 1, 20), "Done", "Released"),
-)
 _STRAIGHT = moves(
     "P-2",
     (utc(2024, 1, 2), None, "To Do"),  # creation entry

@@ -102,12 +102,14 @@ def _utc(values: pd.Series) -> pd.Series:
     return values.astype(DT)
 
 
-def _categorical(values: pd.Series) -> pd.Categorical:
+def _categorical(values: pd.Series | pd.Categorical) -> pd.Categorical:
+    if isinstance(values, pd.Categorical):
+        return values
     cat = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
     return cat.array  # type: ignore[no-any-return]
 
 
-def _stage_codes(statuses: pd.Series, stage_of: dict[str, str]) -> np.ndarray:
+def _stage_codes(statuses: pd.Series | pd.Categorical, stage_of: dict[str, str]) -> np.ndarray:
     """Stage code (index into STAGES, -1 for a missing status) of every row, mapped through
     the (few) categories of the status column, never row by row."""
     cat = _categorical(statuses)
@@ -122,16 +124,16 @@ def _stage_codes(statuses: pd.Series, stage_of: dict[str, str]) -> np.ndarray:
     return np.array([*lookup, -1], dtype="int8")[codes]  # type: ignore[no-any-return]
 
 
-def _in_stage(statuses: pd.Series, stage_of: dict[str, str], stage: int) -> np.ndarray:
+def _in_stage(statuses: pd.Categorical, stage_of: dict[str, str], stage: int) -> np.ndarray:
     """Whether each row's status maps to `stage`: one comparison of the codes per matching
     status (a workflow has a handful), cheaper than looking up every row's stage."""
-    cat = _categorical(statuses)
-    match = [c for c, name in enumerate(cat.categories) if STAGES.index(stage_of[str(name)]) == stage]
+    names = statuses.categories
+    match = [c for c, name in enumerate(names) if STAGES.index(stage_of[str(name)]) == stage]
     if len(match) > 8:
         return _stage_codes(statuses, stage_of) == stage  # type: ignore[no-any-return]
-    out = np.zeros(len(cat), dtype=bool)
+    out = np.zeros(len(statuses), dtype=bool)
     for code in match:
-        out |= cat.codes == code
+        out |= statuses.codes == code
     return out
 
 
@@ -217,11 +219,12 @@ def compute_issue_times(
     pos = compute_change_positions(issues, changes) if change_pos is None else change_pos
     at = _micros(changes["at"])
     grouped = _grouped_in_time_order(pos, at)
-    to_progress = _in_stage(changes["to_status"], stage_of, _IN_PROGRESS)
+    to_status = _categorical(changes["to_status"])
+    to_progress = _in_stage(to_status, stage_of, _IN_PROGRESS)
     # Reopen-aware: done -> done moves (Done -> Released) are ignored; a creation entry has no
     # from_status and counts as non-done.
-    into_done = _in_stage(changes["to_status"], stage_of, _DONE)
-    into_done &= ~_in_stage(changes["from_status"], stage_of, _DONE)
+    into_done = _in_stage(to_status, stage_of, _DONE)
+    into_done &= ~_in_stage(_categorical(changes["from_status"]), stage_of, _DONE)
     started = _per_issue(n, pos, at, to_progress, grouped, last=False)
     last_done = _per_issue(n, pos, at, into_done, grouped, last=True)
 
@@ -334,8 +337,8 @@ def build_frames_from_tables(
     stage_of = compute_stage_map(df, changes, statuses, config)
     # Times over the table as given, then moved into the sorted order: tables read back in
     # the order they were written keep each issue's changes together and in time order (the
-    # cheaper path of compute_issue_times); after the natural sort they no longer would. Not
-    # ordered in SQL: sorting 543k changes there cost SQLite 0.3 s, far more than it saves.
+    # cheaper path of compute_issue_times); after the natural sort they no longer would. (An
+    # ORDER BY in the store would cost SQLite 0.3 s for 543k changes, far more than it saves.)
     given = changes["issue_pos"].to_numpy() if "issue_pos" in changes.columns else None
     times = compute_issue_times(issues, changes, stage_of, given)
     moved = np.empty(len(order) + 1, dtype="int64")

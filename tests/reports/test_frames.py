@@ -256,3 +256,21 @@ def test_times_do_not_depend_on_the_order_changes_arrive_in(order: list[StatusCh
         assert ch["to_stage"].tolist() == ["in_progress", "done", "in_progress", "done", "done",
                                            "todo", "in_progress", "in_progress", "done"]  # fmt: skip
         assert pd.isna(ch["from_stage"].iloc[5])  # the creation entry
+
+
+def test_a_workflow_with_many_in_progress_statuses() -> None:
+    # more in-progress statuses than the per-status comparisons take: looked up per row instead
+    steps = [f"Step {n}" for n in range(10)]
+    statuses = {**STATUSES, **dict.fromkeys(steps, "indeterminate")}
+    changes = moves(
+        "P-1",
+        *[(utc(2024, 1, 2 + n), steps[n - 1] if n else "To Do", step) for n, step in enumerate(steps)],
+        (utc(2024, 1, 20), steps[-1], "Done"),
+    )
+    other = moves("P-2", (utc(2024, 1, 5), "To Do", "Step 7"))
+    f = build_frames([issue("P-1", "Done"), issue("P-2", "Step 7")], changes + other, statuses,
+                     Config(), AS_OF)  # fmt: skip
+    assert row(f, "P-1")["started_at"] == pd.Timestamp("2024-01-02", tz="UTC")  # into Step 0
+    assert (row(f, "P-1")["lead_time_days"], row(f, "P-1")["cycle_time_days"]) == (19.0, 18.0)
+    assert row(f, "P-2")["started_at"] == pd.Timestamp("2024-01-05", tz="UTC")
+    assert row(f, "P-2")["stage"] == "in_progress"

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from goldenthread.webhooks.app import MAX_BODY, AppDeps, create_app
-from goldenthread.webhooks.inbox import NewEvent, claim_events, load_events, save_events
+from goldenthread.webhooks.inbox import NewEvent, claim_events, load_events, load_inbox_stats, save_events
 from goldenthread.webhooks.observability import Metrics
 from tests.webhooks.helpers import SECRET, T0, FakeClock, signed, updated_payload
 
@@ -153,6 +153,8 @@ def test_save_events_flags_new_rows_and_counts_duplicates_in_and_across_batches(
     assert {k: (r["status"], r["duplicates"]) for k, r in rows.items()} == {
         "a": ("pending", 1), "b": ("ignored", 0), "c": ("pending", 2),
     }
+    stats = load_inbox_stats(store, later)
+    assert stats["duplicates"] == 3 and stats["counts"] == {"pending": 2, "ignored": 1}
     assert rows["a"]["received_at"].replace(tzinfo=UTC) == T0  # the first delivery's row is kept
     assert rows["b"]["processed_at"].replace(tzinfo=UTC) == T0 and rows["a"]["processed_at"] is None
     # timestamps compare correctly with the ones the worker's claim binds (text on SQLite)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -47,9 +48,7 @@ MIGRATION_LOCK = 0x676F6C64656E  # PostgreSQL advisory lock key held while migra
 
 def utc(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None if value is None else store_tables.parse_stored_ts(value)
 
 
 def build_engine(url: str) -> Engine:
@@ -236,15 +235,10 @@ class Store:
 
     def load_status_changes(self, *, include_removed: bool = False) -> list[StatusChange]:
         sc = t.status_changes
-        stmt = select(sc).order_by(sc.c.issue_key, sc.c.at, sc.c.change_id)
-        if not include_removed:
-            live = select(t.issues.c.key).where(t.issues.c.removed_at.is_(None))
-            stmt = stmt.where(sc.c.issue_key.in_(live))
-        with self.engine.connect() as conn:
-            return [
-                StatusChange(r.issue_key, r.change_id, utc(r.at), r.from_status, r.to_status, r.author_id)  # type: ignore[arg-type]
-                for r in conn.execute(stmt)
-            ]
+        live = select(t.issues.c.key).where(t.issues.c.removed_at.is_(None))
+        where = true() if include_removed else sc.c.issue_key.in_(live)
+        order = (sc.c.issue_key, sc.c.at, sc.c.change_id)
+        return store_tables.load_status_change_records(self.engine, where, order)
 
     # --- columnar reads for reports: no per-issue record objects (see store_tables) -----
     def load_issue_table(self) -> pd.DataFrame:

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import DateTime, Engine, String, select, type_coerce
 
+from goldenthread.mappings.records import StatusChange
 from goldenthread.reports.tables import (
     TABLE_ISSUE_COLUMNS,
     build_change_table_from_columns,
@@ -104,6 +106,29 @@ def decode_json_column(values: Sequence[Any]) -> list[Any]:
         if len(decoded) == len(values):
             return decoded  # type: ignore[no-any-return]
     return [json.loads(v) if isinstance(v, str) else v for v in values]
+
+
+def load_status_change_records(engine: Engine, stmt_filter: Any, order_by: Sequence[Any]) -> list[StatusChange]:
+    """`StatusChange` records from plain DBAPI tuples (see `fetch_columns`): 543k changes took
+    8 s through SQLAlchemy Rows and its per-value DateTime processing, most of a 100k-issue
+    publish."""
+    sc = t.status_changes
+    stmt = select(*[_raw_ts(sc.c[n]) for n in CHANGE_COLUMNS]).where(stmt_filter).order_by(*order_by)
+    with gc_paused():
+        keys, ids, ats, froms, tos, authors = fetch_columns(engine, stmt, len(CHANGE_COLUMNS))
+        return list(map(StatusChange, keys, ids, map(parse_stored_ts, ats), froms, tos, authors))
+
+
+def parse_stored_ts(value: str | datetime) -> datetime:
+    """A stored timestamp as an aware UTC datetime: SQLite's text is naive UTC (the store
+    writes UTC only); PostgreSQL hands back aware datetimes."""
+    if isinstance(value, str):
+        try:
+            # parsing the offset is ~5x cheaper than replace(tzinfo=) on the parsed value
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:  # text that carries its own offset
+            return parse_stored_ts(datetime.fromisoformat(value))
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _raw_ts(col: Any) -> Any:

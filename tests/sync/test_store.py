@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -10,6 +12,7 @@ from alembic.migration import MigrationContext
 from goldenthread.mappings.records import Issue, IssueSnapshot, StatusChange, StatusInfo, UserRef
 from goldenthread.sync.schema import metadata
 from goldenthread.sync.store import Store
+from goldenthread.sync.store_tables import parse_stored_ts
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -94,6 +97,7 @@ def test_an_issue_moved_to_another_project_retires_its_old_key(store: Store) -> 
     assert store.load_removed() == [("HR-7", later, "moved: now IT-3")]
     # the old key's history stays, and saving the new key again changes nothing more
     assert [c.issue_key for c in store.load_status_changes(include_removed=True)] == ["HR-7"]
+    assert store.load_status_changes() == []  # live view: the old key's changes are not in it
     store.save_snapshots([IssueSnapshot(_issue("IT-3", id="10077"))], synced_at=later + timedelta(days=1))
     assert store.load_removed() == [("HR-7", later, "moved: now IT-3")]
 
@@ -149,3 +153,33 @@ def test_fast_sqlite_datetime_format_matches_sqlalchemys() -> None:
               datetime(999, 1, 2, 0, 0), datetime(2026, 1, 1, 23, 59, 59, 999999, tzinfo=timezone(timedelta(hours=2)))]
     for value in values:
         assert format_sqlite_datetime(value) == theirs(value), value
+
+
+def test_status_changes_come_by_issue_then_time_in_utc(store: Store) -> None:
+    def change(key: str, cid: str, hours: int) -> StatusChange:
+        return StatusChange(key, cid, T0 + timedelta(hours=hours), "To Do", "In Progress")
+
+    store.save_snapshots([
+        IssueSnapshot(_issue("HR-2"), (change("HR-2", "9", 5), change("HR-2", "8", 1))),
+        IssueSnapshot(_issue("HR-10"), (change("HR-10", "7", 3),)),
+    ], synced_at=T0)  # fmt: skip
+    loaded = store.load_status_changes()
+    assert [(c.issue_key, c.change_id) for c in loaded] == [("HR-10", "7"), ("HR-2", "8"), ("HR-2", "9")]
+    assert [c.at for c in loaded] == [T0 + timedelta(hours=h) for h in (3, 1, 5)]
+    assert all(c.at.utcoffset() == timedelta(0) for c in loaded)
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ("2026-03-01 09:30:00.250000", datetime(2026, 3, 1, 9, 30, 0, 250000, tzinfo=UTC)),  # SQLite
+        ("2026-03-01 09:30:00", datetime(2026, 3, 1, 9, 30, tzinfo=UTC)),
+        ("2026-03-01 11:30:00+02:00", datetime(2026, 3, 1, 9, 30, tzinfo=UTC)),  # text with an offset
+        (datetime(2026, 3, 1, 10, 30, tzinfo=timezone(timedelta(hours=1))),
+         datetime(2026, 3, 1, 9, 30, tzinfo=UTC)),  # PostgreSQL, session not in UTC
+        (datetime(2026, 3, 1, 9, 30), datetime(2026, 3, 1, 9, 30, tzinfo=UTC)),
+    ],
+)  # fmt: skip
+def test_stored_timestamps_read_back_as_utc(stored: object, expected: datetime) -> None:
+    parsed = parse_stored_ts(stored)  # type: ignore[arg-type]
+    assert parsed == expected and parsed.tzinfo is UTC

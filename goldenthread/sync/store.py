@@ -7,7 +7,7 @@ harmless. Timestamps are stored timezone-aware and always come back as UTC.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from goldenthread.mappings.records import (
     StatusInfo,
     UserRef,
 )
+from goldenthread.reports.tables import gc_paused
 from goldenthread.sync import schema as t
 from goldenthread.sync import store_tables
 from goldenthread.sync.store_bulk import save_rows
@@ -46,7 +47,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x676F6C64656E  # PostgreSQL advisory lock key held while migrating ("golden")
 
 
-def utc(value: datetime | None) -> datetime | None:
+def utc(value: datetime | str | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything we store is UTC."""
     return None if value is None else store_tables.parse_stored_ts(value)
 
@@ -122,7 +123,12 @@ _ISSUE_UPDATE_COLS = [c.name for c in t.issues.columns if c.name != "key"]
 
 
 def _row_to_issue(row: Any) -> Issue:
-    m = row._mapping
+    return _issue_from_columns(row._mapping)
+
+
+def _issue_from_columns(m: Mapping[str, Any]) -> Issue:
+    """An `Issue` from one `issues` row by column name (JSON decoded; timestamps as the
+    driver hands them over or as SQLite's text: `utc` takes both)."""
     return Issue(
         key=m["key"],
         id=m["id"],
@@ -222,11 +228,10 @@ class Store:
                   update_cols=["at", "from_status", "to_status", "author_id"])
 
     def load_issues(self, *, include_removed: bool = False) -> list[Issue]:
-        stmt = select(t.issues).order_by(t.issues.c.key)
-        if not include_removed:
-            stmt = stmt.where(t.issues.c.removed_at.is_(None))
-        with self.engine.connect() as conn:
-            return [_row_to_issue(r) for r in conn.execute(stmt)]
+        where = true() if include_removed else t.issues.c.removed_at.is_(None)
+        rows = store_tables.load_issue_rows(self.engine, where, (t.issues.c.key,))
+        with gc_paused():  # 100k records: the cyclic GC's full passes would walk them all
+            return list(map(_issue_from_columns, rows))
 
     def load_issue(self, key: str) -> Issue | None:
         with self.engine.connect() as conn:

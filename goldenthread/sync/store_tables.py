@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import DateTime, Engine, String, select, type_coerce
+from sqlalchemy import JSON, DateTime, Engine, String, select, type_coerce
 
 from goldenthread.mappings.records import StatusChange
 from goldenthread.reports.tables import (
@@ -106,6 +106,20 @@ def decode_json_column(values: Sequence[Any]) -> list[Any]:
         if len(decoded) == len(values):
             return decoded  # type: ignore[no-any-return]
     return [json.loads(v) if isinstance(v, str) else v for v in values]
+
+
+def load_issue_rows(engine: Engine, where: Any, order_by: Sequence[Any]) -> list[dict[str, Any]]:
+    """Every column of the `issues` rows matching `where`, one dict per row, from plain DBAPI
+    tuples with each JSON column decoded at once (`decode_json_column`); timestamps stay as the
+    driver returns them (`parse_stored_ts` reads both kinds). Through SQLAlchemy Rows and its
+    per-value JSON and DateTime processing, 100k issues took 3.3 s."""
+    names = [col.name for col in t.issues.columns]
+    stmt = select(*[_raw_ts(t.issues.c[n]) for n in names]).where(where).order_by(*order_by)
+    with gc_paused():
+        values = fetch_columns(engine, stmt, len(names))
+        columns = [decode_json_column(v) if isinstance(t.issues.c[n].type, JSON) else v
+                   for n, v in zip(names, values, strict=True)]  # fmt: skip
+        return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def load_status_change_records(engine: Engine, stmt_filter: Any, order_by: Sequence[Any]) -> list[StatusChange]:

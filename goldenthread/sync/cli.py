@@ -231,8 +231,15 @@ def metrics(
         ctx = build_context(config)
         try:
             text = run_metrics(ctx.store, ctx.config, when, fmt)
+            never_synced = not ctx.store.load_runs(limit=1) and ctx.store.count("issues") == 0
+            where = ctx.store.engine.url.render_as_string(hide_password=True)
         finally:
             ctx.close()
+        if never_synced:
+            # an empty result from a store nothing ever wrote to is most often the wrong store
+            err.print(f"note: the store {where} is empty and no sync has run against it; run "
+                      "`goldenthread sync` first, or set GOLDENTHREAD_DATABASE_URL to your store",
+                      markup=False, highlight=False)  # fmt: skip
         if fmt == "json":
             sys.stdout.write(text + "\n")
         else:

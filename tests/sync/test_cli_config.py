@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,15 @@ def test_settings_read_environment_and_hide_tokens(monkeypatch: pytest.MonkeyPat
 def test_bad_usage_exit_2() -> None:
     result = runner.invoke(app, ["metrics", "--format", "xml"])
     assert result.exit_code == 2
+
+
+def test_metrics_on_a_store_nothing_synced_says_so_on_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    monkeypatch.setenv("GOLDENTHREAD_DATABASE_URL", f"sqlite:///{tmp_path}/fresh.db")
+    result = runner.invoke(app, ["metrics", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["backlog"]["total"] == 0  # stdout stays plain JSON
+    assert "no sync has run" in result.stderr and "goldenthread sync" in result.stderr

@@ -48,7 +48,8 @@ MIGRATION_LOCK = 0x676F6C64656E  # PostgreSQL advisory lock key held while migra
 
 
 def utc(value: datetime | str | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
+    """A stored timestamp as aware UTC (SQLite hands back naive datetimes or text; everything
+    we store is UTC)."""
     return None if value is None else store_tables.parse_stored_ts(value)
 
 

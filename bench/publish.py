@@ -19,10 +19,10 @@ from pydantic import SecretStr
 
 from goldenthread.mappings.config import parse_config
 from goldenthread.mappings.records import Issue, IssueSnapshot, StatusChange, StatusInfo, UserRef
-from goldenthread.sync.atlassian import build_confluence
+from goldenthread.sync.http.atlassian import build_confluence
 from goldenthread.sync.context import AppContext
-from goldenthread.sync.publisher import publish_monthly_report, publish_pages
-from goldenthread.sync.sandbox import SandboxState, start_sandbox
+from goldenthread.sync.confluence.publisher import publish_monthly_report, publish_pages
+from goldenthread.sandbox import SandboxState, start_sandbox
 from goldenthread.sync.settings import Settings
 
 NOW = datetime(2026, 6, 3, tzinfo=UTC)

@@ -54,7 +54,7 @@ def _ctx(url: str, user: str, token: str, db: str) -> Any:
 
 
 def _child(url: str, user: str, token: str, db: str, out: Any) -> None:
-    from goldenthread.sync.jira_sync import run_sync
+    from goldenthread.sync.jira.ingest import run_sync
 
     ctx = _ctx(url, user, token, db)
     ctx.store  # noqa: B018 - open and migrate the database outside the timed sync
@@ -71,9 +71,9 @@ def _child(url: str, user: str, token: str, db: str, out: Any) -> None:
 def _paging_child(url: str, user: str, token: str, db: str, out: Any) -> None:
     """The search pages of a full sync fetched back to back, nothing else: the real floor."""
     from goldenthread.mappings.jira import build_search_fields
-    from goldenthread.sync.jira_fetch import fetch_search_pages
-    from goldenthread.sync.jira_state import build_full_jql
-    from goldenthread.sync.jira_sync import load_field_map, open_jira
+    from goldenthread.sync.jira.fetch import fetch_search_pages
+    from goldenthread.sync.jira.state import build_full_jql
+    from goldenthread.sync.jira.ingest import load_field_map, open_jira
 
     ctx = _ctx(url, user, token, db)
     jira = open_jira(ctx)
@@ -145,9 +145,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
 
-    from goldenthread.sync.sandbox.dataset import build_dataset
-    from goldenthread.sync.sandbox.server import start_sandbox
-    from goldenthread.sync.sandbox.state import SandboxState
+    from goldenthread.sandbox.dataset import build_dataset
+    from goldenthread.sandbox.server import start_sandbox
+    from goldenthread.sandbox.state import SandboxState
 
     t0 = time.perf_counter()
     data = build_dataset(seed=args.seed, issues=math.ceil(args.issues / 0.9), months=12, churn=args.churn)

@@ -279,7 +279,7 @@ def _run(a: argparse.Namespace, lua: Path, bodies: Path, db_url: str) -> None:
     try:
         app = _wrk(port, a.duration, a.connections, lua, bodies, proc.pid)
         from goldenthread.sync.store import Store
-        from goldenthread.webhooks.inbox import load_inbox_stats
+        from goldenthread.sync.store.inbox import load_inbox_stats
 
         store = Store.open(db_url)
         print(f"store: {store.dialect}; worker: {a.worker}")

@@ -1,3 +1,3 @@
-from goldenthread.webhooks.cli import main
+from goldenthread.cli.app import main
 
 main()

@@ -1,1 +1,1 @@
-"""I/O layer: Atlassian clients, transport, store, sync runs, publisher, scheduler, CLI, sandbox."""
+"""I/O layer: HTTP transport, Jira and Confluence clients, the store, sync / publish / report runs."""

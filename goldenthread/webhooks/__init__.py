@@ -1,1 +1,1 @@
-"""FastAPI receiver, worker, status page and /metrics."""
+"""The service: FastAPI receiver, inbox worker, scheduler, status page and /metrics."""

@@ -13,9 +13,9 @@ from typing import Any
 
 from goldenthread.mappings.jira import FieldMap
 from goldenthread.mappings.records import IssueSnapshot
-from goldenthread.sync.atlassian import ConfluenceHandle, JiraHandle
+from goldenthread.sync.http.atlassian import ConfluenceHandle, JiraHandle
 from goldenthread.sync.context import AppContext
-from goldenthread.webhooks.inbox import LIVE_PAGES, save_pages_dirty
+from goldenthread.sync.store.inbox import LIVE_PAGES, save_pages_dirty
 from goldenthread.webhooks.observability import Metrics
 from goldenthread.webhooks.processing import EventHandlers
 from goldenthread.webhooks.scheduler import Job
@@ -40,8 +40,8 @@ class LiveJira:
         self._me: str | None = None
 
     def _open(self) -> JiraHandle:
-        from goldenthread.sync import jira_state as st
-        from goldenthread.sync.atlassian import build_jira
+        from goldenthread.sync.jira import state as st
+        from goldenthread.sync.http.atlassian import build_jira
 
         # the deployment cached by `sync` saves a /serverInfo round trip per start
         cached = st.load_deployment(self.ctx.store, self.ctx.settings.jira_url.strip().rstrip("/"))
@@ -51,8 +51,8 @@ class LiveJira:
     def _ready(self) -> tuple[JiraHandle, FieldMap, str]:
         with self._lock:
             if self._field_map is None or self._me is None:
-                from goldenthread.sync.jira_sync import load_field_map
-                from goldenthread.sync.writeback import fetch_own_user_id
+                from goldenthread.sync.jira.ingest import load_field_map
+                from goldenthread.sync.jira.writeback import fetch_own_user_id
 
                 jira = self._jira or self._open()
                 field_map = load_field_map(self.ctx, jira)
@@ -71,9 +71,9 @@ class LiveJira:
         return snap
 
     def fetch_snapshot(self, key: str) -> IssueSnapshot | None:
-        from goldenthread.sync.jira_fetch import fetch_census
-        from goldenthread.sync.jira_state import build_backlog_jql
-        from goldenthread.sync.jira_sync import fetch_issue_snapshot
+        from goldenthread.sync.jira.fetch import fetch_census
+        from goldenthread.sync.jira.state import build_backlog_jql
+        from goldenthread.sync.jira.ingest import fetch_issue_snapshot
 
         jira, field_map, _ = self._ready()
         # the issue first: JQL naming a key that no longer exists is a 400 on Jira, not an empty result
@@ -110,8 +110,8 @@ class LivePublisher:
 
     def _handle(self) -> ConfluenceHandle:
         if self._confluence is None:
-            from goldenthread.sync import jira_state as st
-            from goldenthread.sync.atlassian import build_confluence
+            from goldenthread.sync.jira import state as st
+            from goldenthread.sync.http.atlassian import build_confluence
 
             metrics = self.metrics
             cached = st.load_deployment(self.ctx.store, self.ctx.settings.jira_url.strip().rstrip("/"))
@@ -122,7 +122,7 @@ class LivePublisher:
         return self._confluence
 
     def __call__(self, keys: Sequence[str]) -> Any:
-        from goldenthread.sync.publisher import publish_pages
+        from goldenthread.sync.confluence.publisher import publish_pages
 
         result = publish_pages(self.ctx, confluence=self._handle(), pages=tuple(keys))
         for page in result.pages:
@@ -136,7 +136,7 @@ def build_live_publish(ctx: AppContext, metrics: Metrics | None = None) -> LiveP
 
 def compute_report_month(slot: datetime) -> str:
     """The month a report tick covers: the one before the tick (a 1st-of-month cron)."""
-    from goldenthread.sync.publisher import previous_month
+    from goldenthread.sync.confluence.publisher import previous_month
 
     return previous_month(slot)
 
@@ -146,7 +146,7 @@ def build_live_jobs(ctx: AppContext) -> dict[str, Job]:
     sched = ctx.config.schedule
 
     def sync(slot: datetime) -> Mapping[str, Any] | None:
-        from goldenthread.sync.jira_sync import run_sync
+        from goldenthread.sync.jira.ingest import run_sync
 
         # the same run as `goldenthread sync` from cron: incremental, census, stakeholder write-back
         # (whose echo webhooks the worker recognises and ignores)
@@ -157,7 +157,7 @@ def build_live_jobs(ctx: AppContext) -> dict[str, Job]:
         return {**result.as_stats(), "issues": result.upserted}
 
     def monthly(slot: datetime) -> Mapping[str, Any] | None:
-        from goldenthread.sync.publisher import publish_monthly_report
+        from goldenthread.sync.confluence.publisher import publish_monthly_report
 
         publish_monthly_report(ctx, compute_report_month(slot))
         return None

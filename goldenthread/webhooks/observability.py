@@ -24,7 +24,7 @@ class _InboxCollector(Collector):
         self.store, self.clock = store, clock
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from goldenthread.webhooks.inbox import load_inbox_stats
+        from goldenthread.sync.store.inbox import load_inbox_stats
 
         try:
             stats = load_inbox_stats(self.store, self.clock())

@@ -15,9 +15,9 @@ from typing import Any, Literal
 from sqlalchemy import Connection, select, update
 
 from goldenthread.mappings.records import IssueSnapshot
-from goldenthread.sync import schema as t
+from goldenthread.sync.store import schema as t
 from goldenthread.sync.store import Store, utc
-from goldenthread.webhooks.inbox import LIVE_PAGES, save_pages_dirty, save_pages_dirty_in
+from goldenthread.sync.store.inbox import LIVE_PAGES, save_pages_dirty, save_pages_dirty_in
 
 ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
 #: Known Jira events that change nothing we store (comments, links and worklogs are not part of

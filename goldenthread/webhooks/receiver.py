@@ -23,7 +23,7 @@ from prometheus_client import Counter
 from starlette.types import Receive, Scope, Send
 
 from goldenthread.sync.store import Store
-from goldenthread.webhooks.inbox import NewEvent
+from goldenthread.sync.store.inbox import NewEvent
 from goldenthread.webhooks.observability import Metrics
 from goldenthread.webhooks.processing import IRRELEVANT_EVENTS, compute_event_handled, parse_event_meta
 from goldenthread.webhooks.signature import compute_body_hash, compute_signature_valid

@@ -8,27 +8,21 @@ another (that tick is recorded as `skipped`)."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from croniter import croniter
-from sqlalchemy import select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
-from goldenthread.sync import schema as t
 from goldenthread.sync.store import Store, utc
+from goldenthread.sync.store.jobs import job_lock, load_job_runs, save_job_claim, save_job_result
 from goldenthread.webhooks.observability import Metrics
 
 log = logging.getLogger("goldenthread.scheduler")
-runs = t.job_runs
 
 
 @dataclass(frozen=True)
@@ -41,54 +35,6 @@ def compute_last_slot(cron: str, now: datetime) -> datetime:
     """The most recent tick at or before `now` (UTC)."""
     it = croniter(cron, now + timedelta(microseconds=1))
     return utc(it.get_prev(datetime))  # type: ignore[return-value]
-
-
-def save_job_claim(store: Store, job: str, slot: datetime, replica: str, now: datetime) -> int | None:
-    """Claim one tick; the run id, or None when another replica already has it."""
-    dialect = postgresql if store.dialect == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(runs)
-        .values(job=job, slot=slot, replica=replica, started_at=now, status="running")
-        .on_conflict_do_nothing(index_elements=["job", "slot"])
-        .returning(runs.c.id)
-    )
-    try:
-        with store.begin() as conn:
-            return conn.scalar(stmt)
-    except IntegrityError:
-        return None
-
-
-def save_job_result(store: Store, run_id: int, status: str, now: datetime, error: str | None = None) -> None:
-    with store.begin() as conn:
-        conn.execute(update(runs).where(runs.c.id == run_id).values(status=status, finished_at=now, error=error))
-
-
-def load_job_runs(store: Store, limit: int = 20) -> list[dict[str, Any]]:
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(runs).order_by(runs.c.slot.desc(), runs.c.id.desc()).limit(limit))
-        return [dict(r._mapping) for r in rows]
-
-
-def _lock_id(job: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"goldenthread:{job}".encode()).digest()[:8], "big", signed=True)
-
-
-@contextmanager
-def _job_lock(store: Store, job: str) -> Any:
-    """Yield True when this replica may run `job` now (always on SQLite, advisory lock on PG)."""
-    if store.dialect != "postgresql":
-        yield True
-        return
-    with store.engine.connect() as conn:
-        got = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": _lock_id(job)}))
-        conn.commit()
-        try:
-            yield got
-        finally:
-            if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _lock_id(job)})
-                conn.commit()
 
 
 class Scheduler:
@@ -126,7 +72,7 @@ class Scheduler:
 
     def _run(self, name: str, job: Job, slot: datetime, run_id: int) -> str:
         extra = {"gt_job": name, "gt_slot": slot.isoformat()}
-        with _job_lock(self.store, name) as allowed:
+        with job_lock(self.store, name) as allowed:
             if not allowed:
                 save_job_result(self.store, run_id, "skipped", self.clock(), "previous run still in progress")
                 self.metrics.job_runs.labels(name, "skipped").inc()

@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from goldenthread.sync.store import Store, utc
-from goldenthread.webhooks.inbox import load_inbox_stats
-from goldenthread.webhooks.scheduler import load_job_runs
+from goldenthread.sync.store.inbox import load_inbox_stats
+from goldenthread.sync.store.jobs import load_job_runs
 
 
 def load_status(store: Store, now: datetime) -> dict[str, Any]:

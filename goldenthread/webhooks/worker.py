@@ -11,7 +11,7 @@ from typing import Any
 from tenacity import RetryCallState, wait_exponential_jitter
 
 from goldenthread.sync.store import Store
-from goldenthread.webhooks.inbox import (
+from goldenthread.sync.store.inbox import (
     InboxEvent,
     claim_due_pages,
     claim_events,

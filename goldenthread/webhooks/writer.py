@@ -25,7 +25,7 @@ import sqlite3
 import threading
 
 from goldenthread.sync.store import Store
-from goldenthread.webhooks.inbox import NewEvent, save_events
+from goldenthread.sync.store.inbox import NewEvent, save_events
 
 log = logging.getLogger("goldenthread.webhooks.writer")
 MAX_BATCH = 512

@@ -27,8 +27,8 @@ def test_the_check_finds_row_wise_calls() -> None:
 def test_reports_modules_have_no_row_wise_pandas() -> None:
     package = Path(goldenthread.reports.__file__).parent
     offenders = {
-        path.name: calls
-        for path in sorted(package.glob("*.py"))
+        str(path.relative_to(package)): calls
+        for path in sorted(package.rglob("*.py"))
         if (calls := _row_wise_calls(path.read_text(encoding="utf-8")))
     }
     assert offenders == {}

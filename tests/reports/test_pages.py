@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 from goldenthread.mappings.records import UserRef
 from goldenthread.reports import storage as s
-from goldenthread.reports.monthly import build_monthly_report_page, compute_wip_count_at, month_as_of
+from goldenthread.reports.pages.monthly import build_monthly_report_page, compute_wip_count_at, month_as_of
 from goldenthread.reports.pages import PageData, build_page_data, build_roadmap_page, build_whats_new_page
 from tests.reports.page_fixtures import DANA, JIRA_ONLY, OMAR, STATUSES, backlog, config, t
 from tests.reports.test_storage import HOSTILE

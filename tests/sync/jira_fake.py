@@ -18,10 +18,10 @@ import respx
 from pydantic import SecretStr
 
 from goldenthread.mappings.config import parse_config
-from goldenthread.sync.atlassian import build_jira
+from goldenthread.sync.http.atlassian import build_jira
 from goldenthread.sync.context import AppContext
 from goldenthread.sync.settings import Settings
-from goldenthread.sync.transport import RetryPolicy
+from goldenthread.sync.http.transport import RetryPolicy
 
 CLOUD = "https://acme.atlassian.net"
 DC = "https://jira.acme.internal"

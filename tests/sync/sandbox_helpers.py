@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from goldenthread.sync.sandbox import RunningSandbox, SandboxState, start_sandbox
+from goldenthread.sandbox import RunningSandbox, SandboxState, start_sandbox
 
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 

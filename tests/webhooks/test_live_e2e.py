@@ -24,15 +24,15 @@ from pydantic import SecretStr
 
 from goldenthread.mappings.config import parse_config
 from goldenthread.sync.context import AppContext
-from goldenthread.sync.demo import _demo_people, build_demo_config
-from goldenthread.sync.jira_sync import run_sync
-from goldenthread.sync.publisher import publish_pages
-from goldenthread.sync.sandbox import SandboxState, start_sandbox
-from goldenthread.sync.sandbox.jira_render import render_history, render_user
-from goldenthread.sync.sandbox.model import STATUS_BY_NAME, History, HistoryItem, SandboxUser
+from goldenthread.cli.demo import _demo_people, build_demo_config
+from goldenthread.sync.jira.ingest import run_sync
+from goldenthread.sync.confluence.publisher import publish_pages
+from goldenthread.sandbox import SandboxState, start_sandbox
+from goldenthread.sandbox.jira_render import render_history, render_user
+from goldenthread.sandbox.model import STATUS_BY_NAME, History, HistoryItem, SandboxUser
 from goldenthread.sync.settings import Settings
 from goldenthread.webhooks.app import AppDeps, create_app
-from goldenthread.webhooks.inbox import LIVE_PAGES, load_events
+from goldenthread.sync.store.inbox import LIVE_PAGES, load_events
 from goldenthread.webhooks.live import LiveJira, LivePublisher
 from goldenthread.webhooks.observability import Metrics
 from goldenthread.webhooks.server import Services, build_services

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from goldenthread.webhooks.app import MAX_BODY, AppDeps, create_app
-from goldenthread.webhooks.inbox import NewEvent, claim_events, load_events, load_inbox_stats, save_events
+from goldenthread.sync.store.inbox import NewEvent, claim_events, load_events, load_inbox_stats, save_events
 from goldenthread.webhooks.observability import Metrics
 from tests.webhooks.helpers import SECRET, T0, FakeClock, signed, updated_payload
 

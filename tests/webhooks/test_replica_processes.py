@@ -20,11 +20,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from goldenthread.sync.demo import _demo_people, build_demo_config
-from goldenthread.sync.sandbox import RunningSandbox, SandboxState
+from goldenthread.cli.demo import _demo_people, build_demo_config
+from goldenthread.sandbox import RunningSandbox, SandboxState
 from goldenthread.sync.store import Store
-from goldenthread.webhooks.inbox import load_events
-from goldenthread.webhooks.scheduler import load_job_runs
+from goldenthread.sync.store.inbox import load_events
+from goldenthread.sync.store.jobs import load_job_runs
 from goldenthread.webhooks.signature import build_signature
 from tests.webhooks.test_serve_process import ROOT, SECRET, _free_port, sandbox, status_webhook_of, wait_for
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from goldenthread.webhooks.inbox import load_events
+from goldenthread.sync.store.inbox import load_events
 from goldenthread.webhooks.observability import Metrics
-from goldenthread.webhooks.scheduler import Job, Scheduler, compute_last_slot, load_job_runs
+from goldenthread.sync.store.jobs import load_job_runs
+from goldenthread.webhooks.scheduler import Job, Scheduler, compute_last_slot
 from tests.webhooks.helpers import FakeClock, FakeJira, updated_payload
 from tests.webhooks.test_worker import drain, enqueue, make_worker
 

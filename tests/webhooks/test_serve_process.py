@@ -18,11 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
-from goldenthread.sync.demo import _demo_people, build_demo_config
-from goldenthread.sync.sandbox import RunningSandbox, SandboxState, start_sandbox
-from goldenthread.sync.sandbox.jira_render import render_history, render_user
+from goldenthread.cli.demo import _demo_people, build_demo_config
+from goldenthread.sandbox import RunningSandbox, SandboxState, start_sandbox
+from goldenthread.sandbox.jira_render import render_history, render_user
 from goldenthread.sync.store import Store
-from goldenthread.webhooks.inbox import load_events
+from goldenthread.sync.store.inbox import load_events
 from goldenthread.webhooks.signature import build_signature
 
 SECRET = "whsec-serve-process-5f1c0e"

@@ -19,7 +19,7 @@ from goldenthread.mappings.config import Config
 from goldenthread.sync.context import AppContext
 from goldenthread.sync.settings import Settings
 from goldenthread.webhooks.app import AppDeps, create_app
-from goldenthread.webhooks.inbox import save_event, save_pages_dirty
+from goldenthread.sync.store.inbox import save_event, save_pages_dirty
 from goldenthread.webhooks.observability import Metrics
 from goldenthread.webhooks.server import build_config_warnings
 from tests.webhooks.helpers import SECRET, T0, FakeClock, signed, updated_payload

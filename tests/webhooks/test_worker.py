@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from goldenthread.webhooks.inbox import LIVE_PAGES, load_events, save_event
+from goldenthread.sync.store.inbox import LIVE_PAGES, load_events, save_event
 from goldenthread.webhooks.observability import Metrics
 from goldenthread.webhooks.processing import EventHandlers
 from goldenthread.webhooks.worker import PagePublisher, Worker
@@ -132,7 +132,7 @@ def test_own_write_back_echo_causes_no_write_or_dirty(store) -> None:  # type: i
 
 
 def test_expired_lease_is_reclaimed(store) -> None:  # type: ignore[no-untyped-def]
-    from goldenthread.webhooks.inbox import claim_events
+    from goldenthread.sync.store.inbox import claim_events
 
     clock, jira = FakeClock(), FakeJira()
     jira.full("IPM-1")
@@ -165,7 +165,7 @@ def test_burst_of_100_updates_publishes_each_page_once(store) -> None:  # type: 
 
 
 def test_failed_publish_marks_dirty_again(store) -> None:  # type: ignore[no-untyped-def]
-    from goldenthread.webhooks.inbox import save_pages_dirty
+    from goldenthread.sync.store.inbox import save_pages_dirty
 
     clock = FakeClock()
     calls = []

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from goldenthread.webhooks import writer as writer_mod
-from goldenthread.webhooks.inbox import NewEvent, load_events, save_events
+from goldenthread.sync.store.inbox import NewEvent, load_events, save_events
 from goldenthread.webhooks.writer import InboxWriter
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -1,0 +1,292 @@
+"""The `goldenthread` command line (typer). Commands are thin: each delegates to one module.
+
+`serve` lives in goldenthread.cli.app, which extends this app, because imports go
+webhooks -> sync and never back."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from goldenthread.mappings.config import ConfigError
+from goldenthread.mappings.starter import render_starter_config
+from goldenthread.sync.context import AppContext
+from goldenthread.sync.progress import build_reporter
+from goldenthread.sync.settings import Settings, load_config
+
+app = typer.Typer(
+    name="goldenthread",
+    help="Run internal products like products: Jira backlog -> priorities and outcomes -> Confluence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+report_app = typer.Typer(help="Stakeholder reports.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+out = Console()
+err = Console(stderr=True)
+log = logging.getLogger("goldenthread")
+T = TypeVar("T")
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Path to goldenthread.yaml (default: $GOLDENTHREAD_CONFIG or ./goldenthread.yaml)."),
+]
+
+
+def setup_logging(verbose: bool = False) -> None:
+    from goldenthread.sync.http.transport import install_redaction
+
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs every request at INFO; our own request counters and progress say what matters
+    for noisy in ("httpx", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    install_redaction(Settings().secrets())
+
+
+def guarded(fn: Callable[[], T]) -> T:
+    """Run a command body, turning our errors into a clear message and the contract's exit code."""
+    try:
+        return fn()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]{problem}[/red]", markup=True, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing half-written: the next run picks up where this one stopped")
+        raise typer.Exit(1) from None
+    except Exception as exc:  # noqa: BLE001 - last line of defence: message, not traceback
+        code = getattr(exc, "exit_code", 1)
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        if code == 1 and not hasattr(exc, "exit_code"):
+            log.debug("unexpected failure", exc_info=True)
+            err.print("(run with -v for details)")
+        raise typer.Exit(code) from None
+
+
+def build_context(config_path: Path | None) -> AppContext:
+    settings = Settings()
+    path = config_path or settings.goldenthread_config
+    config, lines = load_config(path)
+    # the path actually read, so `check` names the file the admin passed with --config
+    settings = settings.model_copy(update={"goldenthread_config": path})
+    return AppContext(settings=settings, config=config, lines=lines, reporter=build_reporter(err))
+
+
+def parse_as_of(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        err.print(f"--as-of: {value!r} is not an ISO 8601 date/time (e.g. 2026-11-01 or 2026-11-01T00:00:00Z)")
+        raise typer.Exit(2) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@app.callback()
+def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False) -> None:
+    setup_logging(verbose)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path("goldenthread.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter goldenthread.yaml."""
+    if path.exists() and not force:
+        err.print(f"{path} already exists; use --force to overwrite it")
+        raise typer.Exit(2)
+    path.write_text(render_starter_config(), encoding="utf-8")
+    out.print(f"wrote {path}; next: set JIRA_URL/JIRA_USER/JIRA_TOKEN and run `goldenthread check`")
+
+
+@app.command()
+def check(
+    config: ConfigOpt = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Validate the file only; do not contact Jira.")] = False,
+) -> None:
+    """Validate goldenthread.yaml; with Jira reachable, resolve every mapped field."""
+
+    def body() -> None:
+        from goldenthread.sync.jira.fieldcheck import run_check
+
+        ctx = build_context(config)
+        problems = run_check(ctx, offline=offline)
+        errors = [p for p in problems if p.severity == "error"]
+        for p in problems:
+            colour = "red" if p.severity == "error" else "yellow"
+            err.print(f"[{colour}]{p}[/{colour}]", highlight=False, soft_wrap=True)
+        if errors:
+            raise typer.Exit(2)
+        out.print(f"{ctx.settings.goldenthread_config if config is None else config}: OK"
+                  + (f" ({len(problems)} warning(s))" if problems else ""))
+
+    guarded(body)
+
+
+@app.command()
+def fields(config: ConfigOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List Jira fields (id, name, type) to help write mappings."""
+
+    def body() -> None:
+        from goldenthread.sync.jira.fieldcheck import run_fields
+
+        run_fields(build_context(config), out, as_json=as_json)
+
+    guarded(body)
+
+
+@app.command()
+def sync(
+    config: ConfigOpt = None,
+    full: Annotated[bool, typer.Option("--full", help="Re-read the whole backlog instead of what changed.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show which stakeholders would be written back; write nothing to Jira.")] = False,
+) -> None:
+    """Pull Jira into the store, write stakeholders back, print a summary."""
+
+    def body() -> None:
+        from goldenthread.sync.jira.ingest import run_sync_command
+
+        ctx = build_context(config)
+        try:
+            run_sync_command(ctx, out, full=full, dry_run=dry_run)
+        finally:
+            ctx.close()
+
+    guarded(body)
+
+
+@app.command()
+def publish(
+    config: ConfigOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print a diff per page; write nothing.")] = False,
+    preview_dir: Annotated[Path | None, typer.Option("--preview", help="Also write an HTML preview of each page here.")] = None,
+) -> None:
+    """Render and upsert the Roadmap and What's new pages."""
+
+    def body() -> None:
+        from goldenthread.sync.confluence.publisher import run_publish_command
+
+        ctx = build_context(config)
+        try:
+            run_publish_command(ctx, out, dry_run=dry_run, preview_dir=preview_dir)
+        finally:
+            ctx.close()
+
+    guarded(body)
+
+
+@report_app.command("monthly")
+def report_monthly(
+    config: ConfigOpt = None,
+    month: Annotated[str | None, typer.Option("--month", help="YYYY-MM (default: the previous month).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the page diff; write nothing.")] = False,
+    preview_dir: Annotated[Path | None, typer.Option("--preview", help="Also write an HTML preview here.")] = None,
+) -> None:
+    """Produce and publish the month's stakeholder report (idempotent, safe to re-run)."""
+
+    def body() -> None:
+        from goldenthread.sync.confluence.publisher import run_monthly_command
+
+        ctx = build_context(config)
+        try:
+            run_monthly_command(ctx, out, month=month, dry_run=dry_run, preview_dir=preview_dir)
+        finally:
+            ctx.close()
+
+    guarded(body)
+
+
+@app.command()
+def metrics(
+    config: ConfigOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
+    as_of: Annotated[str | None, typer.Option("--as-of", help="ISO date/time (UTC) to compute as of.")] = None,
+) -> None:
+    """Prioritisation and outcome metrics from the store."""
+    if fmt not in ("table", "json"):
+        err.print(f"--format must be table or json, not {fmt!r}")
+        raise typer.Exit(2)
+    when = parse_as_of(as_of)
+
+    def body() -> None:
+        from goldenthread.cli.metrics import run_metrics
+
+        ctx = build_context(config)
+        try:
+            text = run_metrics(ctx.store, ctx.config, when, fmt)
+            never_synced = not ctx.store.load_runs(limit=1) and ctx.store.count("issues") == 0
+            where = ctx.store.engine.url.render_as_string(hide_password=True)
+        finally:
+            ctx.close()
+        if never_synced:
+            # an empty result from a store nothing ever wrote to is most often the wrong store
+            err.print(f"note: the store {where} is empty and no sync has run against it; run "
+                      "`goldenthread sync` first, or set GOLDENTHREAD_DATABASE_URL to your store",
+                      markup=False, highlight=False)  # fmt: skip
+        if fmt == "json":
+            sys.stdout.write(text + "\n")
+        else:
+            out.print(text, markup=False, highlight=False)
+
+    guarded(body)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write the HTML previews.")] = Path("goldenthread-demo"),
+    issues: Annotated[int, typer.Option("--issues", help="Issues in the generated sandbox backlog.")] = 300,
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+) -> None:
+    """Start the bundled sandbox on loopback and run sync -> publish -> report against it."""
+
+    def body() -> None:
+        from goldenthread.cli.demo import run_demo
+
+        run_demo(out_dir=out_dir, issues=issues, seed=seed, console=out)
+
+    guarded(body)
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8080,
+    insecure_no_signature: Annotated[
+        bool, typer.Option("--insecure-no-signature", help="Accept unsigned webhooks (no GOLDENTHREAD_WEBHOOK_SECRET).")
+    ] = False,
+    worker_process: Annotated[
+        bool, typer.Option("--worker-process", help="Run the worker, publisher and scheduler in a child process "
+                           "(more webhook throughput on a multi-core host).")
+    ] = False,
+) -> None:
+    """Webhook receiver + worker + scheduler + status page."""
+
+    def body() -> None:
+        from goldenthread.webhooks.server import run_serve
+
+        run_serve(build_context(config), host=host, port=port, insecure_no_signature=insecure_no_signature,
+                  worker_process=worker_process)
+
+    guarded(body)
+
+
+def main() -> None:
+    app()

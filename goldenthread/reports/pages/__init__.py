@@ -1,0 +1,31 @@
+"""The pages goldenthread publishes: one module per page, and this registry.
+
+Adding a page is one module plus one line here. `LIVE_PAGES` are re-rendered whenever the
+backlog changes (the `publish` command, the webhook worker's debounced publisher); `MONTHLY_PAGES`
+are built for one calendar month by `report monthly` and the scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from goldenthread.reports.pages.common import PageData, PageModel, build_page_data
+from goldenthread.reports.pages.monthly import build_monthly_report_page
+from goldenthread.reports.pages.roadmap import build_roadmap_page
+from goldenthread.reports.pages.whats_new import build_whats_new_page
+
+LivePageBuilder = Callable[[PageData], PageModel]
+MonthlyPageBuilder = Callable[[PageData, str], PageModel]
+
+LIVE_PAGES: dict[str, LivePageBuilder] = {
+    "roadmap": build_roadmap_page,
+    "whats_new": build_whats_new_page,
+}
+MONTHLY_PAGES: dict[str, MonthlyPageBuilder] = {
+    "monthly": build_monthly_report_page,
+}
+
+__all__ = [
+    "LIVE_PAGES", "MONTHLY_PAGES", "LivePageBuilder", "MonthlyPageBuilder", "PageData", "PageModel",
+    "build_monthly_report_page", "build_page_data", "build_roadmap_page", "build_whats_new_page",
+]

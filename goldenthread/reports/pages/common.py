@@ -1,0 +1,198 @@
+"""What every page builder shares: the page model, the data computed once per run, formatting.
+
+Every page is a `PageModel` whose storage comes from `reports.storage` (the only emitter of
+markup). Content is deterministic for the same data: nothing reads the wall clock. The only
+stamp, "data as of <time of the last change in the backlog>", sits in a footer that is kept out
+of the content hash, so a sync that touched nothing the page shows does not rewrite the page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from goldenthread.mappings.config import Config
+from goldenthread.mappings.records import Deployment, Issue, StatusCategory, StatusChange
+from goldenthread.mappings.stakeholders import Stakeholder, build_stakeholder_plan, compute_stakeholders
+from goldenthread.reports import storage as s
+from goldenthread.reports.summary import Report, compute_all
+
+LABELS: tuple[str, ...] = ("goldenthread",)
+LATER_LIMIT = 150  # a 5,000-issue Later lane is unreadable; the rest is one JQL click away
+NEEDS_SCORING_LIMIT = 200
+STAGE_COLOURS: dict[str, s.Colour] = {"todo": "Grey", "in_progress": "Blue", "done": "Green", "discarded": "Grey"}
+
+
+@dataclass(frozen=True)
+class PageModel:
+    """One Confluence page. `storage` = body + footer; the hash covers `body` + attachments."""
+
+    key: str  # "roadmap" | "whats_new" | "monthly:YYYY-MM" (the store's page_key)
+    title: str
+    parent_title: str
+    body: str
+    footer: str = ""
+    attachments: Mapping[str, bytes] = field(default_factory=dict)
+    labels: tuple[str, ...] = LABELS
+    people: Mapping[str, str] = field(default_factory=dict)  # id -> name, for the HTML preview
+    grandparent_title: str | None = None  # monthly reports: parent "Stakeholder reports" sits under this
+
+    @property
+    def storage(self) -> str:
+        return self.body + self.footer
+
+    @property
+    def content_hash(self) -> str:
+        return compute_content_hash(self.body, self.attachments)
+
+    def attachment_hashes(self) -> dict[str, str]:
+        return {name: hashlib.sha256(data).hexdigest() for name, data in sorted(self.attachments.items())}
+
+
+def compute_content_hash(body: str, attachments: Mapping[str, bytes]) -> str:
+    h = hashlib.sha256(body.encode("utf-8"))
+    for name, data in sorted(attachments.items()):
+        h.update(b"\0" + name.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class PageData:
+    """What every page builder needs, computed once per run."""
+
+    config: Config
+    report: Report
+    stakeholders: Mapping[str, tuple[Stakeholder, ...]]  # issue key -> stakeholders (field ∪ rules)
+    data_as_of: datetime | None  # newest issue update / status change: the footer stamp
+    deployment: Deployment | None = None
+
+    @property
+    def mentioner(self) -> s.Mentioner:
+        return s.Mentioner({p.id: p.name for p in self.config.stakeholders.people}, self.deployment)
+
+
+def build_page_data(
+    issues: Sequence[Issue],
+    changes: Sequence[StatusChange],
+    statuses: dict[str, StatusCategory],
+    config: Config,
+    as_of: datetime,
+    deployment: Deployment | None = None,
+) -> PageData:
+    report = compute_all(issues, changes, statuses, config, as_of)
+    plan = build_stakeholder_plan(config, deployment=deployment)
+    stamps = [i.updated for i in issues] + [c.at for c in changes]
+    return PageData(
+        config=config,
+        report=report,
+        stakeholders=compute_stakeholders(issues, plan),
+        data_as_of=max(stamps) if stamps else None,
+        deployment=deployment,
+    )
+
+
+# --- small formatting helpers (shared with monthly.py) ---------------------------------------
+
+
+def is_missing(value: object) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def fmt_number(value: object, digits: int = 1) -> str:
+    if is_missing(value):
+        return "—"
+    text = f"{float(value):,.{digits}f}"  # type: ignore[arg-type]
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def fmt_days(value: object) -> str:
+    return "—" if is_missing(value) else f"{fmt_number(value)} d"
+
+
+def fmt_percent(value: object) -> str:
+    return "—" if is_missing(value) else f"{float(value) * 100:.0f}%"  # type: ignore[arg-type]
+
+
+def fmt_date(value: object) -> str:
+    return "—" if is_missing(value) else pd.Timestamp(value).strftime("%-d %b %Y")  # type: ignore[arg-type]
+
+
+def fmt_month(month: str) -> str:
+    return pd.Period(month, freq="M").strftime("%B %Y")
+
+
+def fmt_stamp(value: datetime | None) -> str:
+    return "no data yet" if value is None else pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+
+def issue_ref(row: Mapping[str, object]) -> s.Inline:
+    return s.jira_link(str(row["key"]), "" if is_missing(row.get("url")) else str(row["url"]))
+
+
+def stage_lozenge(stage: str, status: object) -> ET.Element:
+    title = str(status) if not is_missing(status) else stage.replace("_", " ")
+    return s.status_lozenge(title, STAGE_COLOURS.get(stage, "Grey"))
+
+
+def class_lozenge(klass: object) -> ET.Element | None:
+    if klass == "quick_win":
+        return s.status_lozenge("quick win", "Green", subtle=True)
+    if klass == "strategic":
+        return s.status_lozenge("strategic", "Purple", subtle=True)
+    return None
+
+
+def names_of(data: PageData, key: str, *, mention: bool = False) -> list[s.Inline]:
+    """Stakeholders of an issue as inline content: names, or @mentions (configured people only)."""
+    people = data.mentioner
+    out: list[s.Inline] = []
+    for i, st in enumerate(data.stakeholders.get(key, ())):
+        if i:
+            out.append(", ")
+        if mention:
+            out.append(people.mention(st.id, st.name))
+        else:
+            out.append(people.name_of(st.id, st.name))
+    return out or ["—"]
+
+
+def footer(data: PageData, extra: str = "") -> str:
+    cfg = data.config
+    text = [s.small([
+        "Generated by goldenthread from Jira issues matching ",
+        s.emphasis(cfg.jira.backlog_jql),
+        f" · data as of {fmt_stamp(data.data_as_of)}",
+        f" · {extra}" if extra else "",
+        " · edits to this page are overwritten on the next publish.",
+    ])]
+    return s.render_storage([s.rule(), s.paragraph(text)])
+
+
+def more_line(shown: int, total: int, what: str) -> list[ET.Element]:
+    if total <= shown:
+        return []
+    return [s.paragraph(s.emphasis(f"… and {total - shown} more {what} (see Jira for the full list)."))]
+
+
+def build_parent_body(title: str) -> str:
+    """Body of a parent page goldenthread creates when it is missing (written once, never updated)."""
+    return s.render_storage([
+        s.paragraph([s.strong(title), ": pages generated by goldenthread from the Jira backlog."]),
+        s.children_macro(),
+    ])
+
+
+def people_of(data: PageData) -> dict[str, str]:
+    out = {p.id: p.name or p.id for p in data.config.stakeholders.people}
+    for sts in data.stakeholders.values():
+        for st in sts:
+            out.setdefault(st.id, st.name or st.id)
+    return out

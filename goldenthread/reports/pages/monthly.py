@@ -1,0 +1,248 @@
+"""The monthly stakeholder report page (pure): headline metrics vs the previous month, the three
+charts as attachments, a section per stakeholder in power/interest order, decisions needed, and
+an agenda/minutes section for the monthly meeting.
+
+Build the `PageData` for month M with `as_of = month_as_of(M)` (the last second of M, or earlier
+when M is still running), so "this month" in every metric means M.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+
+from goldenthread.mappings.stakeholders import QUADRANT_LABELS, compute_people_order, compute_quadrant
+from goldenthread.reports import charts
+from goldenthread.reports import storage as s
+from goldenthread.reports.frames import Frames
+from goldenthread.reports.metrics import compute_month_comparison
+from goldenthread.reports.pages.common import (
+    PageData,
+    PageModel,
+    fmt_date,
+    fmt_days,
+    fmt_month,
+    fmt_number,
+    fmt_percent,
+    footer,
+    is_missing,
+    issue_ref,
+    more_line,
+    stage_lozenge,
+)
+
+DECISIONS_LIMIT = 25
+ITEMS_LIMIT = 15
+MINUTES_HEADING = "Meeting minutes"
+QUADRANT_COLOURS: dict[str, s.Colour] = {
+    "manage_closely": "Red", "keep_satisfied": "Yellow", "keep_informed": "Blue", "monitor": "Grey",
+}  # fmt: skip
+CHART_FILES = ("throughput.png", "lead-time.png", "wip-age.png")
+
+
+def parse_month(month: str) -> pd.Period:
+    """'YYYY-MM' -> Period; ValueError for anything else (the CLI turns it into exit 2)."""
+    if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit():
+        raise ValueError(f"{month!r} is not a month in YYYY-MM form")
+    period = pd.Period(month, freq="M")
+    if not 1 <= period.month <= 12:
+        raise ValueError(f"{month!r} is not a month in YYYY-MM form")
+    return period
+
+
+def month_as_of(month: str, now: datetime) -> datetime:
+    """The instant a month's report is computed at: its last second, or `now` if earlier."""
+    start = parse_month(month).to_timestamp().to_pydatetime().replace(tzinfo=UTC)
+    nxt = (parse_month(month) + 1).to_timestamp().to_pydatetime().replace(tzinfo=UTC)
+    end = nxt - timedelta(seconds=1)
+    return max(start, min(end, now))
+
+
+def compute_wip_count_at(frames: Frames, at: pd.Timestamp) -> int:
+    """Issues in an in_progress stage at `at`, replayed from the status history.
+
+    Before an issue's first recorded change its stage is that change's from-stage (or, with no
+    history at all, its current stage)."""
+    issues, ch = frames.issues, frames.changes
+    alive = issues.loc[issues["created"].le(at), ["key", "stage"]].set_index("key")["stage"].astype(object)
+    firsts = ch.drop_duplicates("issue_key", keep="first").set_index("issue_key")["from_stage"].astype(object)
+    initial = firsts.reindex(alive.index)
+    stage = alive.where(initial.isna(), initial)
+    past = ch.loc[ch["at"].le(at)].drop_duplicates("issue_key", keep="last").set_index("issue_key")
+    latest = past["to_stage"].astype(object).reindex(alive.index)
+    stage = stage.where(latest.isna(), latest)
+    return int(stage.eq("in_progress").sum())
+
+
+def _delta(cur: object, prev: object, *, lower_is_better: bool, kind: str) -> s.Content:
+    if is_missing(cur) or is_missing(prev):
+        return "—"
+    diff = float(cur) - float(prev)  # type: ignore[arg-type]
+    if abs(diff) < 1e-9:
+        return s.status_lozenge("= same", "Grey", subtle=True)
+    better = diff < 0 if lower_is_better else diff > 0
+    arrow = "▲" if diff > 0 else "▼"
+    text = {"days": f"{fmt_number(abs(diff))} d", "pct": f"{abs(diff) * 100:.0f} pts"}.get(kind, fmt_number(abs(diff)))
+    return s.status_lozenge(f"{arrow} {text}", "Green" if better else "Red")
+
+
+def _headline(data: PageData, month: str) -> list[ET.Element]:
+    frames = data.report.frames
+    cmp = compute_month_comparison(frames, month)
+    cur, prev = cmp["current"], cmp["previous"]  # type: ignore[index]
+    end = (parse_month(month) + 1).to_timestamp().tz_localize("UTC") - pd.Timedelta(seconds=1)
+    prev_end = parse_month(month).to_timestamp().tz_localize("UTC") - pd.Timedelta(seconds=1)
+    wip_now, wip_prev = compute_wip_count_at(frames, end), compute_wip_count_at(frames, prev_end)
+    rows = [
+        ("Shipped (throughput)", cur["completed"], prev["completed"], str, False, "n"),
+        ("Lead time p50", cur["lead_time_p50"], prev["lead_time_p50"], fmt_days, True, "days"),
+        ("Lead time p85", cur["lead_time_p85"], prev["lead_time_p85"], fmt_days, True, "days"),
+        ("SLA compliance", cur["sla_compliance"], prev["sla_compliance"], fmt_percent, False, "pct"),
+        ("Work in progress at month end", wip_now, wip_prev, str, True, "n"),
+    ]
+    table = s.table(
+        ("Outcome", fmt_month(month), fmt_month(str(cmp["previous_month"])), "Change"),
+        [[s.strong(name), s.strong(fmt(c)), fmt(p), _delta(c, p, lower_is_better=low, kind=kind)]
+         for name, c, p, fmt, low, kind in rows],
+        widths=(260, 160, 160, 140),
+    )  # fmt: skip
+    return [s.heading(2, "Headline outcomes"), table,
+            s.paragraph(s.small("Lead time: created → done, for the items shipped in the month. "
+                                "SLA: share of those shipped within their issue type's SLA."))]  # fmt: skip
+
+
+def build_month_charts(data: PageData, month: str) -> dict[str, bytes]:
+    out = data.report.outcomes
+    last = parse_month(month)
+    window = {(last - i).strftime("%Y-%m") for i in range(12)}
+    thr = out.throughput.loc[out.throughput["month"].isin(window)]
+    lead = out.lead_times.loc[out.lead_times["completed_month"].isin(window), "lead_time_days"]
+    p = lead.quantile([0.5, 0.85]) if len(lead) else None
+    return {
+        "throughput.png": charts.render_throughput_chart(thr, "Shipped per month (last 12 months)"),
+        "lead-time.png": charts.render_lead_time_chart(
+            lead, None if p is None else float(p.iloc[0]), None if p is None else float(p.iloc[1]),
+            "Lead time, items shipped in the last 12 months (days)"),
+        "wip-age.png": charts.render_wip_age_chart(out.wip, "Work in progress by age (days)"),
+    }  # fmt: skip
+
+
+def _item_list(rows: list[dict[str, object]], empty: str, extra: str) -> list[ET.Element]:
+    if not rows:
+        return [s.paragraph(s.small(empty))]
+    items = [[issue_ref(r), " ", str(r["summary"]), s.small(f" {r[extra]}") if r.get(extra) else None]
+             for r in rows[:ITEMS_LIMIT]]  # fmt: skip
+    return [s.bullet_list(items), *more_line(ITEMS_LIMIT, len(rows), "items")]
+
+
+def _stakeholder_sections(data: PageData, month: str) -> list[ET.Element]:
+    report = data.report
+    by_person: dict[str, set[str]] = {}
+    for key, sts in data.stakeholders.items():
+        for st in sts:
+            by_person.setdefault(st.id.casefold(), set()).add(key)
+    shipped = report.outcomes.lead_times
+    shipped = shipped.loc[shipped["completed_month"].eq(month)]
+    scores = report.scores
+    blocks: list[ET.Element] = [s.heading(2, "Stakeholders")]
+    people = compute_people_order(data.config.stakeholders.people)
+    if not people:
+        blocks.append(s.paragraph(s.emphasis("No stakeholders are configured (stakeholders.people).")))
+    mentioner = data.mentioner
+    for person in people:
+        keys = by_person.get(person.id.casefold(), set())
+        quadrant = compute_quadrant(person)
+        delivered = [dict(r, when=f"shipped {fmt_date(r['completed_at'])}")
+                     for r in shipped.loc[shipped["key"].isin(keys)].to_dict("records")]  # fmt: skip
+        doing = scores.loc[scores["lane"].eq("now") & scores["key"].isin(keys)].to_dict("records")
+        nxt = scores.loc[scores["lane"].eq("next") & scores["key"].isin(keys)].to_dict("records")
+        blocks.append(s.heading(3, person.name or person.id))
+        blocks.append(s.paragraph([
+            mentioner.mention(person.id, person.name), "  ",
+            s.status_lozenge(QUADRANT_LABELS[quadrant], QUADRANT_COLOURS[quadrant]),
+            f"  {len(delivered)} delivered · {len(doing)} in progress · {len(nxt)} next",
+        ]))  # fmt: skip
+        blocks.append(s.table(("Delivered this month", "In progress", "Next"), [[
+            _item_list(delivered, "Nothing delivered this month.", "when"),
+            _item_list([dict(r, st="") for r in doing], "Nothing in progress.", "st"),
+            _item_list(nxt, "Nothing planned next.", "st"),
+        ]], widths=(330, 330, 330)))  # fmt: skip
+    return blocks
+
+
+def _decisions(data: PageData) -> list[ET.Element]:
+    dec = data.report.decisions
+    blocks: list[ET.Element] = [s.heading(2, "Decisions needed")]
+    for kind, title, what in (("unscored", "Items that need scoring", "unscored items"),
+                              ("past_sla", "Open items past their SLA", "items past SLA")):  # fmt: skip
+        rows = dec.loc[dec["kind"].eq(kind)].to_dict("records")
+        blocks.append(s.heading(3, f"{title} ({len(rows)})"))
+        if not rows:
+            blocks.append(s.paragraph(s.small("None. ")))
+            continue
+        blocks.append(s.table(("Issue", "Summary", "Stage", "Why"), [
+            [issue_ref(r), str(r["summary"]), stage_lozenge(str(r["stage"]), None), str(r["reason"])]
+            for r in rows[:DECISIONS_LIMIT]
+        ], widths=(90, 420, 130, 350)))  # fmt: skip
+        blocks.extend(more_line(DECISIONS_LIMIT, len(rows), what))
+    return blocks
+
+
+def _meeting(data: PageData, month: str) -> list[ET.Element]:
+    dec = data.report.decisions
+    return [
+        s.heading(2, "Monthly stakeholder meeting"),
+        s.heading(3, "Agenda"),
+        s.bullet_list([
+            f"Headline outcomes for {fmt_month(month)} against the month before (5 min)",
+            "What was delivered, per stakeholder (10 min)",
+            f"Decisions: {int(dec['kind'].eq('unscored').sum())} items to score, "
+            f"{int(dec['kind'].eq('past_sla').sum())} items past their SLA (15 min)",
+            "What comes next: the Next lane of the roadmap (10 min)",
+            "Any other business (5 min)",
+        ]),
+        s.heading(3, MINUTES_HEADING),
+        s.panel("note", s.paragraph(
+            "For those who could not attend: record attendees, decisions and actions here after the meeting.")),
+        s.table(("", "Notes"), [[s.strong("Attendees"), ""], [s.strong("Decisions"), ""],
+                                [s.strong("Actions (who, what, by when)"), ""]], widths=(260, 730)),
+    ]  # fmt: skip
+
+
+def build_monthly_report_page(data: PageData, month: str, chart_images: dict[str, bytes] | None = None) -> PageModel:
+    """The report for `month` ('YYYY-MM'); `data` computed at `month_as_of(month, ...)`."""
+    parse_month(month)
+    cfg = data.config
+    images = build_month_charts(data, month) if chart_images is None else chart_images
+    chart_blocks: list[ET.Element] = [s.heading(2, "Charts")]
+    for name, caption in zip(CHART_FILES, ("Shipped per month", "Lead time distribution",
+                                           "Work in progress by age"), strict=True):  # fmt: skip
+        if name in images:
+            chart_blocks += [s.paragraph(s.image(name, width=760, alt=caption)), s.paragraph(s.small(caption))]
+    blocks: list[ET.Element] = [
+        s.panel("info", s.paragraph([
+            "Monthly report on the internal-product backlog for ", s.strong(fmt_month(month)),
+            " (UTC calendar month): outcomes against the previous month, what each stakeholder got, "
+            "and the decisions we need from you.",
+        ]), title=f"Stakeholder report · {fmt_month(month)}"),
+        *_headline(data, month),
+        *chart_blocks,
+        *_stakeholder_sections(data, month),
+        *_decisions(data),
+        *_meeting(data, month),
+    ]  # fmt: skip
+    return PageModel(
+        key=f"monthly:{month}",
+        title=cfg.publish.monthly_report.format(month=month),
+        parent_title=cfg.publish.monthly_parent,
+        grandparent_title=cfg.publish.parent,
+        body=s.render_storage(blocks),
+        footer=footer(data, f"report for {month}"),
+        attachments=images,
+        people={p.id: p.name or p.id for p in cfg.stakeholders.people},
+    )
+
+
+__all__ = ["build_monthly_report_page", "month_as_of", "parse_month", "compute_wip_count_at", "fmt_number"]

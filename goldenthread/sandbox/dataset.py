@@ -1,0 +1,369 @@
+"""Seeded generator of a realistic internal-product backlog for the sandbox.
+
+Deterministic for (seed, issues, months, now). Only `random.Random(seed)` drives choices, and
+users/fields are fixed constants, so a demo config can name people and fields by id.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+from datetime import UTC, datetime, timedelta
+
+from goldenthread.sandbox.model import (
+    STATUS_BY_NAME,
+    FieldDef,
+    History,
+    HistoryItem,
+    SandboxData,
+    SandboxIssue,
+    SandboxUser,
+)
+
+BACKLOG_LABEL = "internal-product"
+
+USERS: tuple[SandboxUser, ...] = (
+    SandboxUser("dana.whitfield", "Dana Whitfield (Finance)", "dana.whitfield@example.com"),
+    SandboxUser("omar.haddad", "Omar Haddad (HR)", "omar.haddad@example.com", "Asia/Dubai"),
+    SandboxUser("priya.raman", "Priya Raman (Procurement)", "priya.raman@example.com", "Asia/Kolkata"),
+    SandboxUser("lena.vogel", "Lena Vogel (IT)", "lena.vogel@example.com", "Europe/Berlin"),
+    SandboxUser("marcus.chen", "Marcus Chen (Platform)", "marcus.chen@example.com", "America/New_York"),
+    SandboxUser("noa.levi", "נועה לוי", "noa.levi@example.com", "Asia/Jerusalem"),
+    SandboxUser("sam.okafor", "Sam Okafor", "sam.okafor@example.com"),
+    SandboxUser("ines.garcia", "Inés García", "ines.garcia@example.com", "Europe/Madrid"),
+    SandboxUser("tom.baker", "Tom Baker", "tom.baker@example.com"),
+    SandboxUser("yuki.tanaka", "Yuki Tanaka", "yuki.tanaka@example.com", "Asia/Tokyo"),
+    SandboxUser("fatima.zahra", "فاطمة الزهراء", "fatima.zahra@example.com", "Africa/Casablanca"),
+    SandboxUser("jon.eriksen", "Jon Eriksen", "jon.eriksen@example.com", "Europe/Oslo"),
+    SandboxUser("amy.o.neil", "Amy O'Neil <ops>", "amy.oneil@example.com"),
+    SandboxUser("raj.patel", "Raj Patel", "raj.patel@example.com"),
+    SandboxUser("zoe.martin", "Zoë Martin", "zoe.martin@example.com", "Europe/Paris"),
+)
+#: People a demo `stakeholders.people` list can name: the heads of the four internal products.
+STAKEHOLDER_MANAGERS: tuple[SandboxUser, ...] = USERS[:5]
+API_USER = SandboxUser("goldenthread-bot", "goldenthread bot", "demo@example.com", "UTC")
+
+PROJECTS: dict[str, str] = {
+    "HR": "HR Portal",
+    "PROC": "Procurement",
+    "ITSD": "IT Service Desk",
+    "PLAT": "Internal Platform",
+}
+COMPONENTS: dict[str, tuple[str, ...]] = {
+    "HR": ("Payroll", "Onboarding", "Leave", "Recruiting"),
+    "PROC": ("Purchase orders", "Suppliers", "Invoices"),
+    "ITSD": ("Self-service", "Laptops", "Access requests"),
+    "PLAT": ("CI/CD", "Observability", "Identity"),
+}
+PROJECT_LABELS: dict[str, tuple[str, ...]] = {
+    "HR": ("hr", "payroll", "onboarding"),
+    "PROC": ("procurement", "finance"),
+    "ITSD": ("it", "self-service"),
+    "PLAT": ("platform", "sre"),
+}
+OBJECTIVES: dict[str, str] = {
+    "HR": "Cut time-to-hire",
+    "PROC": "Procurement compliance",
+    "ITSD": "Self-service IT",
+    "PLAT": "Platform reliability",
+}
+EXTRA_OBJECTIVE = "Employee experience"
+TEAMS: dict[str, str] = {"HR": "People Tech", "PROC": "Procurement Systems", "ITSD": "Service Desk", "PLAT": "Platform Core"}
+
+_CF = "com.atlassian.jira.plugin.system.customfieldtypes:"
+
+
+def _num(fid: str, name: str) -> FieldDef:
+    return FieldDef(fid, name, "number", {"type": "number", "custom": _CF + "float", "customId": int(fid[12:])})
+
+
+def _select(fid: str, name: str, options: tuple[str, ...]) -> FieldDef:
+    schema = {"type": "option", "custom": _CF + "select", "customId": int(fid[12:])}
+    return FieldDef(fid, name, "option", schema, options=options)
+
+
+def _system(fid: str, name: str, schema_type: str, items: str | None = None) -> FieldDef:
+    schema: dict[str, str] = {"type": schema_type, "system": fid}
+    if items:
+        schema["items"] = items
+    return FieldDef(fid, name, "system", schema, custom=False)
+
+
+def build_quarters(now: datetime) -> tuple[str, ...]:
+    """Target-quarter options: the previous, current and next three quarters (e.g. "2025-Q3")."""
+    q = (now.month - 1) // 3
+    out = []
+    for d in range(-1, 4):
+        y, qq = divmod(now.year * 4 + q + d, 4)
+        out.append(f"{y}-Q{qq + 1}")
+    return tuple(out)
+
+
+def build_fields(now: datetime) -> list[FieldDef]:
+    objectives = (*OBJECTIVES.values(), EXTRA_OBJECTIVE)
+    return [
+        _system("summary", "Summary", "string"),
+        _system("description", "Description", "string"),
+        _system("status", "Status", "status"),
+        _system("issuetype", "Issue Type", "issuetype"),
+        _system("project", "Project", "project"),
+        _system("created", "Created", "datetime"),
+        _system("updated", "Updated", "datetime"),
+        _system("resolutiondate", "Resolved", "datetime"),
+        _system("resolution", "Resolution", "resolution"),
+        _system("reporter", "Reporter", "user"),
+        _system("assignee", "Assignee", "user"),
+        _system("priority", "Priority", "priority"),
+        _system("labels", "Labels", "array", "string"),
+        _system("components", "Components", "array", "component"),
+        _system("watches", "Watchers", "watches"),
+        _num("customfield_10100", "Reach"),
+        _num("customfield_10101", "Impact"),
+        _num("customfield_10102", "Confidence"),
+        _num("customfield_10103", "Story Points"),
+        _num("customfield_10104", "Business Value"),
+        _num("customfield_10105", "Time Criticality"),
+        _num("customfield_10106", "Risk Reduction"),
+        _select("customfield_10107", "Objective", objectives),
+        FieldDef(
+            "customfield_10108",
+            "Stakeholders",
+            "users",
+            {"type": "array", "items": "user", "custom": _CF + "multiuserpicker", "customId": 10108},
+        ),
+        _select("customfield_10109", "Target quarter", build_quarters(now)),
+        _select("customfield_10110", "Team", tuple(TEAMS.values())),
+        _num("customfield_10111", "Adoption rate"),
+        _num("customfield_10112", "Satisfaction"),
+        # distractors: near-miss names and types an admin could map by mistake
+        FieldDef("customfield_10016", "Story point estimate", "text",
+                 {"type": "string", "custom": _CF + "textfield", "customId": 10016}),
+        FieldDef("customfield_10014", "Epic Link", "epic",
+                 {"type": "any", "custom": "com.pyxis.greenhopper.jira:gh-epic-link", "customId": 10014}),
+        _num("customfield_10120", "Reach (old)"),
+    ]
+
+
+HOSTILE: tuple[str, ...] = (
+    '<ac:structured-macro ac:name="html"><ac:plain-text-body><![CDATA[<b>x</b>]]></ac:plain-text-body></ac:structured-macro>',
+    "Close the CDATA ]]> and carry on",
+    "<script>alert(1)</script> in the payslip viewer",
+    "Tom &amp; Jerry's R&D budget < 5k & > 2k",
+    "{html}<img src=x onerror=alert(1)>{html} wiki macro",
+    "Ping [~accountid:{mention}] about approvals",
+    "تحسين بوابة الموارد البشرية للموظفين الجدد",
+    "שיפור תהליך הרכש מול ספקים",
+    "Faster laptop swaps 🚀💻 for new joiners 🎉",
+    "Very long: " + "the quick brown fox jumps over the lazy dog; " * 60,
+    '"quoted" \'single\' `tick` \\backslash\\ and a NUL-ish \u200b zero-width',
+)
+
+_VERBS = ("Automate", "Simplify", "Add", "Fix", "Speed up", "Replace", "Audit", "Migrate", "Report on", "Self-serve")
+_NOUNS = {
+    "HR": ("payslip downloads", "onboarding checklist", "leave approvals", "offer letters", "interview scheduling"),
+    "PROC": ("purchase order approvals", "supplier onboarding", "invoice matching", "spend reports", "contract renewals"),
+    "ITSD": ("password resets", "laptop requests", "VPN access", "software catalogue", "access reviews"),
+    "PLAT": ("deploy pipeline", "log retention", "SSO for internal apps", "on-call alerts", "secrets rotation"),
+}
+
+
+def _fmt_hostile(rng: random.Random, users: list[SandboxUser]) -> str:
+    text = rng.choice(HOSTILE)
+    return text.replace("{mention}", rng.choice(users).account_id)
+
+
+def _path(rng: random.Random, outcome: str) -> tuple[str, list[str]]:
+    """Initial status and the statuses it moves through, ending in the final one."""
+    start = "Backlog" if rng.random() < 0.85 else "To Do"
+    pre = ["To Do"] if start == "Backlog" else []
+    if pre and rng.random() < 0.2:  # groomed back to the backlog once before being picked up
+        pre += ["Backlog", "To Do"]
+    if outcome == "backlog":
+        return "Backlog", []
+    if outcome == "todo":
+        return start, pre
+    if outcome == "wontdo":
+        return start, [*pre[: rng.randint(0, len(pre))], *(["In Progress"] if rng.random() < 0.2 else []), "Won't Do"]
+    work = ["In Progress"] + (["In Review"] if rng.random() < 0.8 else [])
+    if len(work) == 2 and rng.random() < 0.35:  # review sent it back
+        work += ["In Progress", "In Review"]
+    if outcome == "inprogress":
+        return start, [*pre, "In Progress"]
+    if outcome == "inreview":
+        return start, [*pre, "In Progress", "In Review"]
+    if rng.random() < 0.06:  # skips every stage: To Do -> Done
+        steps = [*pre, "Done"]
+    else:
+        steps = [*pre, *work, "Done"]
+        if rng.random() < 0.2:  # reopened
+            steps += ["In Progress", *(["In Review"] if rng.random() < 0.5 else []), "Done"]
+    if outcome == "released":
+        steps.append("Released")
+    return start, steps
+
+
+def _add_churn(rng: random.Random, start: str, steps: list[str], churn: float) -> list[str]:
+    """Insert back-and-forth moves (X -> previous -> X) at random points; the final status stays."""
+    loops = int(churn) + (1 if rng.random() < churn - int(churn) else 0)
+    out = list(steps)
+    for _ in range(loops):
+        at = rng.randrange(len(out))  # after reaching out[at], go back to where it came from, then return
+        back = out[at - 1] if at > 0 else start
+        out[at + 1:at + 1] = [back, out[at]]
+    return out
+
+
+def _times(rng: random.Random, created: datetime, now: datetime, n: int) -> list[datetime]:
+    gaps = [rng.expovariate(1 / (4.5 * 86400)) + 600 for _ in range(n)]
+    room = (now - created).total_seconds() * 0.97
+    scale = min(1.0, room / sum(gaps)) if gaps else 1.0
+    out, t = [], created
+    for g in gaps:
+        t = t + timedelta(seconds=max(1.0, g * scale))
+        out.append(t.replace(microsecond=0))
+    return out
+
+
+def _status_item(a: str, b: str) -> HistoryItem:
+    return HistoryItem("status", "status", "jira", STATUS_BY_NAME[a].id, a, STATUS_BY_NAME[b].id, b)
+
+
+def build_dataset(
+    seed: int = 7,
+    issues: int = 300,
+    months: int = 12,
+    now: datetime | None = None,
+    distractor_share: float = 0.1,
+    churn: float = 0.0,
+) -> SandboxData:
+    """A backlog of `issues` issues (about `distractor_share` of them outside it) over `months`.
+
+    `churn` adds that many back-and-forth moves per issue on average (sent back to the previous
+    status and forward again: two status changes each); 0 keeps the default data set unchanged
+    (~3.3 status changes per issue), 1.6 gives ~6 (the sync benchmark's workload)."""
+    enabled = gc.isenabled()
+    gc.disable()  # the generator allocates hundreds of thousands of long-lived objects: skip pointless GC passes
+    try:
+        return _generate(seed, issues, months, now, distractor_share, churn)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _generate(seed: int, issues: int, months: int, now: datetime | None, distractor_share: float,
+              churn: float) -> SandboxData:
+    now = (now or datetime.now(UTC).replace(hour=0, minute=0, second=0)).astimezone(UTC).replace(microsecond=0)
+    rng = random.Random(seed)
+    users = list(USERS)
+    fields = build_fields(now)
+    quarters = build_quarters(now)
+    span = months * 30.4 * 86400
+    counters = dict.fromkeys(PROJECTS, 0)
+    epics: dict[str, list[str]] = {p: [] for p in PROJECTS}
+    proj_keys = list(PROJECTS)
+    out: list[SandboxIssue] = []
+    hid = 10000
+    for n in range(issues):
+        proj = proj_keys[rng.randrange(4)]
+        counters[proj] += 1
+        key = f"{proj}-{counters[proj]}"
+        created = (now - timedelta(seconds=span * (1 - (n + rng.random()) / max(issues, 1)))).replace(microsecond=0)
+        age_days = (now - created).days
+        r = rng.random()
+        itype = "Epic" if r < 0.05 else "Bug" if r < 0.25 else "Task" if r < 0.45 else "Story"
+        summary = f"{rng.choice(_VERBS)} {rng.choice(_NOUNS[proj])}"
+        description = f"As an employee I want to {summary.lower()} so that work gets done.\n\nRaised by the {TEAMS[proj]} team."
+        if n < len(HOSTILE):  # every hostile string appears at least once, whatever the seed
+            summary = f"{summary}: {HOSTILE[n].replace('{mention}', users[n].account_id)}"
+        elif rng.random() < 0.12:
+            summary = f"{summary}: {_fmt_hostile(rng, users)}"
+        if rng.random() < 0.12:
+            description += "\n\n" + _fmt_hostile(rng, users)
+        o = rng.random() * (1.0 if age_days > 60 else 0.55)
+        outcome = ("backlog" if o < 0.08 else "todo" if o < 0.2 else "inprogress" if o < 0.3 else "inreview"
+                   if o < 0.35 else "wontdo" if o < 0.42 else "released" if o < 0.52 else "done")
+        start, steps = _path(rng, outcome)
+        reporter = rng.choice(users).username
+        issue = SandboxIssue(n + 10001, key, proj, itype, summary, description, start, created, created,
+                             priority=rng.choice(("Low", "Medium", "Medium", "High", "Highest")), reporter=reporter,
+                             assignee=rng.choice(users).username if steps else None)
+        distractor = rng.random() < distractor_share and n >= len(HOSTILE)
+        issue.labels = [] if distractor else [BACKLOG_LABEL]
+        if distractor and rng.random() < 0.5:
+            issue.labels.append("internal-products")  # near-miss label the JQL must not match
+        issue.labels += rng.sample(PROJECT_LABELS[proj], rng.randint(0, 2))
+        issue.components = rng.sample(COMPONENTS[proj], rng.randint(0, 2))
+        _fill_custom(rng, issue, proj, quarters, users, epics[proj], outcome)
+        if itype == "Epic":
+            epics[proj].append(key)
+        if outcome in ("done", "released") and rng.random() < 0.05:
+            issue.status = steps[-1]  # imported already Done: no changelog, only a resolution date
+            resolved = min(now, created + timedelta(days=rng.randint(1, 20)))
+            issue.resolution, issue.resolution_date, issue.updated = "Done", resolved, resolved
+            out.append(issue)
+            continue
+        if churn > 0 and steps:
+            steps = _add_churn(rng, start, steps, churn)
+        times = _times(rng, created, now, len(steps))
+        prev = start
+        author = issue.assignee or reporter
+        for st, at in zip(steps, times, strict=True):
+            items = [_status_item(prev, st)]
+            if STATUS_BY_NAME[st].category == "done" and STATUS_BY_NAME[prev].category != "done":
+                res = "Won't Do" if st == "Won't Do" else "Done"
+                items.append(HistoryItem("resolution", "resolution", "jira", None, None, "10000", res))
+                issue.resolution, issue.resolution_date = res, at
+            elif STATUS_BY_NAME[prev].category == "done" and STATUS_BY_NAME[st].category != "done":
+                items.append(HistoryItem("resolution", "resolution", "jira", "10000", issue.resolution, None, None))
+                issue.resolution, issue.resolution_date = None, None
+            hid += 1
+            issue.histories.append(_hist(hid, author, at, items))
+            prev = st
+        if steps and rng.random() < 0.3:  # a non-status edit the fieldIds filter must drop
+            at = times[0] - timedelta(seconds=rng.randint(60, 3600))
+            old, new = rng.choice((1, 2, 3)), issue.custom.get("customfield_10103", 5)
+            hid += 1
+            issue.histories.insert(0, _hist(hid, reporter, max(at, created + timedelta(seconds=1)), [
+                HistoryItem("Story Points", "customfield_10103", "custom", None, str(old), None, str(new))]))
+        issue.status = prev
+        issue.updated = times[-1] if steps else created
+        out.append(issue)
+    return SandboxData(users=users, api_user=API_USER, stakeholder_managers=list(STAKEHOLDER_MANAGERS),
+                       fields=fields, projects=dict(PROJECTS), components=dict(COMPONENTS), issues=out, now=now)
+
+
+def _hist(hid: int, author: str, at: datetime, items: list[HistoryItem]) -> History:
+    return History(hid, author, at, tuple(items))
+
+
+def _fill_custom(rng: random.Random, issue: SandboxIssue, proj: str, quarters: tuple[str, ...],
+                 users: list[SandboxUser], epics: list[str], outcome: str) -> None:
+    c = issue.custom
+    if rng.random() > 0.08:
+        c["customfield_10100"] = rng.choice((10, 25, 50, 120, 300, 800, 2000, 5000))
+    if rng.random() > 0.08:
+        c["customfield_10101"] = rng.choice((0.25, 0.5, 1, 2, 3))
+    if rng.random() > 0.05:
+        c["customfield_10102"] = rng.choice((0.5, 0.8, 1.0)) if rng.random() < 0.15 else rng.choice((50, 80, 80, 100))
+    if rng.random() > 0.06:
+        c["customfield_10103"] = 0 if rng.random() < 0.04 else rng.choice((1, 2, 3, 5, 8, 13))
+    for fid in ("customfield_10104", "customfield_10105", "customfield_10106"):
+        if rng.random() > 0.1:
+            c[fid] = rng.choice((1, 2, 3, 5, 8, 13, 20))
+    if rng.random() > 0.15:
+        c["customfield_10107"] = OBJECTIVES[proj] if rng.random() < 0.8 else EXTRA_OBJECTIVE
+    stake = rng.sample(users, rng.randint(0, 3))
+    if stake:
+        c["customfield_10108"] = [u.username for u in stake]
+    if rng.random() > 0.2:
+        c["customfield_10109"] = rng.choice(quarters)
+    c["customfield_10110"] = TEAMS[proj]
+    if outcome in ("done", "released") and rng.random() < 0.5:
+        c["customfield_10111"] = round(rng.uniform(0.1, 1.0), 2) if rng.random() < 0.6 else rng.randint(10, 100)
+        c["customfield_10112"] = rng.randint(-40, 90)
+    if rng.random() < 0.3:
+        c["customfield_10016"] = rng.choice(("S", "M", "L", "3"))
+    if epics and issue.issue_type != "Epic" and rng.random() < 0.4:
+        c["customfield_10014"] = rng.choice(epics)
+    if rng.random() < 0.2:
+        c["customfield_10120"] = rng.randint(1, 100)

@@ -1,0 +1,1 @@
+"""Confluence: the REST calls pages need (client) and the publisher that upserts page models."""

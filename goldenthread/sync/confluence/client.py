@@ -1,0 +1,202 @@
+"""The Confluence REST calls the publisher needs, for Cloud (v2 pages + v1 attachments/labels) and
+Data Center (v1 only), through the library's generic get/post/put.
+
+Why not the library's page helpers: on Cloud `Confluence(...)` gives a class without
+create/update; `update_or_create` compares bodies lower-cased (a case-only edit is lost); and
+`attach_file` re-uploads with a multipart PUT to the content itself, which Cloud refuses. Cloud is
+retiring v1 content CRUD (410), so pages and page properties go through `/api/v2`; attachments and
+labels have no v2 write API and stay on v1. A new version of an existing attachment is a POST to
+`.../child/attachment/{id}/data`.
+
+Paths are relative to the handle's base URL (Cloud: `https://site/wiki`; DC: the context root).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from goldenthread.sync.http.atlassian import ConfluenceHandle, NotFoundError
+
+PROPERTY_KEY = "goldenthread"
+_UPLOAD_HEADERS = {"X-Atlassian-Token": "no-check", "Accept": "application/json"}
+
+
+@dataclass
+class LivePage:
+    id: str
+    title: str
+    version: int
+    author_id: str = ""
+    storage: str | None = None
+    url: str = ""
+
+
+@dataclass
+class PageProperty:
+    id: str  # Cloud v2 property id; DC: the key
+    value: dict[str, Any]
+    version: int
+
+
+@dataclass
+class LiveAttachment:
+    id: str
+    title: str
+
+
+@dataclass
+class ConfluenceApi:
+    handle: ConfluenceHandle
+    space_key: str
+    _space_id: str | None = field(default=None, repr=False)
+
+    # --- plumbing -------------------------------------------------------------------------
+    @property
+    def cloud(self) -> bool:
+        return self.handle.cloud
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        client = self.handle.client
+        try:
+            if method == "GET":
+                return client.get(path, **kwargs)
+            if method == "POST":
+                return client.post(path, **kwargs)
+            return client.put(path, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one of our classified errors
+            raise self.handle.classify(exc) from exc
+
+    def _webui(self, links: dict[str, Any] | None) -> str:
+        links = links or {}
+        base = str(links.get("base") or self.handle.base_url).rstrip("/")
+        webui = str(links.get("webui") or "")
+        return f"{base}{webui}" if webui.startswith("/") else webui
+
+    # --- pages ----------------------------------------------------------------------------
+    def space_id(self) -> str:
+        """Cloud v2 wants the numeric space id, not the key (one lookup per run)."""
+        if self._space_id is None:
+            data = self._call("GET", "api/v2/spaces", params={"keys": self.space_key}) or {}
+            results = data.get("results") or []
+            if not results:
+                raise NotFoundError(f"Confluence space {self.space_key!r} not found (or not visible to this user)",
+                                    status=404, service="confluence")
+            self._space_id = str(results[0]["id"])
+        return self._space_id
+
+    def _from_v2(self, data: dict[str, Any]) -> LivePage:
+        version = data.get("version") or {}
+        body = ((data.get("body") or {}).get("storage") or {}).get("value")
+        return LivePage(str(data["id"]), str(data.get("title", "")), int(version.get("number", 0)),
+                        str(version.get("authorId") or ""), body, self._webui(data.get("_links")))
+
+    def _from_v1(self, data: dict[str, Any]) -> LivePage:
+        version = data.get("version") or {}
+        by = version.get("by") or {}
+        body = ((data.get("body") or {}).get("storage") or {}).get("value")
+        author = str(by.get("accountId") or by.get("username") or by.get("userKey") or "")
+        return LivePage(str(data["id"]), str(data.get("title", "")), int(version.get("number", 0)),
+                        author, body, self._webui(data.get("_links")))
+
+    def get_page(self, page_id: str, *, body: bool = False) -> LivePage | None:
+        """The page's current version (and storage when `body`); None if it is gone."""
+        try:
+            if self.cloud:
+                params = {"body-format": "storage"} if body else None
+                return self._from_v2(self._call("GET", f"api/v2/pages/{page_id}", params=params))
+            expand = "version,body.storage" if body else "version"
+            return self._from_v1(self._call("GET", f"rest/api/content/{page_id}", params={"expand": expand}))
+        except NotFoundError:
+            return None
+
+    def find_page(self, title: str, *, body: bool = False) -> LivePage | None:
+        if self.cloud:
+            params = {"space-id": self.space_id(), "title": title, "status": "current"}
+            if body:
+                params["body-format"] = "storage"
+            results = (self._call("GET", "api/v2/pages", params=params) or {}).get("results") or []
+            return self._from_v2(results[0]) if results else None
+        params = {"spaceKey": self.space_key, "title": title, "type": "page",
+                  "expand": "version,body.storage" if body else "version"}
+        results = (self._call("GET", "rest/api/content", params=params) or {}).get("results") or []
+        return self._from_v1(results[0]) if results else None
+
+    def create_page(self, title: str, storage: str, parent_id: str | None) -> LivePage:
+        if self.cloud:
+            payload: dict[str, Any] = {"spaceId": self.space_id(), "status": "current", "title": title,
+                                       "body": {"representation": "storage", "value": storage}}
+            if parent_id:
+                payload["parentId"] = parent_id
+            return self._from_v2(self._call("POST", "api/v2/pages", data=payload))
+        payload = {"type": "page", "title": title, "space": {"key": self.space_key},
+                   "body": {"storage": {"value": storage, "representation": "storage"}}}
+        if parent_id:
+            payload["ancestors"] = [{"id": parent_id}]
+        return self._from_v1(self._call("POST", "rest/api/content", data=payload))
+
+    def update_page(self, page_id: str, title: str, storage: str, version: int, message: str) -> LivePage:
+        """Write `version` (= current + 1); a stale number answers 409 (ConflictError)."""
+        if self.cloud:
+            payload = {"id": page_id, "status": "current", "title": title,
+                       "body": {"representation": "storage", "value": storage},
+                       "version": {"number": version, "message": message}}
+            return self._from_v2(self._call("PUT", f"api/v2/pages/{page_id}", data=payload))
+        payload = {"id": page_id, "type": "page", "title": title,
+                   "body": {"storage": {"value": storage, "representation": "storage"}},
+                   "version": {"number": version, "message": message}}
+        return self._from_v1(self._call("PUT", f"rest/api/content/{page_id}", data=payload))
+
+    # --- page property (our hash and what we last wrote) ----------------------------------
+    def get_property(self, page_id: str) -> PageProperty | None:
+        if self.cloud:
+            data = self._call("GET", f"api/v2/pages/{page_id}/properties", params={"key": PROPERTY_KEY}) or {}
+            results = data.get("results") or []
+            if not results:
+                return None
+            item = results[0]
+        else:
+            try:
+                item = self._call("GET", f"rest/api/content/{page_id}/property/{PROPERTY_KEY}")
+            except NotFoundError:
+                return None
+        value = item.get("value")
+        if isinstance(value, str):  # some sites hand JSON values back as strings
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = {}
+        return PageProperty(str(item.get("id") or PROPERTY_KEY), value if isinstance(value, dict) else {},
+                            int((item.get("version") or {}).get("number", 1)))
+
+    def save_property(self, page_id: str, value: dict[str, Any], current: PageProperty | None) -> None:
+        if self.cloud:
+            if current is None:
+                self._call("POST", f"api/v2/pages/{page_id}/properties", data={"key": PROPERTY_KEY, "value": value})
+            else:
+                self._call("PUT", f"api/v2/pages/{page_id}/properties/{current.id}",
+                           data={"key": PROPERTY_KEY, "value": value, "version": {"number": current.version + 1}})
+            return
+        if current is None:
+            self._call("POST", f"rest/api/content/{page_id}/property", data={"key": PROPERTY_KEY, "value": value})
+        else:
+            self._call("PUT", f"rest/api/content/{page_id}/property/{PROPERTY_KEY}",
+                       data={"key": PROPERTY_KEY, "value": value, "version": {"number": current.version + 1}})
+
+    # --- attachments and labels (v1 on both deployments) ----------------------------------
+    def list_attachments(self, page_id: str) -> dict[str, LiveAttachment]:
+        data = self._call("GET", f"rest/api/content/{page_id}/child/attachment", params={"limit": 200}) or {}
+        return {str(a["title"]): LiveAttachment(str(a["id"]), str(a["title"])) for a in data.get("results") or []}
+
+    def upload_attachment(self, page_id: str, filename: str, content: bytes, existing: LiveAttachment | None) -> None:
+        files = {"file": (filename, content, "image/png")}
+        path = f"rest/api/content/{page_id}/child/attachment"
+        if existing is not None:
+            path = f"{path}/{existing.id}/data"
+        self._call("POST", path, files=files, data={"minorEdit": "true"}, headers=_UPLOAD_HEADERS)
+
+    def add_labels(self, page_id: str, labels: tuple[str, ...]) -> None:
+        if labels:
+            self._call("POST", f"rest/api/content/{page_id}/label",
+                       data=[{"prefix": "global", "name": name} for name in labels])

@@ -1,0 +1,337 @@
+"""Publish page models to Confluence: create or update only when the content changed.
+
+Change detection: the page hash (title + body + attachment hashes; the "data as of" footer is
+excluded, see reports.pages) is kept in the store and, with the page version we wrote, in the
+page property `goldenthread`. An unchanged run costs one request per page (GET the page version:
+matches the store) or two (store lost: GET page + GET property), and writes nothing.
+
+Manual edits: when the live version differs from the version we recorded, a person edited the
+page since our last publish. It is reported; `publish.on_manual_edit` says overwrite (default) or
+skip. A 409 on update (someone saved in between) re-reads the version and retries once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from rich.console import Console
+
+from goldenthread.reports.pages import LIVE_PAGES, MONTHLY_PAGES, PageData, PageModel, build_page_data
+from goldenthread.reports.pages.common import build_parent_body
+from goldenthread.reports.pages.monthly import month_as_of, parse_month
+from goldenthread.reports.preview import render_preview_html, render_preview_index
+from goldenthread.sync.http.atlassian import ConflictError, ConfluenceHandle, build_confluence
+from goldenthread.sync.confluence.client import ConfluenceApi, LivePage, PageProperty
+from goldenthread.sync.context import AppContext
+from goldenthread.sync.errors import BadUsage, RunFailed
+
+log = logging.getLogger(__name__)
+Outcome = Literal["created", "updated", "unchanged", "skipped-manual-edit", "would-create", "would-update"]
+VERSION_MESSAGE = "goldenthread: data changed"
+
+
+@dataclass
+class PageOutcome:
+    key: str
+    title: str
+    outcome: Outcome
+    url: str = ""
+    page_id: str = ""
+    version: int = 0
+    manual_edit: bool = False
+    attachments_uploaded: int = 0
+    diff: str = ""
+    note: str = ""
+
+
+@dataclass
+class PublishResult:
+    pages: list[PageOutcome] = field(default_factory=list)
+
+    @property
+    def writes(self) -> int:
+        return sum(p.outcome in ("created", "updated") for p in self.pages)
+
+
+def compute_page_hash(model: PageModel) -> str:
+    return hashlib.sha256(f"{model.title}\0{model.content_hash}".encode()).hexdigest()
+
+
+def render_diff_lines(storage: str) -> list[str]:
+    """Storage split at block boundaries so a unified diff is readable (storage is one line)."""
+    split = re.sub(r"(?=<(?:h[1-6]|p|tr|table|ul|li|hr|ac:structured-macro|ac:image)[ >/])", "\n", storage)
+    return [line for line in split.splitlines() if line]
+
+
+def render_diff(model: PageModel, live: LivePage | None) -> str:
+    before = render_diff_lines(live.storage or "") if live else []
+    name = f"{model.title} (live)" if live else f"{model.title} (does not exist yet)"
+    lines = difflib.unified_diff(before, render_diff_lines(model.storage), name, f"{model.title} (new)", lineterm="")
+    return "\n".join(lines)
+
+
+# --- one page --------------------------------------------------------------------------------
+
+
+class _Publisher:
+    def __init__(self, ctx: AppContext, api: ConfluenceApi, *, dry_run: bool) -> None:
+        self.ctx, self.api, self.dry_run = ctx, api, dry_run
+        self.store = ctx.store
+        self.on_manual_edit = ctx.config.publish.on_manual_edit
+        self._parents: dict[str, str] = {}
+
+    def _now(self) -> datetime:
+        return self.ctx.clock()
+
+    def _record(self, model: PageModel, page: LivePage, digest: str, result: str) -> None:
+        # `dirty` is left alone: serve's publisher clears it when it claims the page, BEFORE the
+        # data is read; clearing it here would drop a change that arrived while this page rendered
+        self.store.save_published(
+            model.key, title=model.title, page_id=page.id, space=self.api.space_key, version=page.version,
+            content_hash=digest, url=page.url, published_at=self._now(), last_result=result,
+        )
+
+    def parent_id(self, title: str, grandparent: str | None) -> str:
+        """The id of the page called `title`, created (once) under `grandparent` when missing."""
+        if title in self._parents:
+            return self._parents[title]
+        key = f"parent:{title}"
+        rec = self.store.load_published(key)
+        page = self.api.get_page(rec["page_id"]) if rec and rec.get("page_id") else None
+        if page is None:
+            page = self.api.find_page(title)
+        if page is None:
+            above = self.parent_id(grandparent, None) if grandparent else None
+            page = self.api.create_page(title, build_parent_body(title), above)
+            log.info("created missing parent page %r", title)
+        self.store.save_published(key, title=title, page_id=page.id, space=self.api.space_key,
+                                  version=page.version, url=page.url, last_result="parent")
+        self._parents[title] = page.id
+        return page.id
+
+    def publish(self, model: PageModel) -> PageOutcome:
+        digest = compute_page_hash(model)
+        rec = self.store.load_published(model.key) or {}
+        live = self.api.get_page(rec["page_id"], body=self.dry_run) if rec.get("page_id") else None
+        if live is None:
+            live = self.api.find_page(model.title, body=self.dry_run)
+        if self.dry_run:
+            return self._dry_run(model, live, rec, digest)
+        if live is None:
+            return self._create(model, digest)
+        if rec.get("page_id") == live.id and rec.get("version") == live.version and rec.get("content_hash") == digest:
+            return PageOutcome(model.key, model.title, "unchanged", live.url, live.id, live.version)
+        prop = self.api.get_property(live.id)
+        manual = self._edited_by_someone(live, prop, rec)
+        if not manual and prop is not None and prop.value.get("hash") == digest:
+            self._record(model, live, digest, "unchanged")
+            return PageOutcome(model.key, model.title, "unchanged", live.url, live.id, live.version)
+        if manual and self.on_manual_edit == "skip":
+            log.warning("page %r was edited in Confluence since our last publish; skipped (on_manual_edit: skip)",
+                        model.title)
+            self.store.save_published(model.key, title=model.title, page_id=live.id, url=live.url,
+                                      last_result="skipped-manual-edit")
+            return PageOutcome(model.key, model.title, "skipped-manual-edit", live.url, live.id, live.version,
+                               manual_edit=True, note="edited in Confluence since the last publish")
+        return self._update(model, live, prop, digest, manual)
+
+    def _edited_by_someone(self, live: LivePage, prop: PageProperty | None, rec: dict[str, Any]) -> bool:
+        ours = prop.value.get("version") if prop is not None else None
+        if ours is None and rec.get("page_id") == live.id:
+            ours = rec.get("version")
+        return ours is not None and int(ours) != live.version
+
+    def _dry_run(self, model: PageModel, live: LivePage | None, rec: dict[str, Any], digest: str) -> PageOutcome:
+        if live is None:
+            return PageOutcome(model.key, model.title, "would-create", diff=render_diff(model, None))
+        same = (live.storage or "") == model.storage or (rec.get("content_hash") == digest
+                                                         and rec.get("version") == live.version)
+        outcome: Outcome = "unchanged" if same else "would-update"
+        return PageOutcome(model.key, model.title, outcome, live.url, live.id, live.version,
+                           diff="" if same else render_diff(model, live))
+
+    def _property_value(self, page: LivePage, model: PageModel, digest: str) -> dict[str, Any]:
+        return {"hash": digest, "version": page.version, "attachments": model.attachment_hashes()}
+
+    def _create(self, model: PageModel, digest: str) -> PageOutcome:
+        parent = self.parent_id(model.parent_title, model.grandparent_title)
+        page = self.api.create_page(model.title, model.storage, parent)
+        self.api.add_labels(page.id, model.labels)
+        for name, content in sorted(model.attachments.items()):
+            self.api.upload_attachment(page.id, name, content, None)
+        self.api.save_property(page.id, self._property_value(page, model, digest), None)
+        self._record(model, page, digest, "created")
+        return PageOutcome(model.key, model.title, "created", page.url, page.id, page.version,
+                           attachments_uploaded=len(model.attachments))
+
+    def _update(self, model: PageModel, live: LivePage, prop: PageProperty | None, digest: str,
+                manual: bool) -> PageOutcome:
+        try:
+            page = self.api.update_page(live.id, model.title, model.storage, live.version + 1, VERSION_MESSAGE)
+        except ConflictError:
+            # Someone saved in between: re-read the current version and retry exactly once.
+            fresh = self.api.get_page(live.id)
+            if fresh is None:
+                raise
+            log.info("version conflict on %r (now v%d); retrying once", model.title, fresh.version)
+            page = self.api.update_page(live.id, model.title, model.storage, fresh.version + 1, VERSION_MESSAGE)
+        uploaded = self._sync_attachments(page.id, model, prop)
+        if prop is None:
+            self.api.add_labels(page.id, model.labels)  # a page we adopt, or our property was lost
+        self.api.save_property(page.id, self._property_value(page, model, digest), prop)
+        self._record(model, page, digest, "updated")
+        note = "edited in Confluence since the last publish; overwritten" if manual else ""
+        if manual:
+            log.warning("page %r was edited in Confluence since our last publish; overwritten", model.title)
+        return PageOutcome(model.key, model.title, "updated", page.url, page.id, page.version,
+                           manual_edit=manual, attachments_uploaded=uploaded, note=note)
+
+    def _sync_attachments(self, page_id: str, model: PageModel, prop: PageProperty | None) -> int:
+        known = (prop.value.get("attachments") if prop is not None else None) or {}
+        changed = {n: c for n, c in model.attachment_hashes().items() if known.get(n) != c}
+        if not changed:
+            return 0
+        live = self.api.list_attachments(page_id)
+        for name in sorted(changed):
+            self.api.upload_attachment(page_id, name, model.attachments[name], live.get(name))
+        return len(changed)
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+
+def load_page_data(ctx: AppContext, as_of: datetime, deployment: Any = None) -> PageData:
+    store = ctx.store
+    return build_page_data(store.load_issues(), store.load_status_changes(), store.load_statuses(),
+                           ctx.config, as_of, deployment)
+
+
+def previous_month(now: datetime) -> str:
+    year, month = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def render_all_pages(ctx: AppContext, as_of: datetime, *, month: str | None = None,
+                     deployment: Any = None) -> list[PageModel]:
+    """Roadmap, What's new and the stakeholder report of `month` (default: the previous month)."""
+    data = load_page_data(ctx, as_of, deployment)
+    month = month or previous_month(as_of)
+    monthly = load_page_data(ctx, month_as_of(month, as_of), deployment)
+    return [*(build(data) for build in LIVE_PAGES.values()),
+            *(build(monthly, month) for build in MONTHLY_PAGES.values())]
+
+
+def write_previews(pages: Sequence[PageModel], out_dir: Path) -> list[Path]:
+    """index.html plus one standalone HTML file per page; returns the paths (index first)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    entries: list[tuple[str, str]] = []
+    for model in pages:
+        name = re.sub(r"[^A-Za-z0-9]+", "-", model.key).strip("-").lower() + ".html"
+        crumbs = tuple(t for t in (model.grandparent_title, model.parent_title) if t)
+        html = render_preview_html(model.title, model.storage, model.attachments, model.people, crumbs)
+        path = out_dir / name
+        path.write_text(html, encoding="utf-8")
+        written.append(path)
+        entries.append((model.title, name))
+    index = out_dir / "index.html"
+    index.write_text(render_preview_index(entries), encoding="utf-8")
+    return [index, *written]
+
+
+def _open_api(ctx: AppContext, confluence: ConfluenceHandle | None) -> ConfluenceApi:
+    handle = confluence or build_confluence(ctx.settings)
+    return ConfluenceApi(handle, ctx.config.publish.space)
+
+
+def publish_models(ctx: AppContext, api: ConfluenceApi, models: Sequence[PageModel], *,
+                   dry_run: bool = False) -> PublishResult:
+    publisher = _Publisher(ctx, api, dry_run=dry_run)
+    result = PublishResult()
+    with ctx.reporter.task("publish", total=len(models)) as task:
+        for model in models:
+            result.pages.append(publisher.publish(model))
+            task.advance()
+    return result
+
+
+def publish_pages(ctx: AppContext, *, dry_run: bool = False, confluence: ConfluenceHandle | None = None,
+                  pages: Sequence[str] | None = None) -> PublishResult:
+    """Render and upsert the live pages (default: every one of `reports.pages.LIVE_PAGES`), for the
+    CLI, demo, scheduler and webhook worker."""
+    pages = tuple(LIVE_PAGES) if pages is None else tuple(pages)
+    api = _open_api(ctx, confluence)
+    data = load_page_data(ctx, ctx.clock(), api.handle.deployment)
+    unknown = [p for p in pages if p not in LIVE_PAGES]
+    if unknown:
+        raise BadUsage(f"unknown page(s) {unknown}; expected any of {', '.join(LIVE_PAGES)}")
+    return publish_models(ctx, api, [LIVE_PAGES[p](data) for p in pages], dry_run=dry_run)
+
+
+def publish_monthly_report(ctx: AppContext, month: str, *, dry_run: bool = False,
+                           confluence: ConfluenceHandle | None = None) -> PublishResult:
+    parse_month(month)
+    api = _open_api(ctx, confluence)
+    data = load_page_data(ctx, month_as_of(month, ctx.clock()), api.handle.deployment)
+    return publish_models(ctx, api, [build(data, month) for build in MONTHLY_PAGES.values()], dry_run=dry_run)
+
+
+def _print(console: Console, result: PublishResult, dry_run: bool) -> None:
+    for page in result.pages:
+        if dry_run and page.diff:
+            console.print(page.diff, markup=False, highlight=False, soft_wrap=True)
+        extra = f" ({page.note})" if page.note else ""
+        uploads = f", {page.attachments_uploaded} attachment(s) uploaded" if page.attachments_uploaded else ""
+        where = f" {page.url}" if page.url else ""
+        console.print(f"{page.title}: {page.outcome}{uploads}{extra}{where}", markup=False, highlight=False)
+    if dry_run:
+        console.print("dry run: nothing was written", markup=False)
+
+
+def _check_ready(ctx: AppContext) -> None:
+    if not ctx.settings.confluence_url.strip():
+        raise BadUsage("CONFLUENCE_URL is not set (and CONFLUENCE_USER / CONFLUENCE_TOKEN)")
+
+
+def run_publish_command(ctx: AppContext, console: Console, *, dry_run: bool, preview_dir: Path | None) -> None:
+    if preview_dir is not None:
+        data = load_page_data(ctx, ctx.clock())
+        paths = write_previews([build(data) for build in LIVE_PAGES.values()], preview_dir)
+        console.print(f"preview: {paths[0]}", markup=False)
+    _check_ready(ctx)
+    try:
+        result = publish_pages(ctx, dry_run=dry_run)
+    except (BadUsage, RunFailed):
+        raise
+    except Exception as exc:
+        raise RunFailed(f"publishing to Confluence failed: {exc}") from exc
+    _print(console, result, dry_run)
+
+
+def run_monthly_command(ctx: AppContext, console: Console, *, month: str | None, dry_run: bool,
+                        preview_dir: Path | None) -> None:
+    month = month or previous_month(ctx.clock())
+    try:
+        parse_month(month)
+    except ValueError as exc:
+        raise BadUsage(f"--month: {exc}") from None
+    if preview_dir is not None:
+        data = load_page_data(ctx, month_as_of(month, ctx.clock()))
+        paths = write_previews([build(data, month) for build in MONTHLY_PAGES.values()], preview_dir)
+        console.print(f"preview: {paths[0]}", markup=False)
+    _check_ready(ctx)
+    try:
+        result = publish_monthly_report(ctx, month, dry_run=dry_run)
+    except (BadUsage, RunFailed):
+        raise
+    except Exception as exc:
+        raise RunFailed(f"publishing the {month} stakeholder report failed: {exc}") from exc
+    _print(console, result, dry_run)

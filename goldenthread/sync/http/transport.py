@@ -1,0 +1,441 @@
+"""The one HTTP transport for every Atlassian call.
+
+atlassian-python-api speaks `requests`; tests mock `httpx` with respx. The session built here
+mounts an adapter that hands each prepared `requests` request to an `httpx.Client`, so respx sees
+every call and the same code runs against the sandbox and real sites. Retries (tenacity) live in
+the adapter so every library call gets them; secrets are scrubbed from logs and errors.
+
+Retry rules (DESIGN.md "Reliability"):
+- 429 and 503 mean the server refused before doing work: retried for every method, honouring
+  Retry-After (seconds or HTTP-date, capped at `RetryPolicy.max_retry_after`).
+- Other 5xx and connection failures: retried with exponential backoff and jitter, but only for
+  safe methods (GET/HEAD/OPTIONS) and the read-only POSTs in `RetryPolicy.read_only_posts`. For
+  other writes the request may have landed, so the 5xx is returned / the error raised and the
+  caller must re-read before retrying. A connect error (nothing was sent) is retried for all.
+- Every other 4xx is returned at once (atlassian-python-api turns it into HTTPError).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import requests
+from requests.adapters import BaseAdapter
+from requests.auth import AuthBase
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+from tenacity import Retrying, RetryCallState, retry_if_exception, retry_if_result, stop_after_attempt
+from tenacity import wait_exponential, wait_random
+
+from goldenthread import __version__
+from goldenthread.sync.http.redaction import RedactingFilter, Redactor, SecretValue, get_redactor, install_redaction
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"goldenthread/{__version__}"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REFUSED_STATUSES = frozenset({429, 503})  # server did no work: safe to retry any method
+# httpx errors raised before any byte of the request left this process.
+_NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+# --------------------------------------------------------------------------- retry policy and hooks
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries. `sleep` and `now` are injectable so tests record waits instead of waiting."""
+
+    max_attempts: int = 5
+    backoff_multiplier: float = 1.0  # 1 s, 2 s, 4 s, ... plus jitter
+    backoff_max: float = 30.0
+    jitter: float = 1.0
+    max_retry_after: float = 120.0
+    sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], datetime] = _utcnow
+    # POSTs that only read (search, changelog bulk fetch): a lost response can be fetched again.
+    read_only_posts: tuple[str, ...] = (
+        "/rest/api/3/search/jql",
+        "/rest/api/3/changelog/bulkfetch",
+        "/rest/api/3/issue/bulkfetch",
+        "/rest/api/2/search",
+        "/rest/api/3/search/approximate-count",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One HTTP exchange (one attempt). status is None when no response arrived."""
+
+    method: str
+    host: str
+    path: str
+    status: int | None
+    elapsed: float
+    attempt: int
+    error: str | None = None
+
+
+class RequestCounter:
+    """Thread-safe count of exchanges by status ("200", "429", "error"); an on_request hook."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def __call__(self, record: RequestRecord) -> None:
+        key = str(record.status) if record.status is not None else "error"
+        with self._lock:
+            self._counts[key] += 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._counts.values())
+
+
+def parse_retry_after(value: str | None, now: Callable[[], datetime] = _utcnow) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - now()).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+# --------------------------------------------------------------------------- the adapter
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"https": 443, "http": 80}.get(scheme)
+
+
+def _display_url(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+
+
+def _httpx_timeout(value: Any, default: float) -> httpx.Timeout:
+    if value is None:
+        return httpx.Timeout(default)
+    if isinstance(value, tuple):
+        connect, read = value
+        return httpx.Timeout(read, connect=connect)
+    return httpx.Timeout(float(value))
+
+
+def _replayable_body(body: Any) -> tuple[bytes | io.IOBase | None, Callable[[], None], bool]:
+    """(content, rewind, buffered): a body that can be sent again on each retry attempt."""
+    if body is None or isinstance(body, bytes):
+        return body, lambda: None, False
+    if isinstance(body, str):
+        return body.encode("utf-8"), lambda: None, True
+    if hasattr(body, "read"):
+        try:
+            start = body.tell()
+            return body, lambda: body.seek(start), False  # streamed from the file on every attempt
+        except (OSError, AttributeError, ValueError):
+            return body.read(), lambda: None, True
+    # A generator can only be consumed once: buffer it so a retry sends the same bytes.
+    chunks = [c.encode("utf-8") if isinstance(c, str) else bytes(c) for c in body]
+    return b"".join(chunks), lambda: None, True
+
+
+def _to_requests_response(hresp: httpx.Response, request: requests.PreparedRequest, url: str) -> requests.Response:
+    resp = requests.Response()
+    resp.status_code = hresp.status_code
+    resp.headers = CaseInsensitiveDict(hresp.headers.items())  # duplicates comma-joined, as urllib3 does
+    resp._content = hresp.content  # noqa: SLF001 - the documented way adapters fill a Response
+    resp._content_consumed = True  # noqa: SLF001
+    resp.raw = io.BytesIO(hresp.content)
+    resp.reason = hresp.reason_phrase
+    resp.encoding = get_encoding_from_headers(resp.headers)
+    # requests' raise_for_status prints the URL: keep secret query params out of it.
+    resp.url = get_redactor().redact(url)
+    resp.request = request
+    resp.elapsed = hresp.elapsed if hresp.is_closed else timedelta(0)
+    return resp
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, httpx.ConnectError) and ("ssl" in text or "certificate" in text)
+
+
+def _to_requests_error(exc: httpx.HTTPError, request: requests.PreparedRequest, note: str) -> Exception:
+    text = f"{request.method} {_display_url(request.url or '')}: {type(exc).__name__}: {exc}{note}"
+    message = get_redactor().redact(text)
+    cls: type[requests.RequestException]
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        cls = requests.exceptions.ConnectTimeout
+    elif isinstance(exc, httpx.TimeoutException):
+        cls = requests.exceptions.ReadTimeout
+    elif isinstance(exc, httpx.ProxyError):
+        cls = requests.exceptions.ProxyError
+    elif _is_tls_failure(exc):
+        cls = requests.exceptions.SSLError
+    elif isinstance(exc, httpx.UnsupportedProtocol):
+        cls = requests.exceptions.InvalidSchema
+    elif isinstance(exc, httpx.DecodingError):
+        cls = requests.exceptions.ContentDecodingError
+    else:
+        cls = requests.exceptions.ConnectionError
+    return cls(message, request=request)
+
+
+class HttpxAdapter(BaseAdapter):
+    """A requests transport adapter that sends through an httpx.Client, with tenacity retries.
+
+    Stateless per request (a new Retrying per send), so one adapter and one httpx.Client serve a
+    thread pool. Redirects are left to requests (httpx does not follow them) so its
+    cross-host Authorization stripping applies; cookies are not persisted (token auth is stateless).
+    requests' verify/cert/proxies arguments are ignored: configure the httpx.Client instead.
+    """
+
+    def __init__(self, client: httpx.Client, *, owns_client: bool, timeout: float, policy: RetryPolicy) -> None:
+        super().__init__()
+        self.client = client
+        self.owns_client = owns_client
+        self.timeout = timeout
+        self.policy = policy
+        self._listeners: tuple[Callable[[RequestRecord], None], ...] = ()
+        self._lock = threading.Lock()
+
+    def add_listener(self, listener: Callable[[RequestRecord], None]) -> None:
+        with self._lock:
+            self._listeners = (*self._listeners, listener)
+
+    def _notify(self, record: RequestRecord) -> None:
+        for listener in self._listeners:
+            try:
+                listener(record)
+            except Exception:  # a metrics hook must never break a sync run
+                log.exception("request listener failed")
+
+    def _retryable(self, method: str, path: str) -> bool:
+        return method in SAFE_METHODS or (method == "POST" and path.endswith(self.policy.read_only_posts))
+
+    def _wait(self, state: RetryCallState) -> float:
+        outcome = state.outcome
+        if outcome is not None and not outcome.failed:
+            hresp: httpx.Response = outcome.result()
+            if hresp.status_code in REFUSED_STATUSES:
+                delay = parse_retry_after(hresp.headers.get("Retry-After"), self.policy.now)
+                if delay is not None:
+                    if delay > self.policy.max_retry_after:
+                        log.warning("Retry-After %.0f s is above the %.0f s cap; waiting the cap",
+                                    delay, self.policy.max_retry_after)
+                    return min(delay, self.policy.max_retry_after)
+        backoff = wait_exponential(multiplier=self.policy.backoff_multiplier, max=self.policy.backoff_max)
+        return backoff(state) + wait_random(0, self.policy.jitter)(state)
+
+    def send(  # type: ignore[override]
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: Any = None,
+    ) -> requests.Response:
+        method = (request.method or "GET").upper()
+        url = request.url or ""
+        parts = urlsplit(url)
+        content, rewind, buffered = _replayable_body(request.body)
+        headers = {k: v for k, v in request.headers.items()}
+        if buffered:
+            headers.pop("Transfer-Encoding", None)
+            headers["Content-Length"] = str(len(content or b""))
+        extensions = {"timeout": _httpx_timeout(timeout, self.timeout).as_dict()}
+        retry_any = self._retryable(method, parts.path)
+        attempt = 0
+
+        def one_attempt() -> httpx.Response:
+            nonlocal attempt
+            attempt += 1
+            rewind()
+            hreq = httpx.Request(method, url, headers=headers, content=content, extensions=extensions)
+            started = time.perf_counter()
+            try:
+                hresp = self.client.send(hreq)
+            except httpx.TransportError as exc:
+                self._notify(RequestRecord(method, parts.hostname or "", parts.path, None,
+                                           time.perf_counter() - started, attempt, type(exc).__name__))
+                raise
+            self._notify(RequestRecord(method, parts.hostname or "", parts.path, hresp.status_code,
+                                       time.perf_counter() - started, attempt))
+            return hresp
+
+        def retry_status(hresp: httpx.Response) -> bool:
+            code = hresp.status_code
+            return code in REFUSED_STATUSES or (retry_any and 500 <= code < 600)
+
+        def retry_error(exc: BaseException) -> bool:
+            if _is_tls_failure(exc):  # a bad certificate does not heal in a few seconds
+                return False
+            return isinstance(exc, _NOT_SENT_ERRORS) or (retry_any and isinstance(exc, httpx.TransportError))
+
+        def log_wait(state: RetryCallState) -> None:
+            outcome = state.outcome
+            what = (type(outcome.exception()).__name__ if outcome is not None and outcome.failed
+                    else f"HTTP {outcome.result().status_code}" if outcome is not None else "?")
+            wait = state.next_action.sleep if state.next_action is not None else 0.0
+            log.warning("%s %s: %s; retrying in %.1f s (attempt %d of %d)", method, parts.path, what,
+                        wait, state.attempt_number + 1, self.policy.max_attempts)
+
+        retrying = Retrying(
+            sleep=self.policy.sleep,
+            stop=stop_after_attempt(self.policy.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(retry_error) | retry_if_result(retry_status),
+            before_sleep=log_wait,
+            # Out of attempts: hand back the last response (the library raises on its status)
+            # or re-raise the last transport error.
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+        )
+        try:
+            hresp = retrying(one_attempt)
+        except httpx.HTTPError as exc:
+            if _is_tls_failure(exc):
+                note = (" (TLS verification failed, not retried: set SSL_CERT_FILE or pass "
+                        "http=httpx.Client(verify=...))")
+            elif retry_error(exc):
+                note = f" (gave up after {attempt} attempt(s))"
+            else:
+                note = (" (the request may have reached the server, so it was not retried: "
+                        "re-read the resource before retrying)")
+            raise _to_requests_error(exc, request, note) from None
+        response = _to_requests_response(hresp, request, url)
+        response.attempts = attempt  # type: ignore[attr-defined]  # read by classify_error
+        response.connection = self
+        return response
+
+    def close(self) -> None:
+        if self.owns_client:
+            self.client.close()
+
+
+# --------------------------------------------------------------------------- session
+
+
+class _HeaderAuth(AuthBase):
+    """Sets Authorization only for requests to the configured origin, so a URL taken from a
+    payload (pagination links, redirects elsewhere) can never carry the token to another host."""
+
+    def __init__(self, value: str, base_url: str) -> None:
+        self._value = SecretValue(value)
+        self._origin = _origin(base_url)
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if _origin(request.url or "") == self._origin:
+            request.headers["Authorization"] = self._value
+        return request
+
+    def __repr__(self) -> str:
+        return "<auth ***>"
+
+
+class AtlassianSession(requests.Session):
+    """A requests.Session whose every http(s) request goes through one HttpxAdapter."""
+
+    def __init__(self, adapter: HttpxAdapter, base_url: str) -> None:
+        super().__init__()
+        self.adapter = adapter
+        self.base_url = base_url.rstrip("/")
+        self.timeout = adapter.timeout
+        # httpx does proxies and CA bundles from the environment; skip requests' netrc/proxy lookups.
+        self.trust_env = False
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
+
+    def add_listener(self, listener: Callable[[RequestRecord], None]) -> None:
+        """Also call `listener` for every exchange (thread-safe)."""
+        self.adapter.add_listener(listener)
+
+
+def build_session(
+    *,
+    user: str,
+    token: str,
+    base_url: str,
+    timeout: float = 30,
+    retry: RetryPolicy | None = None,
+    on_request: Callable[[RequestRecord], None] | None = None,
+    http: httpx.Client | None = None,
+) -> AtlassianSession:
+    """The session for one Atlassian site and credential.
+
+    Basic auth (`user:token`) when user is set (Cloud API tokens, DC passwords); a Bearer personal
+    access token when user is empty (Data Center). The token is registered for redaction.
+    Pass `http` to share one httpx.Client (connection pool) between sessions, or to give a custom
+    transport/TLS/proxy setup; it is then not closed by session.close(). Only its transport, pool,
+    TLS, proxy and event hooks are used: requests builds each request (URL, headers, auth).
+    """
+    if user:
+        header = "Basic " + base64.b64encode(f"{user}:{token}".encode()).decode("ascii")
+    else:
+        header = f"Bearer {token.strip()}"
+    install_redaction([token, header.split(" ", 1)[1]])
+    owns = http is None
+    client = http or httpx.Client(
+        follow_redirects=False,
+        timeout=timeout,
+        limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+    )
+    adapter = HttpxAdapter(client, owns_client=owns, timeout=timeout, policy=retry or RetryPolicy())
+    if on_request is not None:
+        adapter.add_listener(on_request)
+    session = AtlassianSession(adapter, base_url)
+    session.headers["User-Agent"] = USER_AGENT
+    session.headers["Accept"] = "application/json"
+    session.auth = _HeaderAuth(header, base_url)
+    return session
+
+
+__all__ = [
+    "USER_AGENT",
+    "AtlassianSession",
+    "HttpxAdapter",
+    "RedactingFilter",
+    "Redactor",
+    "RequestCounter",
+    "RequestRecord",
+    "RetryPolicy",
+    "build_session",
+    "get_redactor",
+    "install_redaction",
+    "parse_retry_after",
+]

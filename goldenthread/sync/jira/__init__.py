@@ -1,0 +1,1 @@
+"""Jira: reads (search, census, changelogs), ingest into the store, stakeholder write-back, field check."""

@@ -1,0 +1,229 @@
+"""Jira reads for the sync: search pages (Cloud nextPageToken / DC startAt), changelog bulkfetch,
+census, fields, statuses, the user's time zone. Every call goes through atlassian-python-api's
+generic `get`/`post` on the right path (its helpers default to `fields=*all` or send the wrong
+bulkfetch body). Failures become our errors here, so callers see one vocabulary.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from goldenthread.mappings.jira import parse_bulk_changelogs
+from goldenthread.mappings.jira_wire import parse_bulk_changelog_body, parse_json
+from goldenthread.sync.http.atlassian import (
+    AuthError,
+    BadRequestError,
+    JiraHandle,
+    NotFoundError,
+    classify_error,
+)
+from goldenthread.sync.errors import BadUsage, RunFailed
+
+log = logging.getLogger(__name__)
+
+SEARCH_PAGE = 100  # Cloud caps search/jql at 100 issues a page when fields are requested
+DC_PAGE = 100
+CENSUS_PAGE_CLOUD = 5000  # search/jql allows 5000 a page when only ids are asked for
+CENSUS_PAGE_DC = 1000  # DC's default jira.search.views.default.max
+BULK_ISSUES = 1000  # bulkfetch accepts at most 1000 issues a call
+BULK_MAX_RESULTS = 10000  # histories per bulkfetch page (Jira's maximum), so ~1 call per 1000 issues
+
+
+@dataclass
+class SearchPage:
+    index: int
+    issues: list[dict[str, Any]]
+    total: int | None = None
+    stream: int = 0  # which of the side-by-side searches of a full sync it belongs to
+    end: bool = False  # marks the end of its stream (no issues)
+
+
+def raise_jira_error(exc: BaseException, jira: JiraHandle, *, jql: str | None = None) -> None:
+    """Turn a failed call into RunFailed/BadUsage with Jira's own message, never a token."""
+    err = classify_error(exc, service="jira")
+    if isinstance(err, BadRequestError) and jql is not None:
+        said = "; ".join(err.messages) or str(err)
+        raise BadUsage(f"Jira rejected the backlog JQL (jira.backlog_jql): {said}\n  JQL: {jql}") from None
+    if isinstance(err, AuthError):
+        raise RunFailed(
+            f"Jira at {jira.base_url} refused the credentials ({err.status}): check JIRA_USER / JIRA_TOKEN"
+            + (" and that this user may browse the backlog projects" if err.status == 403 else "")
+        ) from None
+    raise RunFailed(f"Jira sync failed: {err}") from None
+
+
+def _call(
+    jira: JiraHandle, method: str, path: str, *, jql: str | None = None,
+    decode: Callable[[bytes], Any] = parse_json, **kwargs: Any,
+) -> Any:
+    try:
+        # advanced_mode hands back the raw response: the library would decode the body to text twice
+        # and parse it with the stdlib json, a large CPU cost of a sync (bulkfetch pages run to MBs)
+        if method == "GET":
+            resp = jira.client.get(path, advanced_mode=True, **kwargs)
+        else:
+            resp = jira.client.post(path, advanced_mode=True, **kwargs)
+        jira.client.raise_for_status(resp)
+        return decode(resp.content)
+    except (RunFailed, BadUsage):
+        raise
+    except Exception as exc:  # noqa: BLE001 - classified below, message kept
+        raise_jira_error(exc, jira, jql=jql)
+        raise  # unreachable: raise_jira_error always raises
+
+
+def fetch_field_list(jira: JiraHandle) -> list[dict[str, Any]]:
+    return list(_call(jira, "GET", f"{jira.api}/field") or [])
+
+
+def fetch_status_list(jira: JiraHandle) -> list[dict[str, Any]]:
+    return list(_call(jira, "GET", f"{jira.api}/status") or [])
+
+
+def fetch_user_timezone(jira: JiraHandle) -> str | None:
+    """JQL dates are read in the searching user's time zone (/myself timeZone)."""
+    try:
+        me = jira.client.get(f"{jira.api}/myself") or {}
+    except Exception as exc:  # noqa: BLE001 - optional: fall back to UTC and say so
+        err = classify_error(exc, service="jira")
+        if isinstance(err, AuthError):
+            raise_jira_error(exc, jira)
+        log.warning("could not read /myself (%s); reading JQL dates as UTC", err)
+        return None
+    tz = me.get("timeZone") if isinstance(me, dict) else None
+    return str(tz) if tz else None
+
+
+class RepeatedToken(RunFailed):
+    pass
+
+
+def _check_token(token: str | None, seen: set[str], what: str) -> None:
+    if token is None:
+        return
+    if token in seen:
+        raise RepeatedToken(
+            f"Jira returned the {what} page token {token[:24]!r} twice; stopping instead of looping "
+            "(nothing after the last committed page was lost; re-run the sync)"
+        )
+    seen.add(token)
+
+
+def fetch_search_pages(
+    jira: JiraHandle, jql: str, fields: Sequence[str], *, page_size: int | None = None,
+) -> Iterator[SearchPage]:
+    """Issues matching `jql` page by page, in Jira's order (the JQL says ORDER BY updated ASC)."""
+    if jira.cloud:
+        yield from _cloud_pages(jira, jql, fields, page_size or SEARCH_PAGE)
+    else:
+        yield from _dc_pages(jira, jql, fields, page_size or DC_PAGE, expand="changelog")
+
+
+def _cloud_pages(jira: JiraHandle, jql: str, fields: Sequence[str], page_size: int) -> Iterator[SearchPage]:
+    seen: set[str] = set()
+    token: str | None = None
+    index = 0
+    while True:
+        params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": page_size}
+        if token:
+            params["nextPageToken"] = token
+        body = _call(jira, "GET", "rest/api/3/search/jql", jql=jql, params=params) or {}
+        issues = list(body.get("issues") or [])
+        token = body.get("nextPageToken") or None
+        yield SearchPage(index, issues)
+        index += 1
+        if body.get("isLast", token is None) or token is None:
+            return
+        _check_token(token, seen, "search")
+
+
+def _dc_pages(
+    jira: JiraHandle, jql: str, fields: Sequence[str], page_size: int, *, expand: str | None,
+) -> Iterator[SearchPage]:
+    start = 0
+    index = 0
+    while True:
+        params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "startAt": start, "maxResults": page_size}
+        if expand:
+            params["expand"] = expand
+        body = _call(jira, "GET", "rest/api/2/search", jql=jql, params=params) or {}
+        issues = list(body.get("issues") or [])
+        total = body.get("total")
+        yield SearchPage(index, issues, total)
+        index += 1
+        start += len(issues)
+        # the server may cap maxResults below what we asked: follow what it returned, stop on empty
+        if not issues or body.get("isLast") or (isinstance(total, int) and start >= total):
+            return
+
+
+def fetch_census(jira: JiraHandle, jql: str) -> dict[str, str]:
+    """Every issue the backlog JQL returns now, key -> id: ids only, large pages (cheap)."""
+    found: dict[str, str] = {}
+
+    def take(issues: Any) -> None:
+        for i in issues or ():
+            if i.get("key"):
+                found[str(i["key"])] = str(i.get("id") or "")
+
+    if jira.cloud:
+        seen: set[str] = set()
+        token: str | None = None
+        while True:
+            # only id/key keeps the page at 5000 issues; search/jql returns just `id` unless asked
+            params: dict[str, Any] = {"jql": jql, "fields": "key", "maxResults": CENSUS_PAGE_CLOUD}
+            if token:
+                params["nextPageToken"] = token
+            body = _call(jira, "GET", "rest/api/3/search/jql", jql=jql, params=params) or {}
+            take(body.get("issues"))
+            token = body.get("nextPageToken") or None
+            if body.get("isLast", token is None) or token is None:
+                return found
+            _check_token(token, seen, "census")
+    for page in _dc_pages(jira, jql, ["key"], CENSUS_PAGE_DC, expand=None):
+        take(page.issues)
+    return found
+
+
+def fetch_bulk_changelogs(jira: JiraHandle, issue_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """Full status history of up to 1000 issues: POST /rest/api/3/changelog/bulkfetch, paged by its
+    own token. Never `expand=changelog` on Cloud: it stops at 100 histories."""
+    if len(issue_ids) > BULK_ISSUES:
+        raise ValueError(f"bulkfetch takes at most {BULK_ISSUES} issues, got {len(issue_ids)}")
+    out: dict[str, list[dict[str, Any]]] = {}
+    if not issue_ids:
+        return out
+    seen: set[str] = set()
+    token: str | None = None
+    while True:
+        data: dict[str, Any] = {
+            "issueIdsOrKeys": list(issue_ids),
+            "fieldIds": ["status"],
+            "maxResults": BULK_MAX_RESULTS,
+        }
+        if token:
+            data["nextPageToken"] = token
+        body = _call(jira, "POST", "rest/api/3/changelog/bulkfetch", data=data, decode=parse_bulk_changelog_body) or {}
+        page, token = parse_bulk_changelogs(body)
+        for issue_id, histories in page.items():
+            out.setdefault(issue_id, []).extend(histories)  # type: ignore[arg-type]
+        if token is None or not page:
+            return out
+        _check_token(token, seen, "changelog bulkfetch")
+
+
+def fetch_issue(jira: JiraHandle, key: str, fields: Sequence[str]) -> dict[str, Any] | None:
+    """One issue (DC: with its changelog); None when Jira says it does not exist or is hidden."""
+    params: dict[str, Any] = {"fields": ",".join(fields)}
+    if not jira.cloud:
+        params["expand"] = "changelog"
+    try:
+        return jira.client.get(f"{jira.api}/issue/{key}", params=params)  # type: ignore[no-any-return]
+    except Exception as exc:  # noqa: BLE001 - 404 is an answer here, not a failure
+        if isinstance(classify_error(exc, service="jira"), NotFoundError):
+            return None
+        raise_jira_error(exc, jira)
+        raise

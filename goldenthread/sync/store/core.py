@@ -1,0 +1,384 @@
+"""The store: SQLite by default (WAL), PostgreSQL by URL. Schema created/upgraded by Alembic on open.
+
+Every write is an idempotent upsert so re-delivered webhooks and overlapping sync windows are
+harmless. Timestamps are stored timezone-aware and always come back as UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+import pandas as pd
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from goldenthread.mappings.records import (
+    Issue,
+    IssueSnapshot,
+    StatusCategory,
+    StatusChange,
+    StatusInfo,
+    UserRef,
+)
+from goldenthread.reports.tables import gc_paused
+from goldenthread.sync.store import schema as t
+from goldenthread.sync.store import tables as store_tables
+from goldenthread.sync.store.bulk import save_rows
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x676F6C64656E  # PostgreSQL advisory lock key held while migrating ("golden")
+
+
+def utc(value: datetime | str | None) -> datetime | None:
+    """A stored timestamp as aware UTC (SQLite hands back naive datetimes or text; everything
+    we store is UTC)."""
+    return None if value is None else store_tables.parse_stored_ts(value)
+
+
+def build_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            # WAL lets the webhook receiver write while a sync or the status page reads
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str], update_cols: list[str]) -> None:
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    # executemany with one cached statement: a multi-row .values(rows) is recompiled on every
+    # call (~300 ms for a 100-issue sync page); SQLAlchemy batches these via insertmanyvalues
+    stmt = dialect.insert(table)
+    if update_cols:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in update_cols}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    conn.execute(stmt, rows)
+
+
+def _issue_row(issue: Issue, synced_at: datetime) -> tuple[Any, ...]:
+    """One `issues` row in the table's column order (see `_ISSUE_COLUMNS`)."""
+    reporter, assignee = issue.reporter, issue.assignee
+    return (
+        issue.key, issue.id, issue.project, issue.summary, issue.description, issue.issue_type,
+        issue.status, issue.status_category, issue.created, issue.updated, issue.resolution_date,
+        issue.url,
+        reporter.id if reporter else None, reporter.name if reporter else None,
+        assignee.id if assignee else None, assignee.name if assignee else None,
+        list(issue.labels), list(issue.components),
+        issue.reach, issue.impact, issue.confidence, issue.effort, issue.business_value,
+        issue.time_criticality, issue.risk_reduction, issue.adoption, issue.satisfaction,
+        issue.objective, issue.target, issue.team,
+        [[u.id, u.name] for u in issue.stakeholders],
+        synced_at,
+        # seeing an issue again in the backlog brings it back if it had been removed
+        None, None,
+    )
+
+
+_ISSUE_COLUMNS = (
+    "key", "id", "project", "summary", "description", "issue_type", "status", "status_category", "created",
+    "updated", "resolution_date", "url", "reporter_id", "reporter_name", "assignee_id", "assignee_name",
+    "labels", "components", "reach", "impact", "confidence", "effort", "business_value", "time_criticality",
+    "risk_reduction", "adoption", "satisfaction", "objective", "target", "team", "stakeholders", "synced_at",
+    "removed_at", "removed_reason",
+)
+if tuple(c.name for c in t.issues.columns) != _ISSUE_COLUMNS:  # a schema edit must update _issue_row too
+    raise RuntimeError("store._ISSUE_COLUMNS no longer matches schema.issues")
+
+
+_ISSUE_UPDATE_COLS = [c.name for c in t.issues.columns if c.name != "key"]
+
+
+def _row_to_issue(row: Any) -> Issue:
+    return _issue_from_columns(row._mapping)
+
+
+def _issue_from_columns(m: Mapping[str, Any]) -> Issue:
+    """An `Issue` from one `issues` row by column name (JSON decoded; timestamps as the
+    driver hands them over or as SQLite's text: `utc` takes both)."""
+    return Issue(
+        key=m["key"],
+        id=m["id"],
+        project=m["project"],
+        summary=m["summary"],
+        description=m["description"],
+        issue_type=m["issue_type"],
+        status=m["status"],
+        status_category=m["status_category"],
+        created=utc(m["created"]),  # type: ignore[arg-type]
+        updated=utc(m["updated"]),  # type: ignore[arg-type]
+        resolution_date=utc(m["resolution_date"]),
+        url=m["url"],
+        reporter=UserRef(m["reporter_id"], m["reporter_name"] or "") if m["reporter_id"] else None,
+        assignee=UserRef(m["assignee_id"], m["assignee_name"] or "") if m["assignee_id"] else None,
+        labels=tuple(m["labels"] or ()),
+        components=tuple(m["components"] or ()),
+        reach=m["reach"],
+        impact=m["impact"],
+        confidence=m["confidence"],
+        effort=m["effort"],
+        business_value=m["business_value"],
+        time_criticality=m["time_criticality"],
+        risk_reduction=m["risk_reduction"],
+        adoption=m["adoption"],
+        satisfaction=m["satisfaction"],
+        objective=m["objective"],
+        target=m["target"],
+        team=m["team"],
+        stakeholders=tuple(UserRef(i, n) for i, n in (m["stakeholders"] or ())),
+    )
+
+
+class Store:
+    """All persistence. Open with `Store.open(url)`; the schema is migrated on open."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        engine = build_engine(url)
+        store = cls(engine)
+        store.migrate()
+        return store
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def migrate(self) -> None:
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # replicas starting together on a fresh database would otherwise all create the
+                # schema at once (one fails on a duplicate alembic_version): the first migrates,
+                # the others wait for its commit and find the schema at head. The lock is per
+                # database, so replicas on other schemas of the same database take turns too.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # --- issues -------------------------------------------------------------------------
+    def save_snapshots(self, snapshots: Iterable[IssueSnapshot], synced_at: datetime, *, full_history: bool = True) -> int:
+        """Upsert issues and their status history in one transaction; returns the count.
+
+        With `full_history` the given changes replace the stored ones (the changelog fetch is
+        complete); otherwise they are merged (a webhook carries only the latest change)."""
+        snaps = list(snapshots)
+        if not snaps:
+            return 0
+        with self.engine.begin() as conn:
+            self.save_snapshots_in(conn, snaps, synced_at, full_history=full_history)
+        return len(snaps)
+
+    def save_snapshots_in(self, conn: Connection, snaps: list[IssueSnapshot], synced_at: datetime, *, full_history: bool = True) -> None:
+        save_rows(conn, t.issues, (_issue_row(s.issue, synced_at) for s in snaps), keys=["key"],
+                  update_cols=_ISSUE_UPDATE_COLS)
+        _retire_moved(conn, {s.issue.id: s.issue.key for s in snaps if s.issue.id}, synced_at)
+        keys = [s.issue.key for s in snaps]
+        if full_history:
+            for chunk in _chunks(keys, 500):
+                conn.execute(delete(t.status_changes).where(t.status_changes.c.issue_key.in_(chunk)))
+        # columns: issue_key, change_id, at, from_status, to_status, author_id
+        change_rows = ((c.issue_key, c.change_id, c.at, c.from_status, c.to_status, c.author_id)
+                       for s in snaps for c in s.changes)
+        save_rows(conn, t.status_changes, change_rows, keys=["issue_key", "change_id"],
+                  update_cols=["at", "from_status", "to_status", "author_id"])
+
+    def load_issues(self, *, include_removed: bool = False) -> list[Issue]:
+        where = true() if include_removed else t.issues.c.removed_at.is_(None)
+        rows = store_tables.load_issue_rows(self.engine, where, (t.issues.c.key,))
+        with gc_paused():  # 100k records: the cyclic GC's full passes would walk them all
+            return list(map(_issue_from_columns, rows))
+
+    def load_issue(self, key: str) -> Issue | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.issues).where(t.issues.c.key == key)).first()
+        return _row_to_issue(row) if row else None
+
+    def load_status_changes(self, *, include_removed: bool = False) -> list[StatusChange]:
+        sc = t.status_changes
+        live = select(t.issues.c.key).where(t.issues.c.removed_at.is_(None))
+        where = true() if include_removed else sc.c.issue_key.in_(live)
+        order = (sc.c.issue_key, sc.c.at, sc.c.change_id)
+        return store_tables.load_status_change_records(self.engine, where, order)
+
+    # --- columnar reads for reports: no per-issue record objects (see store_tables) -----
+    def load_issue_table(self) -> pd.DataFrame:
+        """Live issues as the plain issue table of `reports.tables` (TABLE_ISSUE_COLUMNS),
+        read column by column from SQL; feed it to `build_frames_from_tables`."""
+        return store_tables.load_issue_table(self.engine)
+
+    def load_change_table(self) -> pd.DataFrame:
+        """Status changes of live issues as the plain change table of `reports.tables`
+        (unsorted: the derivation orders them)."""
+        return store_tables.load_change_table(self.engine)
+
+    def load_live_keys(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(conn.scalars(select(t.issues.c.key).where(t.issues.c.removed_at.is_(None))))
+
+    def mark_removed(self, keys: Iterable[str], reason: str, at: datetime) -> int:
+        keys = list(keys)
+        count = 0
+        with self.engine.begin() as conn:
+            for chunk in _chunks(keys, 500):
+                res = conn.execute(
+                    update(t.issues)
+                    .where(t.issues.c.key.in_(chunk), t.issues.c.removed_at.is_(None))
+                    .values(removed_at=at, removed_reason=reason)
+                )
+                count += res.rowcount or 0
+        return count
+
+    def load_removed(self) -> list[tuple[str, datetime, str]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.issues.c.key, t.issues.c.removed_at, t.issues.c.removed_reason)
+                .where(t.issues.c.removed_at.is_not(None))
+                .order_by(t.issues.c.key)
+            )
+            return [(r.key, utc(r.removed_at), r.removed_reason or "") for r in rows]  # type: ignore[misc]
+
+    # --- statuses -----------------------------------------------------------------------
+    def save_statuses(self, infos: Iterable[StatusInfo]) -> None:
+        rows = [{"name": s.name, "category": s.category, "status_id": s.id} for s in infos]
+        with self.engine.begin() as conn:
+            _upsert(conn, t.statuses, rows, ["name"], ["category", "status_id"])
+
+    def load_statuses(self) -> dict[str, StatusCategory]:
+        with self.engine.connect() as conn:
+            return {r.name: r.category for r in conn.execute(select(t.statuses))}
+
+    # --- sync state and runs ------------------------------------------------------------
+    def load_state(self, name: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.scalar(select(t.sync_state.c.value).where(t.sync_state.c.name == name))
+
+    def save_state(self, name: str, value: str, at: datetime, conn: Connection | None = None) -> None:
+        row = [{"name": name, "value": value, "updated_at": at}]
+        if conn is not None:
+            _upsert(conn, t.sync_state, row, ["name"], ["value", "updated_at"])
+            return
+        with self.engine.begin() as c:
+            _upsert(c, t.sync_state, row, ["name"], ["value", "updated_at"])
+
+    def start_run(self, kind: str, started_at: datetime) -> int:
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                t.sync_runs.insert().values(kind=kind, started_at=started_at, status="running", stats={})
+            )
+            return int(res.inserted_primary_key[0])  # type: ignore[index]
+
+    def finish_run(self, run_id: int, status: str, finished_at: datetime, stats: dict[str, Any], error: str | None = None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(t.sync_runs)
+                .where(t.sync_runs.c.id == run_id)
+                .values(status=status, finished_at=finished_at, stats=json.loads(json.dumps(stats, default=str)), error=error)
+            )
+
+    def load_runs(self, limit: int = 20, kind: str | None = None) -> list[dict[str, Any]]:
+        stmt = select(t.sync_runs).order_by(t.sync_runs.c.id.desc()).limit(limit)
+        if kind:
+            stmt = stmt.where(t.sync_runs.c.kind == kind)
+        with self.engine.connect() as conn:
+            out = []
+            for r in conn.execute(stmt):
+                d = dict(r._mapping)
+                d["started_at"], d["finished_at"] = utc(d["started_at"]), utc(d["finished_at"])
+                out.append(d)
+            return out
+
+    # --- published pages ----------------------------------------------------------------
+    def load_published(self, page_key: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.published_pages).where(t.published_pages.c.page_key == page_key)).first()
+        if row is None:
+            return None
+        d = dict(row._mapping)
+        d["published_at"], d["dirty_since"] = utc(d["published_at"]), utc(d["dirty_since"])
+        return d
+
+    def load_all_published(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.published_pages).order_by(t.published_pages.c.page_key))
+            return [dict(r._mapping) for r in rows]
+
+    def save_published(self, page_key: str, **values: Any) -> None:
+        cols = {c.name for c in t.published_pages.columns}
+        unknown = set(values) - cols
+        if unknown:
+            raise ValueError(f"unknown published_pages columns: {sorted(unknown)}")
+        # defaults only fill a new row; an update touches just the columns given
+        row = {"title": page_key, "space": "", "dirty": False, **values, "page_key": page_key}
+        with self.engine.begin() as conn:
+            _upsert(conn, t.published_pages, [row], ["page_key"], list(values) or ["title"])
+
+    def count(self, table: str) -> int:
+        tbl = t.metadata.tables[table]
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(tbl)) or 0)
+
+
+def _retire_moved(conn: Connection, keys_by_id: dict[str, str], at: datetime) -> None:
+    """An issue moved to another project comes back under a new key with the same id: the row of
+    its old key leaves the pages now (marked removed, kept in history) instead of at the next census."""
+    c = t.issues.c
+    moved: dict[str, list[str]] = {}
+    for chunk in _chunks(list(keys_by_id), 500):
+        rows = conn.execute(select(c.key, c.id).where(c.id.in_(chunk), c.removed_at.is_(None)))
+        for key, issue_id in rows:
+            if key != keys_by_id[issue_id]:
+                moved.setdefault(keys_by_id[issue_id], []).append(key)
+    for new_key, old_keys in moved.items():
+        conn.execute(update(t.issues).where(c.key.in_(old_keys), c.removed_at.is_(None))
+                     .values(removed_at=at, removed_reason=f"moved: now {new_key}"))
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,161 @@
+"""SQLAlchemy table definitions. Alembic migrations in `migrations/versions` must match these
+(tests/sync/store/test_core.py compares them), so an upgrade keeps data."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+TS = DateTime(timezone=True)
+
+issues = Table(
+    "issues",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("id", String(64), nullable=False),
+    Column("project", String(64), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("issue_type", String(128), nullable=False),
+    Column("status", String(128), nullable=False),
+    Column("status_category", String(32), nullable=False),
+    Column("created", TS, nullable=False),
+    Column("updated", TS, nullable=False),
+    Column("resolution_date", TS),
+    Column("url", Text, nullable=False, default=""),
+    Column("reporter_id", String(128)),
+    Column("reporter_name", Text),
+    Column("assignee_id", String(128)),
+    Column("assignee_name", Text),
+    Column("labels", JSON, nullable=False),
+    Column("components", JSON, nullable=False),
+    Column("reach", Float),
+    Column("impact", Float),
+    Column("confidence", Float),
+    Column("effort", Float),
+    Column("business_value", Float),
+    Column("time_criticality", Float),
+    Column("risk_reduction", Float),
+    Column("adoption", Float),
+    Column("satisfaction", Float),
+    Column("objective", Text),
+    Column("target", Text),
+    Column("team", Text),
+    Column("stakeholders", JSON, nullable=False),
+    Column("synced_at", TS, nullable=False),
+    Column("removed_at", TS),
+    Column("removed_reason", Text),
+)
+Index("ix_issues_updated", issues.c.updated)
+Index("ix_issues_id", issues.c.id)  # a moved issue keeps its id under a new key
+
+status_changes = Table(
+    "status_changes",
+    metadata,
+    Column("issue_key", String(64), primary_key=True),
+    Column("change_id", String(64), primary_key=True),
+    Column("at", TS, nullable=False),
+    Column("from_status", String(128)),
+    Column("to_status", String(128), nullable=False),
+    Column("author_id", String(128)),
+)
+
+statuses = Table(
+    "statuses",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("category", String(32), nullable=False),
+    Column("status_id", String(64), nullable=False, default=""),
+)
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("started_at", TS, nullable=False),
+    Column("finished_at", TS),
+    Column("status", String(16), nullable=False),  # running | ok | failed
+    Column("stats", JSON, nullable=False),
+    Column("error", Text),
+)
+
+webhook_inbox = Table(
+    "webhook_inbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # X-Atlassian-Webhook-Identifier, else "sha256:<body hash>": duplicates collapse on it
+    Column("dedupe_key", String(128), nullable=False, unique=True),
+    Column("event", String(128), nullable=False),
+    Column("issue_key", String(64)),
+    Column("payload", Text, nullable=False),
+    Column("received_at", TS, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | processing | done | failed | ignored
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("available_at", TS, nullable=False),
+    Column("claimed_by", String(128)),
+    Column("claimed_at", TS),
+    Column("processed_at", TS),
+    Column("error", Text),
+    Column("duplicates", Integer, nullable=False, default=0),
+)
+Index("ix_inbox_status_available", webhook_inbox.c.status, webhook_inbox.c.available_at)
+# Only deliveries that were repeated: the status page's duplicates total reads these few index
+# entries instead of every inbox row (on SQLite through each row's ~5 KiB payload pages).
+Index(
+    "ix_inbox_duplicated", webhook_inbox.c.duplicates,
+    sqlite_where=webhook_inbox.c.duplicates > 0, postgresql_where=webhook_inbox.c.duplicates > 0,
+)  # fmt: skip
+
+published_pages = Table(
+    "published_pages",
+    metadata,
+    Column("page_key", String(128), primary_key=True),  # roadmap | whats_new | monthly:2026-10 ...
+    Column("title", Text, nullable=False),
+    Column("page_id", String(64)),
+    Column("space", String(64), nullable=False),
+    Column("version", Integer),
+    Column("content_hash", String(64)),
+    Column("url", Text),
+    Column("published_at", TS),
+    Column("dirty", Boolean, nullable=False, default=False),
+    Column("dirty_since", TS),
+    Column("last_result", Text),
+)
+
+job_runs = Table(
+    "job_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job", String(64), nullable=False),
+    Column("slot", TS, nullable=False),  # the cron tick this run is for
+    Column("replica", String(128), nullable=False),
+    Column("started_at", TS, nullable=False),
+    Column("finished_at", TS),
+    Column("status", String(16), nullable=False),
+    Column("error", Text),
+    # one run per job and tick, whatever the number of replicas
+    UniqueConstraint("job", "slot", name="uq_job_runs_job_slot"),
+)

@@ -1,0 +1,72 @@
+"""`goldenthread demo` end to end: sandbox Jira -> sync -> store -> metrics -> pages -> sandbox
+Confluence, plus the HTML preview. Expectations come from the sandbox dataset, not the code under test."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from goldenthread.cli.demo import run_demo
+from goldenthread.sandbox import build_dataset
+from goldenthread.sandbox.dataset import BACKLOG_LABEL, STAKEHOLDER_MANAGERS
+from goldenthread.cli.app import app
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+STAKEHOLDERS_FIELD = "customfield_10108"
+
+pytestmark = pytest.mark.slow
+
+
+def test_demo_publishes_every_page_and_writes_matching_previews(tmp_path: Path) -> None:
+    result = run_demo(out_dir=tmp_path, issues=80, seed=11, console=Console(file=open("/dev/null", "w")), now=NOW)
+
+    data = build_dataset(seed=11, issues=80, now=NOW)
+    backlog = [i for i in data.issues if BACKLOG_LABEL in i.labels]
+    done_keys = {i.key for i in backlog if i.status in ("Done", "Released")}
+
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["backlog"]["total"] == len(backlog)
+    assert metrics["backlog"]["done"] == len(done_keys)
+    ranked = {r["key"] for r in metrics["ranking"]}
+    assert not ranked & done_keys  # shipped work is never ranked
+    assert ranked <= {i.key for i in backlog}
+
+    # Confluence now holds the three pages under the configured parent, with our property
+    pages = {p.title: p for p in result.state.confluence.pages.values()}
+    for title in ("Roadmap", "What's new", "Stakeholder report 2026-10"):
+        assert title in pages, sorted(pages)
+        assert "goldenthread" in pages[title].properties
+    parent = pages["Internal products"]
+    assert pages["Roadmap"].parent_id == parent.id
+
+    # stakeholders were written back to Jira: every backlog Payroll issue now lists Dana
+    dana = STAKEHOLDER_MANAGERS[0]
+    payroll = [result.state.data.by_key[i.key] for i in backlog if "Payroll" in i.components]
+    assert payroll, "the dataset should have Payroll work"
+    for issue in payroll:
+        people = issue.custom.get(STAKEHOLDERS_FIELD) or []
+        assert dana.account_id in people or dana.username in people, issue.key
+
+    # the preview: an index linking one readable file per page, no markup leaking from Jira text
+    index = result.index.read_text()
+    linked = re.findall(r'href="([^"]+\.html)"', index)
+    assert len(linked) == 3
+    for name in linked:
+        html = (tmp_path / name).read_text()
+        assert "<ac:" not in html and "<script>alert" not in html
+
+
+def test_demo_command_runs_twice_in_the_same_folder(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "demo"
+    for _ in range(2):
+        result = runner.invoke(app, ["demo", "--out", str(out), "--issues", "40", "--seed", "3"])
+        assert result.exit_code == 0, result.output
+        assert "index.html" in result.output
+    assert (out / "index.html").exists() and (out / "goldenthread.yaml").exists()

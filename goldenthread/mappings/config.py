@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from goldenthread.mappings.records import CANONICAL_FIELDS, Stage
 
@@ -208,7 +209,7 @@ def line_for(lines: LineMap, path: str) -> int | None:
     return None
 
 
-def _describe(error: dict[str, Any], path: str) -> str:
+def _describe(error: ErrorDetails, path: str) -> str:
     kind = error.get("type", "")
     if kind == "extra_forbidden":
         parent, _, name = path.rpartition(".")

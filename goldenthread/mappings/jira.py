@@ -306,7 +306,7 @@ def parse_issue(
 
 # --- changelogs ---------------------------------------------------------------------------
 def _is_status_item(item: Mapping[str, Any]) -> bool:
-    field_id = item.get("fieldId")
+    field_id: object = item.get("fieldId")
     if field_id is not None:
         return field_id == "status"
     return str(item.get("field", "")).casefold() == "status" and item.get("fieldtype", "jira") == "jira"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 
-def is_map(value: Any) -> bool:
+def is_map(value: object) -> TypeGuard[Mapping[str, Any]]:
     # payloads are json.loads dicts: skip the ABC check (slow, and run several times per issue) for them
     return type(value) is dict or isinstance(value, Mapping)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -20,10 +21,14 @@ import pandas as pd  # noqa: E402
 from matplotlib import rc_context  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 SIZE_INCHES = (8.0, 4.0)
 DPI = 100
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 10,
     "axes.titlesize": 12,
@@ -72,7 +77,9 @@ def render_throughput_chart(throughput: pd.DataFrame, title: str = "Completed pe
         ax.set_xticks(range(0, len(months), step), months[::step], rotation=45, ha="right")
         ax.set_ylabel("issues completed")
         ax.set_title(title)
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        locator = ax.yaxis.get_major_locator()
+        if isinstance(locator, MaxNLocator):  # the default AutoLocator is one; keep its steps
+            locator.set_params(integer=True)
         fig.tight_layout()
         return _png(fig)
 

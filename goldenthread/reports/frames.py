@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 from datetime import datetime
+from itertools import chain
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -159,7 +160,7 @@ def compute_stage_map(
     for code, name in enumerate(status.categories if len(status) else ()):
         first = int(np.argmax(status.codes == code))  # a few statuses: one pass each
         if status.codes[first] == code:
-            seen[str(name)] = category.iat[first]
+            seen[str(name)] = cast("StatusCategory", category.iat[first])  # an Issue field
     names = set(seen)
     for col in ("from_status", "to_status"):
         names |= {str(x) for x in _categorical(changes[col]).categories}
@@ -193,7 +194,7 @@ def compute_change_positions(issues: pd.DataFrame, changes: pd.DataFrame) -> np.
     if isinstance(keys.dtype, pd.CategoricalDtype):
         # map the (few) distinct keys, then every row through its code
         per_cat = key_index.get_indexer(keys.cat.categories.astype(object))
-        return np.append(per_cat, -1)[keys.cat.codes.to_numpy()]  # type: ignore[no-any-return]
+        return np.append(per_cat, -1)[keys.cat.codes.to_numpy()]
     return key_index.get_indexer(keys.astype(object))  # type: ignore[no-any-return]
 
 
@@ -378,9 +379,9 @@ def _months(ts: pd.Series) -> pd.Series:
     ym = (stamps.dt.year * 12 + stamps.dt.month - 1).to_numpy(dtype="float64")
     uniq = np.unique(ym[valid]).astype("int64")
     labels = [f"{u // 12:04d}-{u % 12 + 1:02d}" for u in uniq]
-    codes = np.full(len(ts), -1, dtype="int64")
+    codes = np.full(len(ts), -1, dtype=np.int64)
     codes[valid] = np.searchsorted(uniq, ym[valid].astype("int64"))
-    return pd.Series(pd.Categorical.from_codes(codes, categories=labels), index=ts.index)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(labels)), index=ts.index)
 
 
 def compute_stakeholder_rows(stakeholder_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:

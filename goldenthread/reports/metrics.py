@@ -15,22 +15,24 @@ Rules beyond the letter of DESIGN.md, chosen so every number stays checkable:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from typing import Literal, TypedDict
 
 import numpy as np
 import pandas as pd
 
 from goldenthread.mappings.config import Config
 from goldenthread.reports.frames import (
-    DT,
     STAGES,
     Frames,
     compute_sla_days,
     compute_stakeholder_rows,
     to_utc,
 )
+from goldenthread.reports.tables import DT
 
 QUANTILES: dict[str, float] = {"p50": 0.5, "p85": 0.85, "p95": 0.95}
+_QS = np.array(list(QUANTILES.values()))  # the quantile levels as pandas-stubs types them
 _DAY = pd.Timedelta(days=1)
 
 LEAD_TIME_COLUMNS: tuple[str, ...] = (
@@ -64,8 +66,8 @@ def compute_lead_times(frames: Frames) -> pd.DataFrame:
     # frames.issues is in natural key order, so a stable sort keeps ties in that order;
     # one take of just the needed columns instead of copying and re-sorting every column
     rows = np.flatnonzero(mask)[np.argsort(-at, kind="stable")]
-    done = df.iloc[rows, [df.columns.get_loc(c) for c in LEAD_TIME_COLUMNS[:-1]]]
-    done = done.reset_index(drop=True)
+    cols = df.columns.get_indexer(pd.Index(LEAD_TIME_COLUMNS[:-1]))  # all present: built by frames
+    done = df.iloc[rows, cols].reset_index(drop=True)
     done["completed_month"] = done["completed_month"].astype(object)
     done["within_sla"] = done["lead_time_days"].le(done["sla_days"])
     return done
@@ -84,7 +86,7 @@ def compute_percentiles(values: pd.Series) -> dict[str, float | int | None]:
 def _grouped_percentiles(df: pd.DataFrame, by: str, value: str, prefix: str) -> pd.DataFrame:
     clean = df.loc[df[value].notna(), [by, value]]
     grouped = clean.groupby(by, dropna=False, observed=True)[value]
-    out = grouped.quantile(list(QUANTILES.values())).unstack()
+    out = grouped.quantile(_QS).unstack()
     out = out.reindex(columns=list(QUANTILES.values()))
     out.columns = [f"{prefix}_{name}" for name in QUANTILES]
     out[f"{prefix}_count"] = grouped.size()
@@ -92,14 +94,14 @@ def _grouped_percentiles(df: pd.DataFrame, by: str, value: str, prefix: str) -> 
 
 
 def compute_throughput(
-    frames: Frames, as_of: object | None = None, lead: pd.DataFrame | None = None
+    frames: Frames, as_of: datetime | pd.Timestamp | None = None, lead: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Completions per calendar month (UTC), every month from the first completion to the as-of
     month, zero months included. Columns: month ("YYYY-MM"), month_start (UTC), completed (int).
     Empty when nothing was ever completed. `lead`: `compute_lead_times(frames)` if the caller
     already has it (every function taking `lead` reuses it rather than recomputing).
     """
-    stamp = to_utc(as_of) if as_of is not None else frames.as_of  # type: ignore[arg-type]
+    stamp = to_utc(as_of) if as_of is not None else frames.as_of
     done = compute_lead_times(frames) if lead is None else lead
     if done.empty:
         return pd.DataFrame(
@@ -124,7 +126,7 @@ def compute_throughput(
 
 
 def compute_monthly_outcomes(
-    frames: Frames, as_of: object | None = None, lead: pd.DataFrame | None = None
+    frames: Frames, as_of: datetime | pd.Timestamp | None = None, lead: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Per throughput month: completed, lead_time_p50, lead_time_p85, sla_compliance (NaN for
     months without completions). Lead times of the issues completed in that month.
@@ -143,16 +145,30 @@ def _previous_month(month: str) -> str:
     return (pd.Period(month, freq="M") - 1).strftime("%Y-%m")
 
 
+class MonthSide(TypedDict):
+    completed: int
+    lead_time_p50: float | int | None
+    lead_time_p85: float | int | None
+    sla_compliance: float | None
+
+
+class MonthComparison(TypedDict):
+    month: str
+    previous_month: str
+    current: MonthSide
+    previous: MonthSide
+
+
 def compute_month_comparison(
     frames: Frames, month: str, lead: pd.DataFrame | None = None
-) -> dict[str, object]:
+) -> MonthComparison:
     """This month vs the previous one: {month, previous_month, current, previous}; each side is
     {completed, lead_time_p50, lead_time_p85, sla_compliance} (null when nothing completed).
     """
     done = compute_lead_times(frames) if lead is None else lead
     previous = _previous_month(month)
 
-    def side(label: str) -> dict[str, object]:
+    def side(label: str) -> MonthSide:
         rows = done.loc[done["completed_month"].eq(label)]
         pct = compute_percentiles(rows["lead_time_days"])
         return {
@@ -166,14 +182,14 @@ def compute_month_comparison(
             "previous": side(previous)}  # fmt: skip
 
 
-def compute_wip(frames: Frames, as_of: object | None = None) -> pd.DataFrame:
+def compute_wip(frames: Frames, as_of: datetime | pd.Timestamp | None = None) -> pd.DataFrame:
     """Issues now in an in_progress stage, oldest first. Columns: see WIP_COLUMNS; age_days =
     as_of - started_at (falls back to created, see module docstring)."""
-    stamp = to_utc(as_of) if as_of is not None else frames.as_of  # type: ignore[arg-type]
+    stamp = to_utc(as_of) if as_of is not None else frames.as_of
     df = frames.issues
     wip = df.loc[df["stage"].eq("in_progress").to_numpy(), list(WIP_COLUMNS[:-1])]
-    since = wip["started_at"].fillna(wip["created"])
-    wip["age_days"] = ((stamp - since) / _DAY).astype("float64")
+    age: pd.Series[pd.Timedelta] = stamp - wip["started_at"].fillna(wip["created"])
+    wip["age_days"] = (age / _DAY).astype("float64")
     wip = wip.sort_values("age_days", ascending=False, kind="stable")  # ties: natural order
     return wip.loc[:, list(WIP_COLUMNS)].reset_index(drop=True)
 
@@ -211,15 +227,16 @@ def compute_sla(frames: Frames, config: Config, lead: pd.DataFrame | None = None
     return SlaResult(overall=overall, by_issue_type=by_type.reset_index(drop=True))
 
 
-def compute_open_past_sla(frames: Frames, as_of: object | None = None) -> pd.DataFrame:
+def compute_open_past_sla(frames: Frames, as_of: datetime | pd.Timestamp | None = None) -> pd.DataFrame:
     """Open issues (todo or in_progress) older than their SLA at as_of, most overdue first.
     Columns: key, summary, stage, issue_type, objective, created, sla_days, age_days,
     overdue_days."""
-    stamp = to_utc(as_of) if as_of is not None else frames.as_of  # type: ignore[arg-type]
+    stamp = to_utc(as_of) if as_of is not None else frames.as_of
     df = frames.issues
     cols = ["key", "summary", "stage", "issue_type", "objective", "created", "sla_days"]
     open_ = df.loc[df["stage"].isin(["todo", "in_progress"]).to_numpy(), cols]
-    open_["age_days"] = ((stamp - open_["created"]) / _DAY).astype("float64")
+    age: pd.Series[pd.Timedelta] = stamp - open_["created"]
+    open_["age_days"] = (age / _DAY).astype("float64")
     open_["overdue_days"] = open_["age_days"] - open_["sla_days"]
     late = open_.loc[open_["overdue_days"] > 0]
     late = late.sort_values("overdue_days", ascending=False, kind="stable")
@@ -251,7 +268,7 @@ def compute_breakdown(frames: Frames, by: Dimension) -> pd.DataFrame:
         group = df[by].to_numpy(dtype=object)[rows]
 
     def col(name: str) -> np.ndarray:
-        return df[name].to_numpy(dtype="float64")[rows]  # type: ignore[no-any-return]
+        return df[name].to_numpy(dtype="float64")[rows]
 
     # One integer code per group, then every figure from those codes: counts by bincount,
     # percentiles and means by one pandas groupby over the codes (its quantile and mean, so
@@ -283,7 +300,7 @@ def compute_breakdown(frames: Frames, by: Dimension) -> pd.DataFrame:
         "satisfaction": col("satisfaction"),
     })  # fmt: skip
     g = values.groupby(codes, sort=True)
-    qs = g[["lead_time", "cycle_time"]].quantile(list(QUANTILES.values())).unstack()
+    qs = g[["lead_time", "cycle_time"]].quantile(_QS).unstack()
     for prefix in ("lead_time", "cycle_time"):
         for name, q in QUANTILES.items():
             out[f"{prefix}_{name}"] = qs[(prefix, q)].reindex(range(n)).to_numpy() if n else []

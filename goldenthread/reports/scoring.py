@@ -113,7 +113,9 @@ def _input_dicts(used: pd.DataFrame) -> pd.Series:
     """One {input: value or None} dict per row (what `to_dict("records")` gives, without its
     per-cell boxing)."""
     names = list(used.columns)
-    cols = [np.where(np.isnan(a), None, a).tolist() for a in (used[n].to_numpy() for n in names)]
+    # numpy takes None as an object scalar here; its stubs accept only array-likes
+    cols = [np.where(np.isnan(a), None, a).tolist()  # type: ignore[call-overload]
+            for a in (used[n].to_numpy() for n in names)]
     dicts = [dict(zip(names, row, strict=True)) for row in zip(*cols, strict=True)]
     if not names:
         dicts = [{} for _ in range(len(used))]

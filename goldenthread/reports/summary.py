@@ -26,6 +26,7 @@ from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Issue, StatusCategory, StatusChange
 from goldenthread.reports.frames import Frames, build_frames, compute_stakeholder_rows, to_utc
 from goldenthread.reports.metrics import (
+    MonthComparison,
     SlaResult,
     compute_breakdown,
     compute_lead_times,
@@ -52,7 +53,7 @@ class Outcomes:
     cycle_time_stats: dict[str, Any]
     throughput: pd.DataFrame  # compute_throughput: month, month_start, completed
     monthly: pd.DataFrame  # compute_monthly_outcomes
-    comparison: dict[str, Any]  # compute_month_comparison for the as-of month
+    comparison: MonthComparison  # compute_month_comparison for the as-of month
     wip: pd.DataFrame  # compute_wip: oldest first, age_days
     sla: SlaResult  # overall + by_issue_type
     open_past_sla: pd.DataFrame  # compute_open_past_sla
@@ -111,7 +112,7 @@ def compute_stakeholder_items(frames: Frames, scores: pd.DataFrame) -> pd.DataFr
     at = pd.Index(scores["key"]).get_indexer(live["key"])[rows]
     ranked = at >= 0
 
-    def from_scores(col: str, fill: object) -> np.ndarray:
+    def from_scores(col: str, fill: str | float) -> np.ndarray:
         values = scores[col].to_numpy()
         return np.where(ranked, values[np.where(ranked, at, 0)] if len(values) else fill, fill)
 

@@ -41,7 +41,7 @@ class SandboxApp(FastAPI):
         for route in self.template_routes:
             match, _ = route.matches(scope)
             if match == Match.FULL:
-                return getattr(route, "path", scope["path"])
+                return str(getattr(route, "path", scope["path"]))
         return "<unmatched>"
 
     def _authorized(self, scope: Scope) -> bool:

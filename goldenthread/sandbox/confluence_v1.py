@@ -134,7 +134,7 @@ def build_confluence_v1_router() -> APIRouter:  # noqa: C901 - the route table
                 name = f.filename or "file"  # type: ignore[union-attr]
                 if any(a.title == name for a in page.attachments.values()):
                     return v1_error(400, f"Cannot add a new attachment with same file name as an existing attachment: {name}")
-                data = await f.read()  # type: ignore[union-attr]
+                data = await f.read()
                 a = Attachment("att" + st.confluence.new_id(), page.id, name,
                                f.content_type or "application/octet-stream", data, 1, st.clock(),  # type: ignore[union-attr]
                                str(form.get("comment") or ""))
@@ -157,7 +157,7 @@ def build_confluence_v1_router() -> APIRouter:  # noqa: C901 - the route table
             f = form.get("file")
             if f is None or not hasattr(f, "read"):
                 return v1_error(400, "A 'file' part is required")
-            a.data = await f.read()  # type: ignore[union-attr]
+            a.data = await f.read()
             a.media_type = getattr(f, "content_type", None) or a.media_type
             a.version, a.at, a.comment = a.version + 1, st.clock(), str(form.get("comment") or a.comment)
             st.stats.count_write("confluence.attachment.update")
@@ -274,13 +274,13 @@ def build_confluence_v1_router() -> APIRouter:  # noqa: C901 - the route table
         if req.method == "GET" and key is None:
             res = [render_v1_property(st, p) for p in page.properties.values()]
             return JSONResponse({"results": res, "start": 0, "limit": 10, "size": len(res)})
-        found = page.properties.get(key) if key else None
+        existing = page.properties.get(key) if key else None
         if req.method == "GET":
-            return JSONResponse(render_v1_property(st, found)) if found else v1_error(404, f"No property found with key: {key}")
+            return JSONResponse(render_v1_property(st, existing)) if existing else v1_error(404, f"No property existing with key: {key}")
         if req.method == "DELETE":
-            if not found:
-                return v1_error(404, f"No property found with key: {key}")
-            del page.properties[found.key]
+            if not existing:
+                return v1_error(404, f"No property existing with key: {key}")
+            del page.properties[existing.key]
             st.stats.count_write("confluence.property.delete")
             return Response(status_code=204)
         b = await _json(req)
@@ -289,21 +289,21 @@ def build_confluence_v1_router() -> APIRouter:  # noqa: C901 - the route table
         key = key or b.get("key")
         if not key:
             return v1_error(400, "key is required")
-        found = page.properties.get(key)
+        existing = page.properties.get(key)
         if req.method == "POST":
-            if found:
+            if existing:
                 return v1_error(409, f"Cannot add a property with key '{key}': it already exists")
             prop = PageProperty(st.confluence.new_id(), key, b["value"], 1, st.clock(), st.confluence.api_author)
             page.properties[key] = prop
             st.stats.count_write("confluence.property.create")
             return JSONResponse(render_v1_property(st, prop))
-        if not found:
-            return v1_error(404, f"No property found with key: {key}")
+        if not existing:
+            return v1_error(404, f"No property existing with key: {key}")
         number = int((b.get("version") or {}).get("number", -1))
-        if number != found.version + 1:
-            return v1_error(409, f"Version must be incremented on update. Current version is: {found.version}")
-        found.value, found.version, found.at = b["value"], number, st.clock()
+        if number != existing.version + 1:
+            return v1_error(409, f"Version must be incremented on update. Current version is: {existing.version}")
+        existing.value, existing.version, existing.at = b["value"], number, st.clock()
         st.stats.count_write("confluence.property.update")
-        return JSONResponse(render_v1_property(st, found))
+        return JSONResponse(render_v1_property(st, existing))
 
     return r

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -66,7 +67,9 @@ async def _json_body(request: Request) -> Any:
     try:
         return json.loads(raw)
     except ValueError as exc:
-        raise EditError(400, f"Unexpected character in the request body: {exc.msg}") from exc
+        # UnicodeDecodeError (bytes that are not UTF-8) is a ValueError too, without `msg`
+        said = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise EditError(400, f"Unexpected character in the request body: {said}") from exc
 
 
 def _find_user(state: SandboxState, flavor: Flavor, ident: str) -> SandboxUser | None:
@@ -110,11 +113,14 @@ def _int(v: Any, default: int) -> int:
         raise EditError(400, f"The value '{v}' is not a valid number.") from exc
 
 
+_Route = Callable[[Request, SandboxState, Flavor], Awaitable[Response]]
+
+
 def build_jira_router() -> APIRouter:  # noqa: C901 - one place that lists every Jira route
     r = APIRouter()
 
-    def both(path: str, methods: list[str]):  # type: ignore[no-untyped-def]
-        def deco(fn):  # type: ignore[no-untyped-def]
+    def both(path: str, methods: list[str]) -> Callable[[_Route], _Route]:
+        def deco(fn: _Route) -> _Route:
             async def wrapped(request: Request) -> Response:
                 try:
                     return await fn(request, request.app.state.sandbox, _flavor(request))
@@ -279,6 +285,7 @@ def build_jira_router() -> APIRouter:  # noqa: C901 - one place that lists every
             return JSONResponse({"self": f"{base}/rest/api/{ver}/issue/{found.key}/watchers",
                                  "isWatching": st.data.api_user.username in found.watchers,
                                  "watchCount": len(ws), "watchers": ws})
+        ident: str | None
         if req.method == "DELETE":
             ident = req.query_params.get("username" if fl == "dc" else "accountId", "")
         else:

@@ -107,7 +107,7 @@ def _memo(data: SandboxData, key: tuple[Any, ...], build: Any) -> Any:
 
 
 def _user_json(data: SandboxData, name: str, flavor: Flavor, base: str) -> dict[str, Any]:
-    return _memo(data, ("user", name, flavor, base),  # type: ignore[no-any-return]
+    return _memo(data, ("user", name, flavor, base),
                  lambda: render_user(data.users_by_name[name], flavor, base))
 
 

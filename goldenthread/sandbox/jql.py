@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from goldenthread.sandbox.model import SandboxData, SandboxIssue
 
@@ -52,7 +53,7 @@ def _key_sort(i: SandboxIssue) -> tuple[str, int]:
     return (p, int(n))
 
 
-_SORT_KEYS: dict[str, Callable[[SandboxIssue], object]] = {
+_SORT_KEYS: dict[str, Callable[[SandboxIssue], Any]] = {
     "updated": lambda i: i.updated,
     "created": lambda i: i.created,
     "key": _key_sort,

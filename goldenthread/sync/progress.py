@@ -5,11 +5,18 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 log = logging.getLogger("goldenthread")
 
@@ -19,7 +26,10 @@ class Task(Protocol):
 
 
 class Reporter(Protocol):
-    def task(self, description: str, total: int | None = None) -> Iterator[Task]: ...
+    # Callers use `with reporter.task(...) as t:` so the bar/log closes even when the work fails.
+    def task(
+        self, description: str, total: int | None = None
+    ) -> AbstractContextManager[Task]: ...
 
 
 class _LogTask:
@@ -49,13 +59,13 @@ class LogReporter:
 
 
 class _RichTask:
-    def __init__(self, progress: Progress, task_id: int) -> None:
+    def __init__(self, progress: Progress, task_id: TaskID) -> None:
         self.progress, self.task_id = progress, task_id
 
     def advance(self, n: int = 1, total: int | None = None) -> None:
         if total is not None:
-            self.progress.update(self.task_id, total=total)  # type: ignore[arg-type]
-        self.progress.advance(self.task_id, n)  # type: ignore[arg-type]
+            self.progress.update(self.task_id, total=total)
+        self.progress.advance(self.task_id, n)
 
 
 class RichReporter:

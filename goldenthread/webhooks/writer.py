@@ -98,7 +98,12 @@ class InboxWriter:
             self._after(loop)
             return
         task = loop.run_in_executor(None, self._write, batch)
-        task.add_done_callback(lambda t: (self._deliver(batch, t.result()), self._after(loop)))
+
+        def written(t: asyncio.Future[list[bool | BaseException]]) -> None:
+            self._deliver(batch, t.result())
+            self._after(loop)
+
+        task.add_done_callback(written)
 
     def _after(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._pending:

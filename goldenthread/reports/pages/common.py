@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
@@ -27,6 +28,12 @@ LABELS: tuple[str, ...] = ("goldenthread",)
 LATER_LIMIT = 150  # a 5,000-issue Later lane is unreadable; the rest is one JQL click away
 NEEDS_SCORING_LIMIT = 200
 STAGE_COLOURS: dict[str, s.Colour] = {"todo": "Grey", "in_progress": "Blue", "done": "Green", "discarded": "Grey"}
+
+
+def row_dicts(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """`frame.to_dict("records")`, typed by its column names (every report frame's are str)."""
+    into: dict[str, Any] = {}  # pandas builds each row as type(into)()
+    return frame.to_dict("records", into=into)
 
 
 @dataclass(frozen=True)

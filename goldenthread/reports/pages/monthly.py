@@ -9,6 +9,7 @@ when M is still running), so "this month" in every metric means M.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -30,6 +31,7 @@ from goldenthread.reports.pages.common import (
     is_missing,
     issue_ref,
     more_line,
+    row_dicts,
     stage_lozenge,
 )
 
@@ -91,11 +93,11 @@ def _delta(cur: object, prev: object, *, lower_is_better: bool, kind: str) -> s.
 def _headline(data: PageData, month: str) -> list[ET.Element]:
     frames = data.report.frames
     cmp = compute_month_comparison(frames, month)
-    cur, prev = cmp["current"], cmp["previous"]  # type: ignore[index]
+    cur, prev = cmp["current"], cmp["previous"]
     end = (parse_month(month) + 1).to_timestamp().tz_localize("UTC") - pd.Timedelta(seconds=1)
     prev_end = parse_month(month).to_timestamp().tz_localize("UTC") - pd.Timedelta(seconds=1)
     wip_now, wip_prev = compute_wip_count_at(frames, end), compute_wip_count_at(frames, prev_end)
-    rows = [
+    rows: list[tuple[str, object, object, Callable[[object], str], bool, str]] = [
         ("Shipped (throughput)", cur["completed"], prev["completed"], str, False, "n"),
         ("Lead time p50", cur["lead_time_p50"], prev["lead_time_p50"], fmt_days, True, "days"),
         ("Lead time p85", cur["lead_time_p85"], prev["lead_time_p85"], fmt_days, True, "days"),
@@ -155,9 +157,9 @@ def _stakeholder_sections(data: PageData, month: str) -> list[ET.Element]:
         keys = by_person.get(person.id.casefold(), set())
         quadrant = compute_quadrant(person)
         delivered = [dict(r, when=f"shipped {fmt_date(r['completed_at'])}")
-                     for r in shipped.loc[shipped["key"].isin(keys)].to_dict("records")]  # fmt: skip
-        doing = scores.loc[scores["lane"].eq("now") & scores["key"].isin(keys)].to_dict("records")
-        nxt = scores.loc[scores["lane"].eq("next") & scores["key"].isin(keys)].to_dict("records")
+                     for r in row_dicts(shipped.loc[shipped["key"].isin(keys)])]  # fmt: skip
+        doing = row_dicts(scores.loc[scores["lane"].eq("now") & scores["key"].isin(keys)])
+        nxt = row_dicts(scores.loc[scores["lane"].eq("next") & scores["key"].isin(keys)])
         blocks.append(s.heading(3, person.name or person.id))
         blocks.append(s.paragraph([
             mentioner.mention(person.id, person.name), "  ",
@@ -177,7 +179,7 @@ def _decisions(data: PageData) -> list[ET.Element]:
     blocks: list[ET.Element] = [s.heading(2, "Decisions needed")]
     for kind, title, what in (("unscored", "Items that need scoring", "unscored items"),
                               ("past_sla", "Open items past their SLA", "items past SLA")):  # fmt: skip
-        rows = dec.loc[dec["kind"].eq(kind)].to_dict("records")
+        rows = row_dicts(dec.loc[dec["kind"].eq(kind)])
         blocks.append(s.heading(3, f"{title} ({len(rows)})"))
         if not rows:
             blocks.append(s.paragraph(s.small("None. ")))

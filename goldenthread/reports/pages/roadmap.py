@@ -21,6 +21,7 @@ from goldenthread.reports.pages.common import (
     more_line,
     names_of,
     people_of,
+    row_dicts,
     stage_lozenge,
 )
 
@@ -46,7 +47,7 @@ def _score_cell(row: Mapping[str, object]) -> list[s.Inline]:
 
 def _roadmap_rows(data: PageData, rows: pd.DataFrame) -> list[list[s.Content]]:
     out: list[list[s.Content]] = []
-    for row in rows.to_dict("records"):
+    for row in row_dicts(rows):
         klass = class_lozenge(row["class"])
         target = "" if is_missing(row["target"]) else str(row["target"])
         out.append([
@@ -122,7 +123,7 @@ def build_roadmap_page(data: PageData) -> PageModel:
         table = s.table(
             ("Issue", "Summary", "Lane", "Missing"),
             [[issue_ref(r), str(r["summary"]), str(r["lane"]), ", ".join(r["missing"]) or "—"]
-             for r in shown.to_dict("records")],
+             for r in row_dicts(shown)],
         )  # fmt: skip
         blocks.append(s.panel("warning", [
             s.paragraph("These items cannot be ranked until the missing fields are filled in Jira."),

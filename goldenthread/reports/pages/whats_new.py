@@ -16,6 +16,7 @@ from goldenthread.reports.pages.common import (
     issue_ref,
     names_of,
     people_of,
+    row_dicts,
 )
 
 def build_whats_new_page(data: PageData, months: int = 12) -> PageModel:
@@ -39,7 +40,7 @@ def build_whats_new_page(data: PageData, months: int = 12) -> PageModel:
             [fmt_date(r["completed_at"]), issue_ref(r), str(r["summary"]),
              "—" if is_missing(r["objective"]) else str(r["objective"]),
              names_of(data, str(r["key"])), fmt_days(r["lead_time_days"])]
-            for r in group.to_dict("records")
+            for r in row_dicts(group)
         ]  # fmt: skip
         blocks.append(s.table(("Shipped", "Issue", "Summary", "Objective served", "Requested by", "Lead time"),
                               rows, widths=(100, 90, 360, 180, 200, 90)))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 import httpx
@@ -65,6 +65,15 @@ class AtlassianError(Exception):
         self.messages = [get_redactor().redact(m) for m in messages or []]
 
 
+class ErrorFields(TypedDict, total=False):
+    """The keyword arguments every AtlassianError takes besides its message."""
+
+    status: int | None
+    url: str
+    service: Service | None
+    messages: list[str] | None
+
+
 class AuthError(AtlassianError):
     """401/403: bad credentials, or the user lacks permission."""
 
@@ -84,8 +93,9 @@ class BadRequestError(AtlassianError):
 class RateLimitedError(AtlassianError):
     """429 still answered after the transport's retries."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, message: str, *, retry_after: float | None = None,
+                 **kwargs: Unpack[ErrorFields]) -> None:
+        super().__init__(message, **kwargs)
         self.retry_after = retry_after
 
 
@@ -128,9 +138,9 @@ def parse_error_messages(response: requests.Response) -> list[str]:
     elif isinstance(errors, list):
         for item in errors:
             if isinstance(item, dict):
-                text = item.get("detail") or item.get("title") or item.get("message") or item.get("code")
-                if text:
-                    messages.append(str(text))
+                said = item.get("detail") or item.get("title") or item.get("message") or item.get("code")
+                if said:
+                    messages.append(str(said))
             elif item:
                 messages.append(str(item))
     if body.get("message"):
@@ -173,7 +183,7 @@ def classify_error(exc: BaseException, *, service: Service | None = None) -> Atl
     method = getattr(response.request, "method", None) or ""
     where = f"{method} {url}".strip()
     attempts = getattr(response, "attempts", 1)
-    kwargs = {"status": status, "url": url, "service": service, "messages": messages}
+    kwargs: ErrorFields = {"status": status, "url": url, "service": service, "messages": messages}
 
     if status in (401, 403):
         _, user_env, token_env = _ENV[service]
@@ -332,7 +342,9 @@ def build_jira(
     client_timeout = getattr(session, "timeout", timeout)
     # retry_with_header=False: the transport's tenacity policy already honours Retry-After; the
     # library's own retry would sleep a second time, outside our injectable clock.
-    client = Jira(url, session=session, cloud=kind == "cloud", timeout=client_timeout, retry_with_header=False)
+    # The library annotates timeout as int but hands it to requests, which takes seconds as float.
+    client = Jira(url, session=session, cloud=kind == "cloud", timeout=client_timeout,  # type: ignore[arg-type]
+                  retry_with_header=False)
     cloud_client = (JiraCloud(url, session=session, timeout=client_timeout, retry_with_header=False)
                     if kind == "cloud" else None)
     return JiraHandle(client, kind, url, session, counter, cloud_client)

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -179,7 +179,7 @@ def _to_requests_response(hresp: httpx.Response, request: requests.PreparedReque
     resp.status_code = hresp.status_code
     resp.headers = CaseInsensitiveDict(hresp.headers.items())  # duplicates comma-joined, as urllib3 does
     resp._content = hresp.content  # noqa: SLF001 - the documented way adapters fill a Response
-    resp._content_consumed = True  # noqa: SLF001
+    resp._content_consumed = True  # type: ignore[attr-defined]  # noqa: SLF001 - undeclared in types-requests
     resp.raw = io.BytesIO(hresp.content)
     resp.reason = hresp.reason_phrase
     resp.encoding = get_encoding_from_headers(resp.headers)
@@ -262,7 +262,7 @@ class HttpxAdapter(BaseAdapter):
         backoff = wait_exponential(multiplier=self.policy.backoff_multiplier, max=self.policy.backoff_max)
         return backoff(state) + wait_random(0, self.policy.jitter)(state)
 
-    def send(  # type: ignore[override]
+    def send(
         self,
         request: requests.PreparedRequest,
         stream: bool = False,
@@ -278,7 +278,7 @@ class HttpxAdapter(BaseAdapter):
         headers = {k: v for k, v in request.headers.items()}
         if buffered:
             headers.pop("Transfer-Encoding", None)
-            headers["Content-Length"] = str(len(content or b""))
+            headers["Content-Length"] = str(len(cast(bytes, content or b"")))  # buffered: bytes
         extensions = {"timeout": _httpx_timeout(timeout, self.timeout).as_dict()}
         retry_any = self._retryable(method, parts.path)
         attempt = 0
@@ -340,7 +340,8 @@ class HttpxAdapter(BaseAdapter):
             raise _to_requests_error(exc, request, note) from None
         response = _to_requests_response(hresp, request, url)
         response.attempts = attempt  # type: ignore[attr-defined]  # read by classify_error
-        response.connection = self
+        # requests sets the adapter that sent it; types-requests narrows this to HTTPAdapter
+        response.connection = self  # type: ignore[assignment]
         return response
 
     def close(self) -> None:

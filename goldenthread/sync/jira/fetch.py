@@ -221,7 +221,7 @@ def fetch_issue(jira: JiraHandle, key: str, fields: Sequence[str]) -> dict[str, 
     if not jira.cloud:
         params["expand"] = "changelog"
     try:
-        return jira.client.get(f"{jira.api}/issue/{key}", params=params)  # type: ignore[no-any-return]
+        return jira.client.get(f"{jira.api}/issue/{key}", params=params)
     except Exception as exc:  # noqa: BLE001 - 404 is an answer here, not a failure
         if isinstance(classify_error(exc, service="jira"), NotFoundError):
             return None

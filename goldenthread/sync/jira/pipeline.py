@@ -28,11 +28,11 @@ from typing import Any
 
 from goldenthread.mappings.jira import (
     FieldMap,
-    parse_datetime,
     parse_embedded_changelog,
     parse_issue,
     parse_status_changes,
 )
+from goldenthread.mappings.values import parse_datetime
 from goldenthread.mappings.records import IssueSnapshot, StatusCategory
 from goldenthread.sync.http.atlassian import JiraHandle
 from goldenthread.sync.jira.fetch import BULK_ISSUES, SearchPage, fetch_bulk_changelogs
@@ -64,8 +64,8 @@ class _Batch:
     histories: Future[dict[str, list[dict[str, Any]]]] | None = None
 
 
-def _produce(stream: int, pages: Iterator[SearchPage], out: queue.Queue[Any], stop: threading.Event) -> None:
-    def put(item: Any) -> bool:
+def _produce(stream: int, pages: Iterator[SearchPage], out: queue.Queue[_Item], stop: threading.Event) -> None:
+    def put(item: _Item) -> bool:
         while not stop.is_set():
             try:
                 out.put(item, timeout=0.2)
@@ -90,6 +90,9 @@ def _produce(stream: int, pages: Iterator[SearchPage], out: queue.Queue[Any], st
 class _Failed:
     stream: int
     error: BaseException
+
+
+_Item = SearchPage | _Failed  # what the producers hand the committer
 
 
 class PageCommitter:
@@ -191,7 +194,7 @@ class PageCommitter:
     # -- drivers --------------------------------------------------------------------------
     def run(self, *streams: Iterator[SearchPage]) -> PageStats:
         """Page `streams` (disjoint searches) side by side, commit as described above."""
-        q: queue.Queue[Any] = queue.Queue(maxsize=PREFETCH_PAGES)
+        q: queue.Queue[_Item] = queue.Queue(maxsize=PREFETCH_PAGES)
         stop = threading.Event()
         self._streams_seen = set(range(len(streams)))
         producers = [
@@ -215,7 +218,7 @@ class PageCommitter:
                 producer.join(timeout=30)
         return self.stats
 
-    def _next(self, q: queue.Queue[Any]) -> SearchPage | None:
+    def _next(self, q: queue.Queue[_Item]) -> SearchPage | None:
         """The next page (a stream's end marker included); None once every stream has ended.
 
         A stream that fails ends there; the others are paged to their end and committed before
@@ -232,12 +235,12 @@ class PageCommitter:
                 if self._ends == len(self._streams_seen) and self._search_error is None \
                         and self.on_search_done is not None:
                     self.on_search_done()  # e.g. start the census while the last pages commit
-                return item  # type: ignore[no-any-return]
+                return item
             self.stats.fetched += len(item.issues)
-            return item  # type: ignore[no-any-return]
+            return item
         return None
 
-    def _run_dc(self, q: queue.Queue[Any]) -> None:
+    def _run_dc(self, q: queue.Queue[_Item]) -> None:
         # Data Center: histories arrive inside the search page (expand=changelog)
         while (page := self._next(q)) is not None:
             changed = self._changed(page.issues)
@@ -246,7 +249,7 @@ class PageCommitter:
             if self.stats.pages % BATCH_PAGES == 0:
                 gc.collect(1)  # see _collect_per_batch
 
-    def _run_cloud(self, q: queue.Queue[Any]) -> None:
+    def _run_cloud(self, q: queue.Queue[_Item]) -> None:
         in_flight: deque[_Batch] = deque()
         batch = _Batch()
         with ThreadPoolExecutor(max_workers=CHANGELOG_WORKERS, thread_name_prefix="gt-changelog") as pool:

@@ -108,6 +108,9 @@ def _save_sqlite(cur: Any, store: Store, events: list[NewEvent]) -> list[bool]:
     # the dialect's own bind processor, so timestamps are the exact text SQLAlchemy writes and
     # compares elsewhere (claim_events' `available_at <= now` is a string comparison on SQLite)
     ts = inbox.c.received_at.type.dialect_impl(store.engine.dialect).bind_processor(store.engine.dialect)
+    if ts is None:  # SQLite's DateTime always has one; without it the value goes as it is
+        def ts(value: Any) -> Any:
+            return value
     out = []
     for e in events:
         k, ev, key, payload, at, status, done = _row(e)

@@ -105,7 +105,7 @@ def decode_json_column(values: Sequence[Any]) -> list[Any]:
     if kinds == {str}:
         decoded = json.loads("[" + ",".join(values) + "]")
         if len(decoded) == len(values):
-            return decoded  # type: ignore[no-any-return]
+            return decoded
     return [json.loads(v) if isinstance(v, str) else v for v in values]
 
 

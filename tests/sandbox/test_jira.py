@@ -263,3 +263,11 @@ def test_search_pages_show_edits_and_watchers_made_after_an_earlier_search() -> 
         assert found()["watches"]["watchCount"] == 1
         assert c.delete(f"/rest/api/3/issue/{issue.key}/watchers", params={"accountId": who.account_id}).status_code == 204
         assert found()["watches"]["watchCount"] == 0
+
+
+def test_a_request_body_that_is_not_json_or_not_utf8_is_a_jira_400(cloud) -> None:  # type: ignore[no-untyped-def]
+    _, _, c = cloud
+    for raw in (b"{not json", b'{"jql": "\xff\xfe"}'):
+        r = c.post("/rest/api/3/search/jql", content=raw, headers={"Content-Type": "application/json"})
+        assert r.status_code == 400, raw
+        assert r.json()["errorMessages"][0].startswith("Unexpected character in the request body: ")

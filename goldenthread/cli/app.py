@@ -1,28 +1,51 @@
 """The `goldenthread` command line (typer). Commands are thin: each delegates to one module.
 
-`serve` lives in goldenthread.cli.app, which extends this app, because imports go
-webhooks -> sync and never back."""
+Everything heavier than typer and rich (pydantic settings, the store, pandas, HTTP clients,
+FastAPI) is imported inside the command that needs it, so `--help` and a mistyped command answer
+at once and each command pays only for what it uses (bench/cli.py measures it)."""
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
-from goldenthread.mappings.config import ConfigError
-from goldenthread.mappings.starter import render_starter_config
-from goldenthread.sync.context import AppContext
-from goldenthread.sync.progress import build_reporter
-from goldenthread.sync.settings import Settings, load_config
+from goldenthread import __version__
+
+if TYPE_CHECKING:
+    from goldenthread.sync.context import AppContext
+
+VERBOSE_FLAGS = ("-v", "--verbose")
+
+
+class _Group(TyperGroup):
+    """The root group: `-v` / `--verbose` is accepted after the command too (`goldenthread
+    publish -v`), because every error message suggests adding it."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            args = move_verbose_first(args)
+        return super().parse_args(ctx, args)
+
+
+def move_verbose_first(args: Sequence[str]) -> list[str]:
+    """`-v`/`--verbose` anywhere before a `--` moved in front of the command."""
+    end = args.index("--") if "--" in args else len(args)
+    flags = [a for a in args[:end] if a in VERBOSE_FLAGS]
+    rest = [a for a in args[:end] if a not in VERBOSE_FLAGS]
+    return [*flags, *rest, *args[end:]]
+
 
 app = typer.Typer(
     name="goldenthread",
+    cls=_Group,
     help="Run internal products like products: Jira backlog -> priorities and outcomes -> Confluence.",
     no_args_is_help=True,
     add_completion=False,
@@ -35,6 +58,7 @@ out = Console()
 err = Console(stderr=True)
 log = logging.getLogger("goldenthread")
 T = TypeVar("T")
+_verbose = False
 
 ConfigOpt = Annotated[
     Path | None,
@@ -43,22 +67,39 @@ ConfigOpt = Annotated[
 
 
 def setup_logging(verbose: bool = False) -> None:
+    """Log to stderr: through rich on a terminal (so log lines and progress bars share one
+    console and never overwrite each other), plain lines otherwise (cron mail, CI logs)."""
     from goldenthread.sync.http.transport import install_redaction
+    from goldenthread.sync.settings import Settings
 
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    level = logging.DEBUG if verbose else logging.INFO
+    handler: logging.Handler
+    if err.is_terminal:
+        from rich.logging import RichHandler
+
+        handler = RichHandler(console=err, show_path=False, markup=False, rich_tracebacks=False,
+                              log_time_format="%H:%M:%S")
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     # httpx logs every request at INFO; our own request counters and progress say what matters
-    for noisy in ("httpx", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # migration plugin set-up, font caches and backend chatter say nothing about goldenthread
+    for noisy in ("alembic", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     install_redaction(Settings().secrets())
 
 
-def guarded(fn: Callable[[], T]) -> T:
-    """Run a command body, turning our errors into a clear message and the contract's exit code."""
+def guarded(command: str, fn: Callable[[], T]) -> T:
+    """Run the body of `command` ('check', 'report monthly'), turning our errors into one clear
+    line and the contract's exit code: 2 for bad config or usage, 1 for a run that failed.
+    Both name the command, never some step inside it."""
+    from goldenthread.mappings.config import ConfigError
+
     try:
+        setup_logging(_verbose)
         return fn()
     except ConfigError as exc:
         for problem in exc.problems:
@@ -71,14 +112,20 @@ def guarded(fn: Callable[[], T]) -> T:
         raise typer.Exit(1) from None
     except Exception as exc:  # noqa: BLE001 - last line of defence: message, not traceback
         code = getattr(exc, "exit_code", 1)
-        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-        if code == 1 and not hasattr(exc, "exit_code"):
+        what = f"{command} failed" if code == 1 else command
+        err.print(f"[red]error:[/red] {what}: {exc}", highlight=False, soft_wrap=True)
+        if not hasattr(exc, "exit_code"):
             log.debug("unexpected failure", exc_info=True)
-            err.print("(run with -v for details)")
+            if not _verbose:
+                err.print(f"(run `goldenthread {command} -v` for details)", markup=False, highlight=False)
         raise typer.Exit(code) from None
 
 
 def build_context(config_path: Path | None) -> AppContext:
+    from goldenthread.sync.context import AppContext
+    from goldenthread.sync.progress import build_reporter
+    from goldenthread.sync.settings import Settings, load_config
+
     settings = Settings()
     path = config_path or settings.goldenthread_config
     config, lines = load_config(path)
@@ -98,9 +145,20 @@ def parse_as_of(value: str | None) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"goldenthread {__version__}", markup=False, highlight=False)
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False) -> None:
-    setup_logging(verbose)
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging (also accepted after the command).")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", callback=_print_version,
+                                          is_eager=True)] = False,
+) -> None:
+    global _verbose
+    _verbose = verbose
 
 
 @app.command()
@@ -109,6 +167,8 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter goldenthread.yaml."""
+    from goldenthread.mappings.starter import render_starter_config
+
     if path.exists() and not force:
         err.print(f"{path} already exists; use --force to overwrite it")
         raise typer.Exit(2)
@@ -137,11 +197,14 @@ def check(
         out.print(f"{ctx.settings.goldenthread_config if config is None else config}: OK"
                   + (f" ({len(problems)} warning(s))" if problems else ""))
 
-    guarded(body)
+    guarded("check", body)
 
 
 @app.command()
-def fields(config: ConfigOpt = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def fields(
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the fields as a JSON list instead of a table.")] = False,
+) -> None:
     """List Jira fields (id, name, type) to help write mappings."""
 
     def body() -> None:
@@ -149,7 +212,7 @@ def fields(config: ConfigOpt = None, as_json: Annotated[bool, typer.Option("--js
 
         run_fields(build_context(config), out, as_json=as_json)
 
-    guarded(body)
+    guarded("fields", body)
 
 
 @app.command()
@@ -169,7 +232,7 @@ def sync(
         finally:
             ctx.close()
 
-    guarded(body)
+    guarded("sync", body)
 
 
 @app.command()
@@ -189,7 +252,7 @@ def publish(
         finally:
             ctx.close()
 
-    guarded(body)
+    guarded("publish", body)
 
 
 @report_app.command("monthly")
@@ -210,7 +273,7 @@ def report_monthly(
         finally:
             ctx.close()
 
-    guarded(body)
+    guarded("report monthly", body)
 
 
 @app.command()
@@ -245,14 +308,14 @@ def metrics(
         else:
             out.print(text, markup=False, highlight=False)
 
-    guarded(body)
+    guarded("metrics", body)
 
 
 @app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write the HTML previews.")] = Path("goldenthread-demo"),
     issues: Annotated[int, typer.Option("--issues", help="Issues in the generated sandbox backlog.")] = 300,
-    seed: Annotated[int, typer.Option("--seed")] = 7,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the generated backlog (same seed, same demo).")] = 7,
 ) -> None:
     """Start the bundled sandbox on loopback and run sync -> publish -> report against it."""
 
@@ -261,14 +324,14 @@ def demo(
 
         run_demo(out_dir=out_dir, issues=issues, seed=seed, console=out)
 
-    guarded(body)
+    guarded("demo", body)
 
 
 @app.command()
 def serve(
     config: ConfigOpt = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 8080,
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
     insecure_no_signature: Annotated[
         bool, typer.Option("--insecure-no-signature", help="Accept unsigned webhooks (no GOLDENTHREAD_WEBHOOK_SECRET).")
     ] = False,
@@ -285,7 +348,7 @@ def serve(
         run_serve(build_context(config), host=host, port=port, insecure_no_signature=insecure_no_signature,
                   worker_process=worker_process)
 
-    guarded(body)
+    guarded("serve", body)
 
 
 def main() -> None:

@@ -197,6 +197,17 @@ def build_confluence_v1_router() -> APIRouter:  # noqa: C901 - the route table
             res = [{"prefix": "global", "name": n, "id": str(1000 + i), "label": n} for i, n in enumerate(page.labels)]
             return JSONResponse({"results": res, "start": 0, "limit": 200, "size": len(res)})
 
+    @r.get("/confluence/rest/api/space/{key}")
+    async def space_one(req: Request, key: str) -> Response:
+        st = _state(req)
+        if st is None:
+            return Response(status_code=404)
+        space = st.confluence.spaces.get(key)
+        if space is None:
+            return v1_error(404, f"No space with key : {key}")
+        return JSONResponse({"id": int(space.id), "key": space.key, "name": space.name, "type": "global",
+                             "_links": {"webui": f"/display/{space.key}", "base": "/confluence"}})
+
     @r.api_route("/confluence/rest/api/content", methods=["GET", "POST"])
     async def content(req: Request) -> Response:
         st = _state(req)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 
 from goldenthread.mappings.config import Config, LineMap
+from goldenthread.sync.errors import BadUsage, RunFailed
 from goldenthread.sync.progress import NullReporter, Reporter
 from goldenthread.sync.settings import Settings
 from goldenthread.sync.store import Store
@@ -17,6 +19,31 @@ Clock = Callable[[], datetime]
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def _shown(url: str) -> str:
+    """The URL without its password, even when it does not parse."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def open_store(url: str) -> Store:
+    """Store.open, with the driver's failure turned into one line naming GOLDENTHREAD_DATABASE_URL:
+    BadUsage (exit 2) for a URL no driver takes, RunFailed (exit 1) for a database that is down."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    try:
+        return Store.open(url)
+    except (ArgumentError, NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise BadUsage(
+            f"GOLDENTHREAD_DATABASE_URL={_shown(url)!r} is not a database URL goldenthread can use ({exc}): "
+            "expected sqlite:///path/to/goldenthread.db or postgresql://user@host:5432/dbname"
+        ) from None
+    except DBAPIError as exc:
+        first = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
+        raise RunFailed(
+            f"cannot open the store at {_shown(url)} ({first.removeprefix('connection failed: ')}): "
+            "check GOLDENTHREAD_DATABASE_URL and that the database is running"
+        ) from None
 
 
 @dataclass
@@ -30,7 +57,7 @@ class AppContext:
 
     @cached_property
     def store(self) -> Store:
-        return Store.open(self.database_url or self.settings.goldenthread_database_url)
+        return open_store(self.database_url or self.settings.goldenthread_database_url)
 
     def close(self) -> None:
         if "store" in self.__dict__:

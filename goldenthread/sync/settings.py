@@ -39,4 +39,12 @@ def load_config(path: Path) -> tuple[Config, LineMap]:
         raise ConfigError(
             [ConfigProblem(str(path), None, "", "file not found; run `goldenthread init` to write a starter")]
         ) from None
+    except IsADirectoryError:
+        raise ConfigError([ConfigProblem(
+            str(path), None, "", f"is a directory; pass the YAML file itself, e.g. -c {path / 'goldenthread.yaml'}"
+        )]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([ConfigProblem(str(path), None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(str(path), None, "", f"cannot be read: {exc.strerror or exc}")]) from None
     return parse_config(text, str(path))

@@ -86,6 +86,17 @@ class ConfluenceApi:
             self._space_id = str(results[0]["id"])
         return self._space_id
 
+    def require_space(self) -> None:
+        """NotFoundError unless the configured space exists and this user sees it (one request)."""
+        if self.cloud:
+            self.space_id()
+            return
+        try:
+            self._call("GET", f"rest/api/space/{self.space_key}")
+        except NotFoundError:
+            raise NotFoundError(f"Confluence space {self.space_key!r} not found (or not visible to this user)",
+                                status=404, service="confluence") from None
+
     def _from_v2(self, data: dict[str, Any]) -> LivePage:
         version = data.get("version") or {}
         body = ((data.get("body") or {}).get("storage") or {}).get("value")

@@ -28,7 +28,14 @@ from goldenthread.reports.pages import LIVE_PAGES, MONTHLY_PAGES, PageData, Page
 from goldenthread.reports.pages.common import build_parent_body
 from goldenthread.reports.pages.monthly import month_as_of, parse_month
 from goldenthread.reports.preview import render_preview_html, render_preview_index
-from goldenthread.sync.http.atlassian import ConflictError, ConfluenceHandle, build_confluence
+from goldenthread.sync.http.atlassian import (
+    ConflictError,
+    ConfluenceHandle,
+    NotFoundError,
+    build_confluence,
+    require_settings,
+)
+from goldenthread.sync.jira import state as st
 from goldenthread.sync.confluence.client import ConfluenceApi, LivePage, PageProperty
 from goldenthread.sync.context import AppContext
 from goldenthread.sync.errors import BadUsage, RunFailed
@@ -104,7 +111,7 @@ class _Publisher:
         if title in self._parents:
             return self._parents[title]
         key = f"parent:{title}"
-        rec = self.store.load_published(key)
+        rec = self._load_record(key)
         page = self.api.get_page(rec["page_id"]) if rec and rec.get("page_id") else None
         if page is None:
             page = self.api.find_page(title)
@@ -117,9 +124,16 @@ class _Publisher:
         self._parents[title] = page.id
         return page.id
 
+    def _load_record(self, key: str) -> dict[str, Any]:
+        """What we last published under `key`, if it was in the configured space: after a change
+        of `publish.space` the pages are found (or created) in the new space, never updated in
+        the old one."""
+        rec = self.store.load_published(key) or {}
+        return rec if rec.get("space") in (None, "", self.api.space_key) else {}
+
     def publish(self, model: PageModel) -> PageOutcome:
         digest = compute_page_hash(model)
-        rec = self.store.load_published(model.key) or {}
+        rec = self._load_record(model.key)
         live = self.api.get_page(rec["page_id"], body=self.dry_run) if rec.get("page_id") else None
         if live is None:
             live = self.api.find_page(model.title, body=self.dry_run)
@@ -248,8 +262,22 @@ def write_previews(pages: Sequence[PageModel], out_dir: Path) -> list[Path]:
 
 
 def _open_api(ctx: AppContext, confluence: ConfluenceHandle | None) -> ConfluenceApi:
-    handle = confluence or build_confluence(ctx.settings)
-    return ConfluenceApi(handle, ctx.config.publish.space)
+    """The Confluence API for the configured space, which must exist (BadUsage naming the
+    config line otherwise: pages are never published to some other space)."""
+    if confluence is None:
+        jira_url = ctx.settings.jira_url.strip().rstrip("/")
+        # the deployment `sync` cached: no /serverInfo call, and no Confluence token sent to Jira
+        cached = st.load_deployment(ctx.store, jira_url) if jira_url else None
+        confluence = build_confluence(ctx.settings, deployment=cached)
+    api = ConfluenceApi(confluence, ctx.config.publish.space)
+    try:
+        api.require_space()
+    except NotFoundError:
+        line = ctx.lines.get("publish.space")
+        where = f"{ctx.settings.goldenthread_config}:{line}" if line else str(ctx.settings.goldenthread_config)
+        raise BadUsage(f"{where} (publish.space): Confluence space {api.space_key!r} does not exist at "
+                       f"{confluence.base_url} or CONFLUENCE_USER may not see it; nothing was published") from None
+    return api
 
 
 def publish_models(ctx: AppContext, api: ConfluenceApi, models: Sequence[PageModel], *,
@@ -297,8 +325,7 @@ def _print(console: Console, result: PublishResult, dry_run: bool) -> None:
 
 
 def _check_ready(ctx: AppContext) -> None:
-    if not ctx.settings.confluence_url.strip():
-        raise BadUsage("CONFLUENCE_URL is not set (and CONFLUENCE_USER / CONFLUENCE_TOKEN)")
+    require_settings("confluence", ctx.settings)
 
 
 def run_publish_command(ctx: AppContext, console: Console, *, dry_run: bool, preview_dir: Path | None) -> None:

@@ -29,6 +29,7 @@ from atlassian.errors import ApiConflictError, ApiNotFoundError, ApiPermissionEr
 from atlassian.jira import JiraCloud
 
 from goldenthread.mappings.records import Deployment
+from goldenthread.sync.errors import BadUsage
 from goldenthread.sync.http.redaction import get_redactor
 from goldenthread.sync.settings import Settings
 from goldenthread.sync.http.transport import (
@@ -37,6 +38,7 @@ from goldenthread.sync.http.transport import (
     RequestRecord,
     RetryPolicy,
     build_session,
+    describe_failure,
     parse_retry_after,
 )
 
@@ -47,6 +49,7 @@ _ENV: dict[str, tuple[str, str, str]] = {
     "jira": ("JIRA_URL", "JIRA_USER", "JIRA_TOKEN"),
     "confluence": ("CONFLUENCE_URL", "CONFLUENCE_USER", "CONFLUENCE_TOKEN"),
 }
+_NAME: dict[Service, str] = {"jira": "Jira", "confluence": "Confluence"}
 _CLOUD_SUFFIXES = (".atlassian.net", ".jira.com")
 
 
@@ -153,6 +156,22 @@ def _guess_service(url: str) -> Service:
     return "confluence" if "/wiki/" in path or "/rest/api/content" in path or "/api/v2/" in path else "jira"
 
 
+def _transport_error(exc: BaseException, service: Service | None) -> TransportError:
+    """No answer at all: one line naming the system, the site, what happened and the variable
+    to check ("could not reach Jira at http://host:9 (connection refused, 3 attempts): check JIRA_URL")."""
+    request = getattr(exc, "request", None)
+    url = str(getattr(request, "url", "") or "")
+    service = service or _guess_service(url)
+    parts = urlsplit(url)
+    site = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}" if parts.netloc else "the site"
+    reason = getattr(exc, "reason", None) or describe_failure(exc)
+    attempts = getattr(exc, "attempts", 1)
+    tried = f", {attempts} attempts" if attempts > 1 else ""
+    url_env = _ENV[service][0]
+    return TransportError(f"could not reach {_NAME[service]} at {site} ({reason}{tried}): check {url_env}",
+                          url=url, service=service)
+
+
 def classify_error(exc: BaseException, *, service: Service | None = None) -> AtlassianError:
     """The one mapping from whatever the library/transport raised to an AtlassianError subclass.
 
@@ -163,9 +182,7 @@ def classify_error(exc: BaseException, *, service: Service | None = None) -> Atl
     response = _find_response(exc)
     if response is None:
         if isinstance(exc, (requests.ConnectionError, requests.Timeout, httpx.TransportError)):
-            request = getattr(exc, "request", None)
-            url = getattr(request, "url", "") or ""
-            return TransportError(f"could not reach {service or 'Atlassian'}: {exc}", url=url, service=service)
+            return _transport_error(exc, service)
         simple = {ApiPermissionError: AuthError, ApiNotFoundError: NotFoundError,
                   ApiConflictError: ConflictError, ApiValueError: BadRequestError}
         for api_cls, our_cls in simple.items():
@@ -177,7 +194,7 @@ def classify_error(exc: BaseException, *, service: Service | None = None) -> Atl
     parts = urlsplit(response.url or "")
     url = f"{parts.scheme}://{parts.netloc}{parts.path}"
     service = service or _guess_service(url)
-    name = "Jira" if service == "jira" else "Confluence"
+    name = _NAME[service]
     messages = parse_error_messages(response)
     detail = "; ".join(messages)
     method = getattr(response.request, "method", None) or ""
@@ -217,17 +234,21 @@ def _deployment_from_hostname(url: str) -> Deployment:
     return "cloud" if host.endswith(_CLOUD_SUFFIXES) else "datacenter"
 
 
-def detect_deployment(session: requests.Session, jira_url: str) -> Deployment:
+def detect_deployment(session: requests.Session, jira_url: str, *, service: Service = "jira") -> Deployment:
     """Cloud or Data Center from Jira's `/rest/api/2/serverInfo` (`deploymentType`).
 
-    Falls back on the hostname (*.atlassian.net is Cloud) only when serverInfo cannot be reached
-    (connection failure or 5xx after retries) or says nothing; a 4xx is a real error and raised.
-    serverInfo answers anonymously too, so this also works for a session of another origin.
+    Falls back on the hostname (*.atlassian.net is Cloud) when serverInfo answers 5xx or says
+    nothing. serverInfo answers anonymously too, so this also works for a session of another
+    origin: `service` names whose session (and credentials) it is, so a refusal names the right
+    variables. For Jira an unreachable host is raised (nothing else would work either); for
+    Confluence, which only asks Jira for the deployment, the hostname is guessed instead.
     """
     url = f"{jira_url.rstrip('/')}/rest/api/2/serverInfo"
     try:
         response = session.get(url, timeout=getattr(session, "timeout", 30))
     except (requests.ConnectionError, requests.Timeout) as exc:
+        if service == "jira" and getattr(exc, "unreachable", False):
+            raise classify_error(exc, service="jira") from None
         guess = _deployment_from_hostname(jira_url)
         log.warning("Jira serverInfo unreachable (%s); assuming %s from the hostname", exc, guess)
         return guess
@@ -236,7 +257,7 @@ def detect_deployment(session: requests.Session, jira_url: str) -> Deployment:
         log.warning("Jira serverInfo answered %s; assuming %s from the hostname", response.status_code, guess)
         return guess
     if response.status_code >= 400:
-        raise classify_error(requests.HTTPError(response=response), service="jira")
+        raise classify_error(requests.HTTPError(response=response), service=service)
     try:
         info = response.json()
     except ValueError:
@@ -300,17 +321,26 @@ class ConfluenceHandle:
         self.session.close()
 
 
-def _credentials(service: Service, url: str, user: str, token: str) -> tuple[str, str, str]:
+def require_settings(service: Service, settings: Settings) -> tuple[str, str, str]:
+    """(url, user, token) for `service`, or BadUsage (exit 2) naming the variables to set or fix."""
     url_env, user_env, token_env = _ENV[service]
-    missing = [env for env, value in ((url_env, url), (token_env, token)) if not value.strip()]
+    prefix = service  # settings fields are jira_url, confluence_token, ...
+    url = str(getattr(settings, f"{prefix}_url")).strip()
+    user = str(getattr(settings, f"{prefix}_user")).strip()
+    token = getattr(settings, f"{prefix}_token").get_secret_value().strip()
+    missing = [env for env, value in ((url_env, url), (token_env, token)) if not value]
     if missing:
-        name = "Jira" if service == "jira" else "Confluence"
-        raise ValueError(
-            f"{name} is not configured: set {' and '.join(missing)} "
+        raise BadUsage(
+            f"{_NAME[service]} is not configured: set {' and '.join(missing)} "
             f"({url_env} is the site URL, {user_env} the account e-mail or user name — leave it "
             f"empty to use {token_env} as a Data Center personal access token)"
         )
-    return url.strip().rstrip("/"), user.strip(), token.strip()
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        hint = f"; did you mean https://{url}?" if "://" not in url else ""
+        raise BadUsage(f"{url_env}={url!r} is not an http(s) URL: expected e.g. "
+                       f"https://your-site.atlassian.net{'/wiki' if service == 'confluence' else ''}{hint}")
+    return url.rstrip("/"), user, token
 
 
 def _session_for(
@@ -332,8 +362,7 @@ def build_jira(
     on_request: Callable[[RequestRecord], None] | None = None, http: httpx.Client | None = None,
 ) -> JiraHandle:
     """A Jira client on the shared transport. Detects the deployment unless given (one request)."""
-    url, user, token = _credentials("jira", settings.jira_url, settings.jira_user,
-                                    settings.jira_token.get_secret_value())
+    url, user, token = require_settings("jira", settings)
     session, counter = _session_for(session, user=user, token=token, base_url=url, timeout=timeout,
                                     retry=retry, on_request=on_request, http=http)
     kind = deployment or detect_deployment(session, url)
@@ -360,16 +389,16 @@ def build_confluence(
     Without `deployment`: detected from Jira's serverInfo when JIRA_URL is set (same product
     family), else from the hostname. On *.atlassian.net a missing `/wiki` suffix is added.
     """
-    url, user, token = _credentials("confluence", settings.confluence_url, settings.confluence_user,
-                                    settings.confluence_token.get_secret_value())
+    url, user, token = require_settings("confluence", settings)
     host = (urlsplit(url).hostname or "").lower()
     if host.endswith(_CLOUD_SUFFIXES) and not urlsplit(url).path.rstrip("/").endswith("/wiki"):
         url = f"{url}/wiki"  # Confluence Cloud lives under /wiki on the site
     session, counter = _session_for(session, user=user, token=token, base_url=url, timeout=timeout,
                                     retry=retry, on_request=on_request, http=http)
     if deployment is None:
-        deployment = (detect_deployment(session, settings.jira_url) if settings.jira_url.strip()
-                      else _deployment_from_hostname(url))
+        jira_url = settings.jira_url.strip()
+        deployment = (detect_deployment(session, jira_url, service="confluence")
+                      if urlsplit(jira_url).scheme in ("http", "https") else _deployment_from_hostname(url))
     client = ConfluenceServer(url, session=session, cloud=deployment == "cloud",
                               timeout=getattr(session, "timeout", timeout), retry_with_header=False)
     return ConfluenceHandle(client, deployment, url, session, counter)
@@ -395,4 +424,5 @@ __all__ = [
     "AtlassianError", "AuthError", "BadRequestError", "ConflictError", "ConfluenceHandle", "JiraHandle",
     "NotFoundError", "RateLimitedError", "ServerError", "TransportError", "build_clients",
     "build_confluence", "build_jira", "classify_error", "detect_deployment", "parse_error_messages",
+    "require_settings",
 ]

@@ -12,6 +12,10 @@ Retry rules (DESIGN.md "Reliability"):
   safe methods (GET/HEAD/OPTIONS) and the read-only POSTs in `RetryPolicy.read_only_posts`. For
   other writes the request may have landed, so the 5xx is returned / the error raised and the
   caller must re-read before retrying. A connect error (nothing was sent) is retried for all.
+- A host that refuses connections or does not resolve gets `RetryPolicy.unreachable_attempts`
+  attempts `unreachable_wait` apart (~2 s), not the full backoff: that is nearly always a wrong
+  URL or a service that is down for longer than a backoff could wait, and an admin running
+  `goldenthread check` should hear so in seconds, not after half a minute.
 - Every other 4xx is returned at once (atlassian-python-api turns it into HTTPError).
 """
 
@@ -49,6 +53,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 REFUSED_STATUSES = frozenset({429, 503})  # server did no work: safe to retry any method
 # httpx errors raised before any byte of the request left this process.
 _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# ... of which these mean the host itself could not be reached (refused, unresolvable, silent).
+_UNREACHABLE_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
 # --------------------------------------------------------------------------- retry policy and hooks
@@ -67,6 +73,8 @@ class RetryPolicy:
     backoff_max: float = 30.0
     jitter: float = 1.0
     max_retry_after: float = 120.0
+    unreachable_attempts: int = 3
+    unreachable_wait: float = 1.0
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = _utcnow
     # POSTs that only read (search, changelog bulk fetch): a lost response can be fetched again.
@@ -77,6 +85,11 @@ class RetryPolicy:
         "/rest/api/2/search",
         "/rest/api/3/search/approximate-count",
     )
+
+
+#: The policy of every session built without one (CLI commands, serve). Tests replace it to
+#: record the waits instead of sleeping them.
+DEFAULT_POLICY = RetryPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +208,32 @@ def _is_tls_failure(exc: BaseException) -> bool:
     return isinstance(exc, httpx.ConnectError) and ("ssl" in text or "certificate" in text)
 
 
-def _to_requests_error(exc: httpx.HTTPError, request: requests.PreparedRequest, note: str) -> Exception:
+def is_unreachable(exc: BaseException) -> bool:
+    """The host refused the connection, did not resolve or did not answer the connect."""
+    return isinstance(exc, _UNREACHABLE_ERRORS) and not _is_tls_failure(exc)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A short human reason for a transport failure ("connection refused", "host name ... does
+    not resolve"), from the OS error text httpx passes on."""
+    text = str(exc)
+    lowered = text.lower()
+    if _is_tls_failure(exc):
+        return "TLS verification failed"
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return "connect timed out"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out waiting for the answer"
+    if "refused" in lowered:
+        return "connection refused"
+    if any(m in lowered for m in ("name or service not known", "nodename nor servname", "name resolution",
+                                  "no address associated", "errno -2", "errno -3", "getaddrinfo")):
+        return "the host name does not resolve"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _to_requests_error(exc: httpx.HTTPError, request: requests.PreparedRequest, note: str,
+                       attempts: int) -> Exception:
     text = f"{request.method} {_display_url(request.url or '')}: {type(exc).__name__}: {exc}{note}"
     message = get_redactor().redact(text)
     cls: type[requests.RequestException]
@@ -213,7 +251,12 @@ def _to_requests_error(exc: httpx.HTTPError, request: requests.PreparedRequest, 
         cls = requests.exceptions.ContentDecodingError
     else:
         cls = requests.exceptions.ConnectionError
-    return cls(message, request=request)
+    error = cls(message, request=request)
+    # read by atlassian.classify_error to say what happened in one line
+    error.reason = get_redactor().redact(describe_failure(exc))  # type: ignore[attr-defined]
+    error.attempts = attempts  # type: ignore[attr-defined]
+    error.unreachable = is_unreachable(exc)  # type: ignore[attr-defined]
+    return error
 
 
 class HttpxAdapter(BaseAdapter):
@@ -250,6 +293,8 @@ class HttpxAdapter(BaseAdapter):
 
     def _wait(self, state: RetryCallState) -> float:
         outcome = state.outcome
+        if outcome is not None and outcome.failed and is_unreachable(outcome.exception()):
+            return self.policy.unreachable_wait
         if outcome is not None and not outcome.failed:
             hresp: httpx.Response = outcome.result()
             if hresp.status_code in REFUSED_STATUSES:
@@ -313,12 +358,21 @@ class HttpxAdapter(BaseAdapter):
             what = (type(outcome.exception()).__name__ if outcome is not None and outcome.failed
                     else f"HTTP {outcome.result().status_code}" if outcome is not None else "?")
             wait = state.next_action.sleep if state.next_action is not None else 0.0
+            unreachable = outcome is not None and outcome.failed and is_unreachable(outcome.exception())
+            of = self.policy.unreachable_attempts if unreachable else self.policy.max_attempts
+            if unreachable:
+                what = describe_failure(outcome.exception())  # type: ignore[union-attr]
             log.warning("%s %s: %s; retrying in %.1f s (attempt %d of %d)", method, parts.path, what,
-                        wait, state.attempt_number + 1, self.policy.max_attempts)
+                        wait, state.attempt_number + 1, of)
+
+        def unreachable_exhausted(state: RetryCallState) -> bool:
+            outcome = state.outcome
+            return (outcome is not None and outcome.failed and is_unreachable(outcome.exception())
+                    and state.attempt_number >= self.policy.unreachable_attempts)
 
         retrying = Retrying(
             sleep=self.policy.sleep,
-            stop=stop_after_attempt(self.policy.max_attempts),
+            stop=stop_after_attempt(self.policy.max_attempts) | unreachable_exhausted,
             wait=self._wait,
             retry=retry_if_exception(retry_error) | retry_if_result(retry_status),
             before_sleep=log_wait,
@@ -337,7 +391,7 @@ class HttpxAdapter(BaseAdapter):
             else:
                 note = (" (the request may have reached the server, so it was not retried: "
                         "re-read the resource before retrying)")
-            raise _to_requests_error(exc, request, note) from None
+            raise _to_requests_error(exc, request, note, attempt) from None
         response = _to_requests_response(hresp, request, url)
         response.attempts = attempt  # type: ignore[attr-defined]  # read by classify_error
         # requests sets the adapter that sent it; types-requests narrows this to HTTPAdapter
@@ -416,7 +470,7 @@ def build_session(
         timeout=timeout,
         limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
     )
-    adapter = HttpxAdapter(client, owns_client=owns, timeout=timeout, policy=retry or RetryPolicy())
+    adapter = HttpxAdapter(client, owns_client=owns, timeout=timeout, policy=retry or DEFAULT_POLICY)
     if on_request is not None:
         adapter.add_listener(on_request)
     session = AtlassianSession(adapter, base_url)
@@ -427,6 +481,7 @@ def build_session(
 
 
 __all__ = [
+    "DEFAULT_POLICY",
     "USER_AGENT",
     "AtlassianSession",
     "HttpxAdapter",
@@ -436,7 +491,9 @@ __all__ = [
     "RequestRecord",
     "RetryPolicy",
     "build_session",
+    "describe_failure",
     "get_redactor",
+    "is_unreachable",
     "install_redaction",
     "parse_retry_after",
 ]

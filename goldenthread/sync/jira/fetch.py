@@ -52,7 +52,9 @@ def raise_jira_error(exc: BaseException, jira: JiraHandle, *, jql: str | None = 
             f"Jira at {jira.base_url} refused the credentials ({err.status}): check JIRA_USER / JIRA_TOKEN"
             + (" and that this user may browse the backlog projects" if err.status == 403 else "")
         ) from None
-    raise RunFailed(f"Jira sync failed: {err}") from None
+    # no verb of our own ("sync failed"): `check`, `fields`, `sync` and `serve` all come here,
+    # and the CLI names the command; the error says which Jira call failed and why
+    raise RunFailed(str(err)) from None
 
 
 def _call(

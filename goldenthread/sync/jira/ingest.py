@@ -38,7 +38,7 @@ from goldenthread.mappings.records import IssueSnapshot, StatusCategory
 from goldenthread.sync.jira import state as st
 from goldenthread.sync.http.atlassian import AuthError, JiraHandle, build_jira, classify_error
 from goldenthread.sync.context import AppContext
-from goldenthread.sync.errors import BadUsage, RunFailed
+from goldenthread.sync.errors import BadUsage, GoldenthreadError, RunFailed
 from goldenthread.sync.jira.fetch import (
     CENSUS_PAGE_CLOUD,
     CENSUS_PAGE_DC,
@@ -88,18 +88,16 @@ class SyncResult:
 def open_jira(ctx: AppContext) -> JiraHandle:
     """A Jira handle; the deployment is cached per site so routine runs skip /serverInfo."""
     base = ctx.settings.jira_url.strip().rstrip("/")
+    cached = st.load_deployment(ctx.store, base) if base else None
     try:
-        cached = st.load_deployment(ctx.store, base) if base else None
         jira = build_jira(ctx.settings, deployment=cached)
-    except ValueError as exc:  # missing JIRA_URL / JIRA_TOKEN
-        raise RunFailed(str(exc)) from None
-    except RunFailed:
+    except GoldenthreadError:  # JIRA_URL / JIRA_TOKEN missing or not a URL: exit 2 as it is
         raise
     except Exception as exc:  # noqa: BLE001 - auth or connection failure on /serverInfo
         err = classify_error(exc, service="jira")
         if isinstance(err, AuthError):
             raise RunFailed(f"Jira at {base} refused the credentials ({err.status}): check JIRA_USER / JIRA_TOKEN") from None
-        raise RunFailed(f"cannot reach Jira at {base} ({err}): check JIRA_URL") from None
+        raise RunFailed(str(err)) from None
     if cached is None:
         st.save_deployment(ctx.store, base, jira.deployment, ctx.clock())
     return jira

@@ -27,6 +27,7 @@ from goldenthread.sync.http.atlassian import (
     classify_error,
     detect_deployment,
 )
+from goldenthread.sync.errors import BadUsage
 from goldenthread.sync.settings import Settings
 from goldenthread.sync.http.transport import RetryPolicy, build_session
 from tests.conftest import FIXTURES
@@ -89,11 +90,29 @@ def test_detect_datacenter_type_spelling():
 
 
 @respx.mock
-def test_detect_falls_back_on_hostname_only_when_unreachable():
-    respx.get(f"{CLOUD}/rest/api/2/serverInfo").mock(side_effect=httpx.ConnectError("refused"))
+def test_detect_falls_back_on_hostname_on_5xx_or_for_confluence_when_jira_is_unreachable():
+    respx.get(f"{CLOUD}/rest/api/2/serverInfo").mock(side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
     respx.get(f"{DC}/rest/api/2/serverInfo").mock(return_value=httpx.Response(502))
-    assert detect_deployment(session_for(CLOUD), CLOUD) == "cloud"
     assert detect_deployment(session_for(DC), DC) == "datacenter"
+    # publishing only asks Jira for the deployment: an unreachable Jira is not its problem
+    assert detect_deployment(session_for(CLOUD), CLOUD, service="confluence") == "cloud"
+
+
+@respx.mock
+def test_detect_raises_when_jira_itself_is_unreachable():
+    # guessing from the hostname would only postpone the same failure to the next request
+    respx.get(f"{CLOUD}/rest/api/2/serverInfo").mock(side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
+    with pytest.raises(TransportError) as info:
+        detect_deployment(session_for(CLOUD), CLOUD)
+    assert str(info.value) == f"could not reach Jira at {CLOUD} (connection refused, 2 attempts): check JIRA_URL"
+
+
+@respx.mock
+def test_confluence_credentials_refused_at_serverinfo_name_the_confluence_variables():
+    respx.get(f"{CLOUD}/rest/api/2/serverInfo").mock(return_value=httpx.Response(401, text="Unauthorized"))
+    with pytest.raises(AuthError) as info:
+        build_confluence(settings(), retry=RetryPolicy(sleep=no_sleep))
+    assert "CONFLUENCE_USER / CONFLUENCE_TOKEN" in str(info.value) and "JIRA" not in str(info.value)
 
 
 @respx.mock
@@ -188,14 +207,18 @@ def test_classify_other_statuses_and_wrapped_errors():
 # --------------------------------------------------------------------------- factories
 
 
-def test_missing_url_or_token_is_a_clear_value_error():
-    with pytest.raises(ValueError, match="JIRA_URL") as info:
+def test_missing_or_malformed_settings_are_bad_usage_naming_the_variable():
+    with pytest.raises(BadUsage, match="JIRA_URL") as info:
         build_jira(settings(jira_url=""))
     assert "JIRA_TOKEN" not in str(info.value).split("(")[0]  # only the missing one is demanded
-    with pytest.raises(ValueError, match="set JIRA_TOKEN"):
+    with pytest.raises(BadUsage, match="set JIRA_TOKEN"):
         build_jira(settings(jira_token=SecretStr("")))
-    with pytest.raises(ValueError, match="CONFLUENCE_URL and CONFLUENCE_TOKEN"):
+    with pytest.raises(BadUsage, match="CONFLUENCE_URL and CONFLUENCE_TOKEN"):
         build_confluence(settings(confluence_url="", confluence_token=SecretStr("")))
+    with pytest.raises(BadUsage, match=r"JIRA_URL='127.0.0.1:9' is not an http\(s\) URL.*https://127.0.0.1:9\?"):
+        build_jira(settings(jira_url="127.0.0.1:9"))
+    with pytest.raises(BadUsage, match="CONFLUENCE_URL='ftp://wiki' is not an http"):
+        build_confluence(settings(confluence_url="ftp://wiki"))
 
 
 @respx.mock

@@ -42,6 +42,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from tenacity import Retrying, RetryCallState, retry_if_exception, retry_if_result, stop_after_attempt
 from tenacity import wait_exponential, wait_random
+from tenacity.stop import stop_base
 
 from goldenthread import __version__
 from goldenthread.sync.http.redaction import RedactingFilter, Redactor, SecretValue, get_redactor, install_redaction
@@ -208,14 +209,16 @@ def _is_tls_failure(exc: BaseException) -> bool:
     return isinstance(exc, httpx.ConnectError) and ("ssl" in text or "certificate" in text)
 
 
-def is_unreachable(exc: BaseException) -> bool:
+def is_unreachable(exc: BaseException | None) -> bool:
     """The host refused the connection, did not resolve or did not answer the connect."""
     return isinstance(exc, _UNREACHABLE_ERRORS) and not _is_tls_failure(exc)
 
 
-def describe_failure(exc: BaseException) -> str:
+def describe_failure(exc: BaseException | None) -> str:
     """A short human reason for a transport failure ("connection refused", "host name ... does
     not resolve"), from the OS error text httpx passes on."""
+    if exc is None:
+        return "no answer"
     text = str(exc)
     lowered = text.lower()
     if _is_tls_failure(exc):
@@ -253,10 +256,22 @@ def _to_requests_error(exc: httpx.HTTPError, request: requests.PreparedRequest, 
         cls = requests.exceptions.ConnectionError
     error = cls(message, request=request)
     # read by atlassian.classify_error to say what happened in one line
-    error.reason = get_redactor().redact(describe_failure(exc))  # type: ignore[attr-defined]
-    error.attempts = attempts  # type: ignore[attr-defined]
-    error.unreachable = is_unreachable(exc)  # type: ignore[attr-defined]
+    setattr(error, "reason", get_redactor().redact(describe_failure(exc)))  # noqa: B010
+    setattr(error, "attempts", attempts)  # noqa: B010
+    setattr(error, "unreachable", is_unreachable(exc))  # noqa: B010
     return error
+
+
+class _UnreachableExhausted(stop_base):
+    """Stop once an unreachable host has had its `unreachable_attempts`."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+
+    def __call__(self, state: RetryCallState) -> bool:
+        outcome = state.outcome
+        return (outcome is not None and outcome.failed and is_unreachable(outcome.exception())
+                and state.attempt_number >= self.policy.unreachable_attempts)
 
 
 class HttpxAdapter(BaseAdapter):
@@ -360,19 +375,14 @@ class HttpxAdapter(BaseAdapter):
             wait = state.next_action.sleep if state.next_action is not None else 0.0
             unreachable = outcome is not None and outcome.failed and is_unreachable(outcome.exception())
             of = self.policy.unreachable_attempts if unreachable else self.policy.max_attempts
-            if unreachable:
-                what = describe_failure(outcome.exception())  # type: ignore[union-attr]
+            if outcome is not None and unreachable:
+                what = describe_failure(outcome.exception())
             log.warning("%s %s: %s; retrying in %.1f s (attempt %d of %d)", method, parts.path, what,
                         wait, state.attempt_number + 1, of)
 
-        def unreachable_exhausted(state: RetryCallState) -> bool:
-            outcome = state.outcome
-            return (outcome is not None and outcome.failed and is_unreachable(outcome.exception())
-                    and state.attempt_number >= self.policy.unreachable_attempts)
-
         retrying = Retrying(
             sleep=self.policy.sleep,
-            stop=stop_after_attempt(self.policy.max_attempts) | unreachable_exhausted,
+            stop=stop_after_attempt(self.policy.max_attempts) | _UnreachableExhausted(self.policy),
             wait=self._wait,
             retry=retry_if_exception(retry_error) | retry_if_result(retry_status),
             before_sleep=log_wait,

@@ -24,9 +24,9 @@ import pandas as pd
 
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import NUMERIC_FIELDS, Issue, StatusCategory, StatusChange
+from goldenthread.reports.snapshot import EVER, NAT, STAGES, Snapshot, compute_snapshot
 from goldenthread.reports.tables import DT, build_tables
 
-STAGES: tuple[str, ...] = ("todo", "in_progress", "done", "discarded")
 STAGE_DTYPE = pd.CategoricalDtype(list(STAGES), ordered=False)
 _CATEGORY_STAGE: dict[str, str] = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
 
@@ -45,20 +45,23 @@ CHANGE_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Frames:
-    """The two frames every report function takes.
+    """The two frames every report function takes: the backlog as it stood at `as_of`
+    (`reports.snapshot`): statuses and stages at as_of, every other field today's value.
 
-    `issues` (one row per backlog issue, natural key order):
+    `issues` (one row per backlog issue created at or before as_of, natural key order):
       key, id, project (str), number (int64, the numeric part of the key; 0 if none), summary,
       url, issue_type (category), status (category), status_category (category),
-      stage (category todo|in_progress|done|discarded), created, updated, resolution_date,
-      started_at (first transition into an in_progress stage), completed_at (done stage only:
-      last non-done -> done transition, else resolution date, else NaT) [all datetime64 UTC],
+      stage (category todo|in_progress|done|discarded, at as_of), created, updated,
+      resolution_date, started_at (first transition into an in_progress stage), completed_at
+      (done stage only: last non-done -> done transition, else resolution date, else NaT; both
+      from moves at or before as_of) [all datetime64 UTC],
       completed_month (category "YYYY-MM", UTC),
       lead_time_days, cycle_time_days (float, NaN when undefined), sla_days (float, the SLA
       for the issue type, else `default`), objective, team, target, reporter_id, assignee_id
       (str or NaN), labels, components, stakeholder_ids (tuples of str), and every numeric
       canonical field (float64, NaN when missing).
-    `changes` (one row per status change of a backlog issue, by issue then time):
+    `changes` (one row per status change at or before as_of of an issue in `issues`, by issue
+    then time):
       issue_key, change_id, at (datetime64 UTC), from_status, to_status (category),
       from_stage, to_stage (category; from_stage NaN for a creation entry), author_id.
     """
@@ -125,26 +128,8 @@ def _stage_codes(statuses: pd.Series | pd.Categorical, stage_of: dict[str, str])
     return np.array([*lookup, -1], dtype="int8")[codes]  # type: ignore[no-any-return]
 
 
-def _in_stage(statuses: pd.Categorical, stage_of: dict[str, str], stage: int) -> np.ndarray:
-    """Whether each row's status maps to `stage`: one comparison of the codes per matching
-    status (a workflow has a handful), cheaper than looking up every row's stage."""
-    names = statuses.categories
-    match = [c for c, name in enumerate(names) if STAGES.index(stage_of[str(name)]) == stage]
-    if len(match) > 8:
-        return _stage_codes(statuses, stage_of) == stage  # type: ignore[no-any-return]
-    out = np.zeros(len(statuses), dtype=bool)
-    for code in match:
-        out |= statuses.codes == code
-    return out
-
-
 def _stages(codes: np.ndarray, index: pd.Index) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, dtype=STAGE_DTYPE), index=index)
-
-
-_IN_PROGRESS = STAGES.index("in_progress")
-_DONE = STAGES.index("done")
-_NAT = np.iinfo("int64").min
 
 
 def compute_stage_map(
@@ -170,7 +155,7 @@ def compute_stage_map(
 @dataclass(frozen=True)
 class IssueTimes:
     """Per issue row (the order of the issue table given): stage codes, started_at and
-    completed_at as int64 microseconds since the epoch (_NAT when undefined), lead and cycle
+    completed_at as int64 microseconds since the epoch (NAT when undefined), lead and cycle
     time in days; per change row, the issue position; and whether the change rows came issue
     by issue in time order (`grouped`)."""
 
@@ -187,6 +172,11 @@ def _micros(values: pd.Series) -> np.ndarray:
     return _utc(values).array.asi8  # type: ignore[no-any-return]
 
 
+def _micros_of(stamp: pd.Timestamp) -> int:
+    # Timestamp.value is nanoseconds whatever the unit; floor to the tables' microseconds
+    return int(stamp.value // 1000)
+
+
 def compute_change_positions(issues: pd.DataFrame, changes: pd.DataFrame) -> np.ndarray:
     """Row of each change's issue in the issue table (-1 when absent), matched by key string."""
     keys = changes["issue_key"]
@@ -198,6 +188,27 @@ def compute_change_positions(issues: pd.DataFrame, changes: pd.DataFrame) -> np.
     return key_index.get_indexer(keys.astype(object))  # type: ignore[no-any-return]
 
 
+def compute_table_snapshot(
+    issues: pd.DataFrame,
+    changes: pd.DataFrame,
+    stage_of: dict[str, str],
+    as_of: int = EVER,
+    change_pos: np.ndarray | None = None,
+) -> tuple[Snapshot, np.ndarray]:
+    """`snapshot.compute_snapshot` at `as_of` (µs) of a plain issue table and change table
+    (statuses mapped through `stage_of`), and the issue row of every change. `change_pos`: the
+    issue row of every change if already known (see `build_tables`), else the changes are
+    matched to the issues by key here."""
+    pos = compute_change_positions(issues, changes) if change_pos is None else change_pos
+    snap = compute_snapshot(
+        _stage_codes(issues["status"], stage_of), _micros(issues["created"]),
+        _micros(issues["resolution_date"]), pos, _micros(changes["at"]),
+        _stage_codes(changes["to_status"], stage_of), _stage_codes(changes["from_status"], stage_of),
+        as_of,
+    )  # fmt: skip
+    return snap, pos
+
+
 def compute_issue_times(
     issues: pd.DataFrame,
     changes: pd.DataFrame,
@@ -205,80 +216,32 @@ def compute_issue_times(
     change_pos: np.ndarray | None = None,
 ) -> IssueTimes:
     """Started/completed timestamps and lead/cycle times of every issue of a plain issue table
-    from a plain change table (DESIGN.md definitions; reopen-aware), vectorised.
+    from a plain change table (DESIGN.md definitions; reopen-aware), vectorised: the snapshot
+    of the current backlog (every move counts; see `reports.snapshot`).
 
     started_at: the first change into an in_progress stage. completed_at (issues now in the done
     stage only): the last change from a non-done stage (or a creation entry) into done, else the
-    resolution date. They are a per-issue min and max, so the changes may come in any order;
-    when they run issue by issue in time order (as `build_tables` gives a sync's records, and
-    as a store usually reads back what it wrote, one snapshot after another) the first and last
-    row of each issue's run are taken directly, which is cheaper than the unordered min/max.
-    `change_pos`: the issue row of every change if already known (see `build_tables`), else
-    the changes are matched to the issues by key here."""
-    n = len(issues)
-    stage = _stage_codes(issues["status"], stage_of)
-    pos = compute_change_positions(issues, changes) if change_pos is None else change_pos
-    at = _micros(changes["at"])
-    grouped = _grouped_in_time_order(pos, at)
-    to_status = _categorical(changes["to_status"])
-    to_progress = _in_stage(to_status, stage_of, _IN_PROGRESS)
-    # Reopen-aware: done -> done moves (Done -> Released) are ignored; a creation entry has no
-    # from_status and counts as non-done.
-    into_done = _in_stage(to_status, stage_of, _DONE)
-    into_done &= ~_in_stage(_categorical(changes["from_status"]), stage_of, _DONE)
-    started = _per_issue(n, pos, at, to_progress, grouped, last=False)
-    last_done = _per_issue(n, pos, at, into_done, grouped, last=True)
-
-    completed = np.where(last_done != _NAT, last_done, _micros(issues["resolution_date"]))
-    completed[stage != _DONE] = _NAT
-    has_done = completed != _NAT
-    has_start = has_done & (started != _NAT)
-    day = 86_400_000_000.0
-    lead = np.subtract(completed, _micros(issues["created"]), dtype="float64") / day
-    lead[~has_done] = np.nan
-    cycle = np.subtract(completed, started, dtype="float64") / day
-    cycle[~has_start] = np.nan
-    return IssueTimes(stage, started, completed, lead, cycle, pos, grouped)
+    resolution date. The changes may come in any order; when they run issue by issue in time
+    order (as `build_tables` gives a sync's records, and as a store usually reads back what it
+    wrote) the first and last row of each issue's run are taken directly, with no sort."""
+    snap, pos = compute_table_snapshot(issues, changes, stage_of, EVER, change_pos)
+    return IssueTimes(snap.stage, snap.started, snap.completed, snap.lead_time_days,
+                      snap.cycle_time_days, pos, snap.order is None)  # fmt: skip
 
 
-def _grouped_in_time_order(pos: np.ndarray, at: np.ndarray) -> bool:
-    """Whether the change rows run issue by issue (positions never decrease) and in time order
-    within each issue."""
-    if len(pos) < 2:
-        return True
-    if not (pos[1:] >= pos[:-1]).all():
-        return False
-    return not ((at[1:] < at[:-1]) & (pos[1:] == pos[:-1])).any()
-
-
-def _per_issue(
-    n: int, pos: np.ndarray, at: np.ndarray, mask: np.ndarray, grouped: bool, last: bool
-) -> np.ndarray:
-    """Per issue row, the earliest (`last=False`) or latest `at` of the rows in `mask`, _NAT
-    for an issue without such a row; rows of unknown issues (pos -1) are ignored."""
-    out = np.full(n, _NAT, dtype="int64")
-    rows = np.flatnonzero(mask)
-    p = pos[rows]
-    if grouped:
-        # positions never decrease: the unknown issues (-1) lead, and the first (last) masked
-        # row of each issue's run is its earliest (latest) change
-        start = int(np.searchsorted(p, 0))
-        rows, p = rows[start:], p[start:]
-        if not len(p):
-            return out
-        edges = np.flatnonzero(p[1:] != p[:-1])
-        pick = np.append(edges, len(p) - 1) if last else np.insert(edges + 1, 0, 0)
-        out[p[pick]] = at[rows[pick]]
-        return out
-    known = p >= 0
-    rows, p = rows[known], p[known]
-    if last:
-        np.maximum.at(out, p, at[rows])
-    else:
-        out[:] = np.iinfo("int64").max
-        np.minimum.at(out, p, at[rows])
-        out[out == np.iinfo("int64").max] = _NAT
-    return out
+def compute_frames_snapshot(frames: Frames, at: datetime | pd.Timestamp) -> Snapshot:
+    """The snapshot at `at` (not after frames.as_of) of the backlog in `frames`, replayed from
+    the history as it stood at frames.as_of: per row of frames.issues, whether it existed and
+    its stage then (e.g. the work in progress at the end of the month before)."""
+    stamp = to_utc(at)
+    if stamp > frames.as_of:
+        raise ValueError(f"{stamp} is after the frames' as_of {frames.as_of}")
+    df, ch = frames.issues, frames.changes
+    return compute_snapshot(
+        df["stage"].cat.codes.to_numpy(), _micros(df["created"]), _micros(df["resolution_date"]),
+        compute_change_positions(df, ch), _micros(ch["at"]), ch["to_stage"].cat.codes.to_numpy(),
+        ch["from_stage"].cat.codes.to_numpy(), _micros_of(stamp),
+    )  # fmt: skip
 
 
 def _as_stamps(micros: np.ndarray) -> pd.Series:
@@ -306,8 +269,10 @@ def build_frames(
 ) -> Frames:
     """Build the issue and status-change frames (columns: see `Frames`).
 
-    Changes of issues not in `issues` (they left the backlog) are dropped. Empty input gives
-    empty frames with the same columns and dtypes.
+    The backlog as it stood at `as_of` (see `reports.snapshot`): issues created later and
+    changes after it are left out, stages and times are those at as_of. Changes of issues not
+    in `issues` (they left the backlog) are dropped. Empty input gives empty frames with the
+    same columns and dtypes.
     """
     return build_frames_from_tables(*build_tables(issues, changes), statuses, config, as_of)
 
@@ -334,22 +299,23 @@ def build_frames_from_tables(
         # depends on the row order a store happened to return
         key_rank = pd.Categorical(issues["key"].astype(object)).codes
         order = np.lexsort((key_rank, number, project_codes))
-    df = issues.take(order).reset_index(drop=True)
-    stage_of = compute_stage_map(df, changes, statuses, config)
-    # Times over the table as given, then moved into the sorted order: tables read back in
-    # the order they were written keep each issue's changes together and in time order (the
-    # cheaper path of compute_issue_times); after the natural sort they no longer would. (An
-    # ORDER BY in the store would cost SQLite 0.3 s for 543k changes, far more than it saves.)
+    stage_of = compute_stage_map(issues[["status", "status_category"]].take(order), changes,
+                                 statuses, config)  # fmt: skip
+    # The snapshot over the tables as given, then moved into the sorted order: tables read back
+    # in the order they were written keep each issue's changes together and in time order (the
+    # cheaper path of compute_snapshot); after the natural sort they no longer would. (An ORDER
+    # BY in the store would cost SQLite 0.3 s for 543k changes, far more than it saves.)
     given = changes["issue_pos"].to_numpy() if "issue_pos" in changes.columns else None
-    times = compute_issue_times(issues, changes, stage_of, given)
-    moved = np.empty(len(order) + 1, dtype="int64")
+    snap, given_pos = compute_table_snapshot(issues, changes, stage_of, _micros_of(stamp), given)
+    order = order[snap.exists[order]]  # issues created after as_of do not exist yet
+    df = issues.take(order).reset_index(drop=True)
+    moved = np.full(len(issues) + 1, -1, dtype="int64")  # an unknown issue (-1) stays unknown
     moved[order] = np.arange(len(order))
-    moved[-1] = -1  # an unknown issue (-1) stays unknown
-    change_pos = moved[times.change_pos]
+    change_pos = moved[given_pos]
 
-    keep = np.flatnonzero(change_pos >= 0)
+    keep = np.flatnonzero((change_pos >= 0) & snap.kept)  # the history as it stood at as_of
     pos = change_pos[keep]
-    if times.grouped:
+    if snap.order is None:
         # each issue's changes are already in time order: a stable sort by issue keeps it
         ch_order = keep[np.argsort(pos, kind="stable")]
     else:
@@ -362,11 +328,11 @@ def build_frames_from_tables(
     ch["from_status"] = ch["from_status"].astype("category")
     ch["to_status"] = ch["to_status"].astype("category")
 
-    df["stage"] = _stages(times.stage[order], df.index)
-    df["started_at"] = _as_stamps(times.started[order])
-    df["completed_at"] = _as_stamps(times.completed[order])
-    df["lead_time_days"] = times.lead_time_days[order]
-    df["cycle_time_days"] = times.cycle_time_days[order]
+    df["stage"] = _stages(snap.stage[order], df.index)
+    df["started_at"] = _as_stamps(snap.started[order])
+    df["completed_at"] = _as_stamps(snap.completed[order])
+    df["lead_time_days"] = snap.lead_time_days[order]
+    df["cycle_time_days"] = snap.cycle_time_days[order]
     df["completed_month"] = _months(df["completed_at"])
     df["sla_days"] = compute_sla_days(df["issue_type"], config)
     return Frames(issues=df[list(ISSUE_COLUMNS)], changes=ch[list(CHANGE_COLUMNS)], as_of=stamp)

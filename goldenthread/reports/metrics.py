@@ -4,8 +4,9 @@ Rules beyond the letter of DESIGN.md, chosen so every number stays checkable:
 - An issue in the done stage with no completion date (no history, no resolution date) counts as
   done (backlog, stakeholder `done`) but is in no lead-time, throughput or SLA figure: it has no
   date to place and no duration to compare.
-- Throughput covers the months from the first completion to the as-of month; completions dated
-  after the as-of month (an `--as-of` in the past) fall outside that range and are not shown.
+- Every figure is over `Frames`, the backlog as it stood at as_of (`reports.snapshot`): nothing
+  here filters by date again. Throughput covers the months from the first completion to the
+  as-of month.
 - WIP age falls back to `created` when an in-progress issue has no recorded move into an
   in_progress stage (created straight into it, or history not synced).
 - Adoption (0-1, or percent when > 1) and satisfaction are averaged over non-discarded issues
@@ -141,7 +142,8 @@ def compute_monthly_outcomes(
     ]
 
 
-def _previous_month(month: str) -> str:
+def previous_month_of(month: str) -> str:
+    """The calendar month before 'YYYY-MM'."""
     return (pd.Period(month, freq="M") - 1).strftime("%Y-%m")
 
 
@@ -166,7 +168,7 @@ def compute_month_comparison(
     {completed, lead_time_p50, lead_time_p85, sla_compliance} (null when nothing completed).
     """
     done = compute_lead_times(frames) if lead is None else lead
-    previous = _previous_month(month)
+    previous = previous_month_of(month)
 
     def side(label: str) -> MonthSide:
         rows = done.loc[done["completed_month"].eq(label)]
@@ -189,7 +191,9 @@ def compute_wip(frames: Frames, as_of: datetime | pd.Timestamp | None = None) ->
     df = frames.issues
     wip = df.loc[df["stage"].eq("in_progress").to_numpy(), list(WIP_COLUMNS[:-1])]
     age: pd.Series[pd.Timedelta] = stamp - wip["started_at"].fillna(wip["created"])
-    wip["age_days"] = (age / _DAY).astype("float64")
+    # never negative: started_at and created are at or before as_of in a snapshot; the clip
+    # guards frames built at another as_of than the one asked for here
+    wip["age_days"] = (age / _DAY).astype("float64").clip(lower=0.0)
     wip = wip.sort_values("age_days", ascending=False, kind="stable")  # ties: natural order
     return wip.loc[:, list(WIP_COLUMNS)].reset_index(drop=True)
 

@@ -5,7 +5,7 @@ Publishing builds its pages from a `Report` without recomputing:
 - Roadmap: `report.scores` (open issues in ranking order; `lane`, `objective`, `explanation`),
   group by `objective`, split by `lane`.
 - What's new: `report.outcomes.lead_times` (completed issues, newest first, `completed_month`).
-- Monthly report: `report.outcomes.comparison` (as-of month vs previous), `.monthly`
+- Monthly report: `report.outcomes.current_month` (as-of month vs previous), `.monthly`
   (per-month completed / lead time p50/p85 / SLA), `.throughput`, `.wip`, charts. For the report
   of month M, call `compute_all` with `as_of` at the end of M.
 - Per stakeholder: `report.stakeholder_items` (bucket delivered | in_progress | next | later).
@@ -38,6 +38,7 @@ from goldenthread.reports.metrics import (
     compute_sla,
     compute_throughput,
     compute_wip,
+    previous_month_of,
 )
 from goldenthread.reports.scoring import compute_scores, format_numbers
 
@@ -53,7 +54,8 @@ class Outcomes:
     cycle_time_stats: dict[str, Any]
     throughput: pd.DataFrame  # compute_throughput: month, month_start, completed
     monthly: pd.DataFrame  # compute_monthly_outcomes
-    comparison: MonthComparison  # compute_month_comparison for the as-of month
+    current_month: MonthComparison  # compute_month_comparison: the as-of month (so far) vs before
+    previous_month: MonthComparison  # compute_month_comparison: the last complete month vs before
     wip: pd.DataFrame  # compute_wip: oldest first, age_days
     sla: SlaResult  # overall + by_issue_type
     open_past_sla: pd.DataFrame  # compute_open_past_sla
@@ -82,6 +84,7 @@ class Report:
 def compute_outcomes(frames: Frames, config: Config, as_of: datetime) -> Outcomes:
     """Every outcome metric over `frames` at `as_of`."""
     stamp = to_utc(as_of)
+    month = stamp.strftime("%Y-%m")
     lead = compute_lead_times(frames)
     return Outcomes(
         lead_times=lead,
@@ -89,7 +92,9 @@ def compute_outcomes(frames: Frames, config: Config, as_of: datetime) -> Outcome
         cycle_time_stats=compute_percentiles(lead["cycle_time_days"]),
         throughput=compute_throughput(frames, stamp, lead),
         monthly=compute_monthly_outcomes(frames, stamp, lead),
-        comparison=compute_month_comparison(frames, stamp.strftime("%Y-%m"), lead),
+        current_month=compute_month_comparison(frames, month, lead),
+        # the last complete calendar month before the as-of month
+        previous_month=compute_month_comparison(frames, previous_month_of(month), lead),
         wip=compute_wip(frames, stamp),
         sla=compute_sla(frames, config, lead),
         open_past_sla=compute_open_past_sla(frames, stamp),
@@ -219,7 +224,8 @@ def build_metrics_summary(
         ),
         "by_objective": json_records(outcomes.by_objective, breakdown_cols),
         "by_team": json_records(outcomes.by_team, breakdown_cols),
-        "previous_month": outcomes.comparison,
+        "previous_month": outcomes.previous_month,
+        "current_month": outcomes.current_month,
         "outcomes": outcomes.outcome_fields,
         "decisions_needed": {
             "unscored": int(scores["needs_scoring"].sum()),

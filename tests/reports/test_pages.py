@@ -133,7 +133,7 @@ def test_month_without_activity_renders_sensibly() -> None:
 
 
 def test_empty_backlog_renders_every_page() -> None:
-    data = build_page_data([], [], {}, config(), NOW, "cloud")
+    data = build_page_data([], [], {}, config(), month_as_of("2026-05", NOW), "cloud")
     for page in (build_roadmap_page(data), build_whats_new_page(data), build_monthly_report_page(data, "2026-05")):
         s.parse_storage(page.storage)
         assert "no data yet" in page.footer

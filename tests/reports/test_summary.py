@@ -50,8 +50,15 @@ def test_summary_shape_and_values() -> None:
     ]
     assert s["stakeholders"] == [{"id": "amy", "open": 1, "done": 1},
                                  {"id": "zed", "open": 0, "done": 2}]  # fmt: skip
-    assert s["previous_month"]["current"]["completed"] == 0
+    # previous_month: the last complete month before March (February: P-2) against January (P-1)
+    assert (s["previous_month"]["month"], s["previous_month"]["previous_month"]) == ("2024-02", "2024-01")
+    assert s["previous_month"]["current"]["completed"] == 1
+    assert s["previous_month"]["current"]["lead_time_p50"] == 31.0
     assert s["previous_month"]["previous"]["completed"] == 1
+    # current_month: March so far (nothing) against February
+    assert s["current_month"]["month"] == "2024-03"
+    assert s["current_month"]["current"]["completed"] == 0
+    assert s["current_month"]["previous"]["completed"] == 1
 
     buckets = report.stakeholder_items.groupby("stakeholder_id")["bucket"].apply(list).to_dict()
     assert buckets == {"amy": ["delivered", "in_progress"], "zed": ["delivered", "delivered"]}

@@ -17,8 +17,8 @@ import pandas as pd
 from goldenthread.mappings.stakeholders import QUADRANT_LABELS, compute_people_order, compute_quadrant
 from goldenthread.reports import charts
 from goldenthread.reports import storage as s
-from goldenthread.reports.frames import Frames
-from goldenthread.reports.metrics import compute_month_comparison
+from goldenthread.reports.snapshot import IN_PROGRESS
+from goldenthread.reports.frames import Frames, compute_frames_snapshot
 from goldenthread.reports.pages.common import (
     PageData,
     PageModel,
@@ -55,27 +55,19 @@ def parse_month(month: str) -> pd.Period:
 
 
 def month_as_of(month: str, now: datetime) -> datetime:
-    """The instant a month's report is computed at: its last second, or `now` if earlier."""
+    """The instant a month's report is computed at: its last microsecond (the store's
+    resolution, so a move in the month's last second still counts in it), or `now` if earlier."""
     start = parse_month(month).to_timestamp().to_pydatetime().replace(tzinfo=UTC)
     nxt = (parse_month(month) + 1).to_timestamp().to_pydatetime().replace(tzinfo=UTC)
-    end = nxt - timedelta(seconds=1)
+    end = nxt - timedelta(microseconds=1)
     return max(start, min(end, now))
 
 
 def compute_wip_count_at(frames: Frames, at: pd.Timestamp) -> int:
-    """Issues in an in_progress stage at `at`, replayed from the status history.
-
-    Before an issue's first recorded change its stage is that change's from-stage (or, with no
-    history at all, its current stage)."""
-    issues, ch = frames.issues, frames.changes
-    alive = issues.loc[issues["created"].le(at), ["key", "stage"]].set_index("key")["stage"].astype(object)
-    firsts = ch.drop_duplicates("issue_key", keep="first").set_index("issue_key")["from_stage"].astype(object)
-    initial = firsts.reindex(alive.index)
-    stage = alive.where(initial.isna(), initial)
-    past = ch.loc[ch["at"].le(at)].drop_duplicates("issue_key", keep="last").set_index("issue_key")
-    latest = past["to_stage"].astype(object).reindex(alive.index)
-    stage = stage.where(latest.isna(), latest)
-    return int(stage.eq("in_progress").sum())
+    """Issues in an in_progress stage at `at` (not after frames.as_of), replayed from the
+    status history by the same snapshot rules as the frames themselves."""
+    snap = compute_frames_snapshot(frames, at)
+    return int(((snap.stage == IN_PROGRESS) & snap.exists).sum())
 
 
 def _delta(cur: object, prev: object, *, lower_is_better: bool, kind: str) -> s.Content:
@@ -90,19 +82,29 @@ def _delta(cur: object, prev: object, *, lower_is_better: bool, kind: str) -> s.
     return s.status_lozenge(f"{arrow} {text}", "Green" if better else "Red")
 
 
+def _month_end(month: str) -> pd.Timestamp:
+    return (parse_month(month) + 1).to_timestamp().tz_localize("UTC") - pd.Timedelta(microseconds=1)
+
+
+def _at_label(data: PageData, month: str) -> str:
+    """When the report's snapshot was taken: "month end", or the day of a month still running."""
+    as_of = data.report.as_of
+    return "month end" if as_of == _month_end(month) else fmt_date(as_of)
+
+
 def _headline(data: PageData, month: str) -> list[ET.Element]:
-    frames = data.report.frames
-    cmp = compute_month_comparison(frames, month)
+    report = data.report
+    cmp = report.outcomes.current_month
     cur, prev = cmp["current"], cmp["previous"]
-    end = (parse_month(month) + 1).to_timestamp().tz_localize("UTC") - pd.Timedelta(seconds=1)
-    prev_end = parse_month(month).to_timestamp().tz_localize("UTC") - pd.Timedelta(seconds=1)
-    wip_now, wip_prev = compute_wip_count_at(frames, end), compute_wip_count_at(frames, prev_end)
+    prev_end = parse_month(month).to_timestamp().tz_localize("UTC") - pd.Timedelta(microseconds=1)
+    wip_now = len(report.outcomes.wip)  # the snapshot's WIP: the JSON's wip.count at this as_of
+    wip_prev = compute_wip_count_at(report.frames, prev_end)
     rows: list[tuple[str, object, object, Callable[[object], str], bool, str]] = [
         ("Shipped (throughput)", cur["completed"], prev["completed"], str, False, "n"),
         ("Lead time p50", cur["lead_time_p50"], prev["lead_time_p50"], fmt_days, True, "days"),
         ("Lead time p85", cur["lead_time_p85"], prev["lead_time_p85"], fmt_days, True, "days"),
         ("SLA compliance", cur["sla_compliance"], prev["sla_compliance"], fmt_percent, False, "pct"),
-        ("Work in progress at month end", wip_now, wip_prev, str, True, "n"),
+        (f"Work in progress at {_at_label(data, month)}", wip_now, wip_prev, str, True, "n"),
     ]
     table = s.table(
         ("Outcome", fmt_month(month), fmt_month(str(cmp["previous_month"])), "Change"),
@@ -214,8 +216,11 @@ def _meeting(data: PageData, month: str) -> list[ET.Element]:
 
 
 def build_monthly_report_page(data: PageData, month: str, chart_images: dict[str, bytes] | None = None) -> PageModel:
-    """The report for `month` ('YYYY-MM'); `data` computed at `month_as_of(month, ...)`."""
-    parse_month(month)
+    """The report for `month` ('YYYY-MM'): every section is the snapshot `data` was computed
+    at, which must be `month_as_of(month, ...)` (a ValueError otherwise)."""
+    if data.report.as_of.strftime("%Y-%m") != parse_month(month).strftime("%Y-%m"):
+        raise ValueError(f"the report for {month} needs data as of that month (month_as_of), "
+                         f"not as of {data.report.as_of.isoformat()}")  # fmt: skip
     cfg = data.config
     images = build_month_charts(data, month) if chart_images is None else chart_images
     chart_blocks: list[ET.Element] = [s.heading(2, "Charts")]

@@ -177,5 +177,5 @@ def test_bad_month_is_bad_usage(tmp_path: Path) -> None:
     ctx = make_context(tmp_path, "http://127.0.0.1:9/wiki", "u", "t")
     with pytest.raises(BadUsage):
         run_monthly_command(ctx, Console(), month="2026-13", dry_run=True, preview_dir=None)
-    assert month_as_of("2026-05", NOW).isoformat() == "2026-05-31T23:59:59+00:00"
+    assert month_as_of("2026-05", NOW).isoformat() == "2026-05-31T23:59:59.999999+00:00"
     ctx.close()

@@ -24,7 +24,8 @@ import pandas as pd
 
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import NUMERIC_FIELDS, Issue, StatusCategory, StatusChange
-from goldenthread.reports.snapshot import EVER, NAT, STAGES, Snapshot, compute_snapshot
+from goldenthread.reports.snapshot import EVER, Snapshot, compute_snapshot
+from goldenthread.reports.snapshot import STAGES as STAGES  # re-exported: the stage names
 from goldenthread.reports.tables import DT, build_tables
 
 STAGE_DTYPE = pd.CategoricalDtype(list(STAGES), ordered=False)

@@ -181,7 +181,7 @@ def check(
     config: ConfigOpt = None,
     offline: Annotated[bool, typer.Option("--offline", help="Validate the file only; do not contact Jira.")] = False,
 ) -> None:
-    """Validate goldenthread.yaml; with Jira reachable, resolve every mapped field."""
+    """Validate goldenthread.yaml; online, also resolve every mapped field in Jira and find the Confluence space."""
 
     def body() -> None:
         from goldenthread.sync.jira.fieldcheck import run_check

@@ -7,8 +7,11 @@
 from __future__ import annotations
 
 import difflib
+import re
+import string
 from dataclasses import dataclass
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -17,6 +20,10 @@ from pydantic_core import ErrorDetails
 from goldenthread.mappings.records import CANONICAL_FIELDS, Stage
 
 STAGES: tuple[str, ...] = ("todo", "in_progress", "done", "discarded")
+SPACE_KEY = re.compile(r"~?[A-Za-z0-9_]+")  # "~name" is a personal space
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+Title = Annotated[str, Field(min_length=1)]
 
 
 class _Strict(BaseModel):
@@ -94,8 +101,9 @@ class StakeholdersSection(_Strict):
 class PrioritisationSection(_Strict):
     model: Literal["rice", "wsjf", "weighted"] = "rice"
     weights: dict[str, float] = Field(default_factory=dict)
-    objective_weights: dict[str, float] = Field(default_factory=dict)
-    quick_win_max_effort: float = 3
+    # weights multiply scores: a negative one would rank an objective's best work last
+    objective_weights: dict[str, NonNegative] = Field(default_factory=dict)
+    quick_win_max_effort: NonNegative = 3
     next_size: int = Field(default=10, ge=0)
 
     @field_validator("weights")
@@ -110,7 +118,7 @@ class PrioritisationSection(_Strict):
 
 
 class OutcomesSection(_Strict):
-    sla_days: dict[str, float] = Field(default_factory=lambda: {"default": 30.0})
+    sla_days: dict[str, Positive] = Field(default_factory=lambda: {"default": 30.0})
 
     @field_validator("sla_days")
     @classmethod
@@ -122,17 +130,59 @@ class OutcomesSection(_Strict):
 
 class PublishSection(_Strict):
     space: str = "IPM"
-    parent: str = "Internal products"
-    roadmap: str = "Roadmap"
-    whats_new: str = "What's new"
-    monthly_parent: str = "Stakeholder reports"
-    monthly_report: str = "Stakeholder report {month}"
+    parent: Title = "Internal products"
+    roadmap: Title = "Roadmap"
+    whats_new: Title = "What's new"
+    monthly_parent: Title = "Stakeholder reports"
+    monthly_report: Title = "Stakeholder report {month}"
     on_manual_edit: Literal["overwrite", "skip"] = "overwrite"
+
+    @field_validator("space")
+    @classmethod
+    def _space_key(cls, v: str) -> str:
+        if not SPACE_KEY.fullmatch(v):
+            raise ValueError(f"{v!r} is not a Confluence space key: letters and digits, e.g. IPM "
+                             "(the key in the space's URL: /spaces/IPM/...)")
+        return v
+
+    @field_validator("monthly_report")
+    @classmethod
+    def _one_page_per_month(cls, v: str) -> str:
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(v) if name is not None}
+        except ValueError as exc:  # an unmatched brace
+            raise ValueError(f"{v!r} is not a title template ({exc}); write {{month}} where the month goes") from None
+        if "month" not in names:
+            raise ValueError(f"{v!r} has no {{month}}: every month's report would overwrite the same page; "
+                             "e.g. 'Stakeholder report {month}'")
+        unknown = sorted(names - {"month"})
+        if unknown:
+            raise ValueError(f"{v!r} uses {', '.join('{' + n + '}' for n in unknown)}; only {{month}} is filled in")
+        return v
+
+
+def parse_cron(expr: str) -> str:
+    """`expr` if it is a cron expression that fires (5 fields, or 6 with seconds), else ValueError."""
+    from croniter import croniter  # only when a config is read: `--help` stays fast
+
+    example = "e.g. '*/15 * * * *' (every 15 minutes) or '0 8 1 * *' (08:00 UTC on the 1st); null turns it off"
+    if not croniter.is_valid(expr):
+        raise ValueError(f"{expr!r} is not a cron expression (minute hour day-of-month month day-of-week), {example}")
+    try:
+        croniter(expr, datetime(2024, 1, 1, tzinfo=UTC)).get_next(datetime)
+    except Exception:  # noqa: BLE001 - croniter gives up searching: the expression never matches a date
+        raise ValueError(f"{expr!r} never fires (no date matches it), {example}") from None
+    return expr
 
 
 class ScheduleSection(_Strict):
     sync: str | None = "*/15 * * * *"
     monthly_report: str | None = "0 8 1 * *"
+
+    @field_validator("sync", "monthly_report")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        return None if v is None else parse_cron(v)
 
 
 class Config(_Strict):
@@ -222,6 +272,8 @@ def _describe(error: ErrorDetails, path: str) -> str:
         elif known:
             msg += f"; expected one of: {', '.join(sorted(known))}"
         return msg
+    if kind == "value_error":  # our validators' messages already say what was given
+        return str((error.get("ctx") or {}).get("error") or error.get("msg", "invalid value"))
     got = error.get("input")
     got_txt = f" (got {got!r})" if not isinstance(got, (dict, list)) else ""
     return f"{error.get('msg', 'invalid value')}{got_txt}"

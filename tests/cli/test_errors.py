@@ -84,6 +84,13 @@ def set_space(home: Path, space: str) -> None:
     cfg.write_text(text.replace("  space: IPM", f"  space: {space}"))
 
 
+def cfg_lines(home: Path) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for number, text in enumerate((home / "goldenthread.yaml").read_text().splitlines(), start=1):
+        found.setdefault(text, []).append(number)
+    return found
+
+
 # --- the configured space is the one used -------------------------------------------------
 
 
@@ -95,9 +102,10 @@ def test_publish_to_a_space_that_does_not_exist_is_a_config_error_and_writes_not
     set_space(home, "NOPE")
     result = runner.invoke(app, ["publish"])
     assert result.exit_code == 2, result.output
-    line = "\n".join(error_lines(result.output))
-    assert "publish.space" in line and "'NOPE'" in line and "does not exist" in line
-    assert "goldenthread.yaml:" in line  # names the file and the line to fix
+    line = next(iter(cfg_lines(home)["  space: NOPE"]))
+    # the file, the line to fix and what is wrong, as every config error says it
+    assert result.output.startswith(f"goldenthread.yaml:{line} (publish.space): error: Confluence space 'NOPE' "
+                                    "does not exist at ")
     assert sandbox.stats.writes == writes  # nothing written anywhere
     assert "unchanged" not in result.output
 

@@ -24,6 +24,9 @@ from typing import Any, Literal
 
 from rich.console import Console
 
+from goldenthread.mappings.config import ConfigError, ConfigProblem
+from goldenthread.mappings.records import Deployment
+
 from goldenthread.reports.pages import LIVE_PAGES, MONTHLY_PAGES, PageData, PageModel, build_page_data
 from goldenthread.reports.pages.common import build_parent_body
 from goldenthread.reports.pages.monthly import month_as_of, parse_month
@@ -261,22 +264,36 @@ def write_previews(pages: Sequence[PageModel], out_dir: Path) -> list[Path]:
     return [index, *written]
 
 
-def _open_api(ctx: AppContext, confluence: ConfluenceHandle | None) -> ConfluenceApi:
-    """The Confluence API for the configured space, which must exist (BadUsage naming the
-    config line otherwise: pages are never published to some other space)."""
+def open_confluence_api(ctx: AppContext, confluence: ConfluenceHandle | None = None, *,
+                        deployment: Deployment | None = None) -> ConfluenceApi:
+    """The Confluence API for the configured space (not yet checked: `fetch_space_problem`)."""
     if confluence is None:
         jira_url = ctx.settings.jira_url.strip().rstrip("/")
         # the deployment `sync` cached: no /serverInfo call, and no Confluence token sent to Jira
-        cached = st.load_deployment(ctx.store, jira_url) if jira_url else None
-        confluence = build_confluence(ctx.settings, deployment=cached)
-    api = ConfluenceApi(confluence, ctx.config.publish.space)
+        if deployment is None and jira_url:
+            deployment = st.load_deployment(ctx.store, jira_url)
+        confluence = build_confluence(ctx.settings, deployment=deployment)
+    return ConfluenceApi(confluence, ctx.config.publish.space)
+
+
+def fetch_space_problem(ctx: AppContext, api: ConfluenceApi) -> ConfigProblem | None:
+    """A config problem on `publish.space` when that space does not exist (one request)."""
     try:
         api.require_space()
     except NotFoundError:
-        line = ctx.lines.get("publish.space")
-        where = f"{ctx.settings.goldenthread_config}:{line}" if line else str(ctx.settings.goldenthread_config)
-        raise BadUsage(f"{where} (publish.space): Confluence space {api.space_key!r} does not exist at "
-                       f"{confluence.base_url} or CONFLUENCE_USER may not see it; nothing was published") from None
+        return ConfigProblem(str(ctx.settings.goldenthread_config), ctx.lines.get("publish.space"), "publish.space",
+                             f"Confluence space {api.space_key!r} does not exist at {api.handle.base_url} "
+                             "(or CONFLUENCE_USER may not see it)")
+    return None
+
+
+def _open_api(ctx: AppContext, confluence: ConfluenceHandle | None) -> ConfluenceApi:
+    """Pages are only ever published to the configured space: a missing one is a config error
+    naming the line (exit 2), before anything is written."""
+    api = open_confluence_api(ctx, confluence)
+    problem = fetch_space_problem(ctx, api)
+    if problem is not None:
+        raise ConfigError([problem])
     return api
 
 
@@ -336,11 +353,29 @@ def run_publish_command(ctx: AppContext, console: Console, *, dry_run: bool, pre
     _check_ready(ctx)
     try:
         result = publish_pages(ctx, dry_run=dry_run)
-    except (BadUsage, RunFailed):
+    except (BadUsage, RunFailed, ConfigError):
         raise
     except Exception as exc:
         raise RunFailed(f"publishing to Confluence failed: {exc}") from exc
     _print(console, result, dry_run)
+
+
+def check_report_month(month: str, now: datetime, first_created: datetime | None) -> list[str]:
+    """Warnings for a report month that is not over or holds no data; BadUsage for one that has
+    not begun (its report would describe the future as if it were history)."""
+    current = f"{now.year:04d}-{now.month:02d}"
+    if month > current:  # both YYYY-MM: string order is month order
+        raise BadUsage(f"--month {month} has not begun (it is {current} now): a report describes a month "
+                       f"that is over; the last complete month is {previous_month(now)}")
+    if month == current:
+        return [f"--month {month} is not over: the report covers {month} up to now and will change"]
+    first = None if first_created is None else f"{first_created.year:04d}-{first_created.month:02d}"
+    if first is None:
+        return [f"--month {month}: the store holds no issues (run `goldenthread sync` first): the report will be empty"]
+    if month < first:
+        return [f"--month {month} is before any data (the earliest issue in the store was created in {first}): "
+                "the report will be empty"]
+    return []
 
 
 def run_monthly_command(ctx: AppContext, console: Console, *, month: str | None, dry_run: bool,
@@ -350,6 +385,8 @@ def run_monthly_command(ctx: AppContext, console: Console, *, month: str | None,
         parse_month(month)
     except ValueError as exc:
         raise BadUsage(f"--month: {exc}") from None
+    for warning in check_report_month(month, ctx.clock(), ctx.store.load_first_created()):
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)  # as sync does
     if preview_dir is not None:
         data = load_page_data(ctx, month_as_of(month, ctx.clock()))
         paths = write_previews([build(data, month) for build in MONTHLY_PAGES.values()], preview_dir)
@@ -357,7 +394,7 @@ def run_monthly_command(ctx: AppContext, console: Console, *, month: str | None,
     _check_ready(ctx)
     try:
         result = publish_monthly_report(ctx, month, dry_run=dry_run)
-    except (BadUsage, RunFailed):
+    except (BadUsage, RunFailed, ConfigError):
         raise
     except Exception as exc:
         raise RunFailed(f"publishing the {month} stakeholder report failed: {exc}") from exc

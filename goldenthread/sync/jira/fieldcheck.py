@@ -12,6 +12,7 @@ from rich.text import Text
 from goldenthread.mappings.config import ConfigProblem
 from goldenthread.mappings.fields import check_field_config, check_field_mappings
 from goldenthread.mappings.jira import FieldSpec, parse_field_list
+from goldenthread.mappings.records import Deployment
 from goldenthread.sync.context import AppContext
 from goldenthread.sync.jira.fetch import fetch_field_list
 from goldenthread.sync.jira.ingest import open_jira
@@ -30,7 +31,8 @@ def _stakeholder_problems(ctx: AppContext, mapped: list[str] | None, deployment:
 
 
 def run_check(ctx: AppContext, offline: bool) -> list[ConfigProblem]:
-    """Problems in the config. Online: every mapped field resolved against Jira's /field list."""
+    """Problems in the config. Online: every mapped field resolved against Jira's /field list,
+    and the Confluence space checked when CONFLUENCE_URL is set."""
     source = _source(ctx)
     if offline:
         return check_field_config(ctx.config, ctx.lines, source) + _stakeholder_problems(ctx, None, None)
@@ -40,7 +42,22 @@ def run_check(ctx: AppContext, offline: bool) -> list[ConfigProblem]:
     finally:
         jira.close()
     field_map, problems = check_field_mappings(ctx.config, ctx.lines, parse_field_list(raw), source)
-    return problems + _stakeholder_problems(ctx, list(field_map.fields), jira.deployment)
+    problems += _stakeholder_problems(ctx, list(field_map.fields), jira.deployment)
+    if ctx.settings.confluence_url.strip():
+        problems += _space_problems(ctx, jira.deployment)
+    return problems
+
+
+def _space_problems(ctx: AppContext, deployment: Deployment) -> list[ConfigProblem]:
+    """With CONFLUENCE_URL set, `publish.space` must exist: `publish` would refuse it."""
+    from goldenthread.sync.confluence.publisher import fetch_space_problem, open_confluence_api
+
+    api = open_confluence_api(ctx, deployment=deployment)
+    try:
+        problem = fetch_space_problem(ctx, api)
+    finally:
+        api.handle.close()
+    return [problem] if problem is not None else []
 
 
 def build_fields_rows(fields: list[FieldSpec]) -> list[dict[str, Any]]:

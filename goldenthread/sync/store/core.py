@@ -257,6 +257,11 @@ class Store:
         (unsorted: the derivation orders them)."""
         return store_tables.load_change_table(self.engine)
 
+    def load_first_created(self) -> datetime | None:
+        """When the earliest issue in the store was created; None for an empty store."""
+        with self.engine.connect() as conn:
+            return utc(conn.scalar(select(func.min(t.issues.c.created))))
+
     def load_live_keys(self) -> set[str]:
         with self.engine.connect() as conn:
             return set(conn.scalars(select(t.issues.c.key).where(t.issues.c.removed_at.is_(None))))

@@ -17,12 +17,12 @@ Bad rules (unknown person, field not mapped, malformed id) are errors for `golde
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from goldenthread.mappings.config import Config, ConfigProblem, LineMap, Person, Rule, line_for
-from goldenthread.mappings.records import Deployment, Issue
+from goldenthread.mappings.records import Deployment, Issue, UserRef
 
 Quadrant = Literal["manage_closely", "keep_satisfied", "keep_informed", "monitor"]
 #: Display order of the grid: the monthly report addresses stakeholders in this order.
@@ -244,22 +244,80 @@ def build_stakeholder_plan(
     )
 
 
-def _issue_values(issue: Issue, key: str) -> tuple[str, ...]:
+class RuleSubject(Protocol):
+    """What the rules read of an issue: an `Issue`, or a row of the report's issue table."""
+
+    @property
+    def project(self) -> str: ...
+    @property
+    def issue_type(self) -> str: ...
+    @property
+    def components(self) -> tuple[str, ...]: ...
+    @property
+    def labels(self) -> tuple[str, ...]: ...
+    @property
+    def team(self) -> str | None: ...
+    @property
+    def objective(self) -> str | None: ...
+
+
+def _issue_values(issue: RuleSubject, key: str) -> tuple[str, ...]:
     if key == "component":
         return issue.components
     if key == "label":
         return issue.labels
     value = {"issue_type": issue.issue_type, "team": issue.team, "objective": issue.objective,
              "project": issue.project}[key]
-    return (value,) if value else ()
+    # a table row reads a missing value as NaN, a record as None
+    return (value,) if isinstance(value, str) and value else ()
 
 
-def compute_rule_matches(rule: CompiledRule, issue: Issue) -> bool:
+def compute_rule_matches(rule: CompiledRule, issue: RuleSubject) -> bool:
     """Every match key holds (AND). `reporter: true` is not a filter: it says *whom* to add, so an
     issue without a reporter still gets the rule's `add` list."""
     return all(
         expected in {v.casefold() for v in _issue_values(issue, key)} for key, expected in rule.conditions
     )
+
+
+def compute_matching_rules(issue: RuleSubject, plan: StakeholderPlan) -> tuple[CompiledRule, ...]:
+    return tuple(rule for rule in plan.rules if compute_rule_matches(rule, issue))
+
+
+def _contributions(
+    field_users: Iterable[UserRef], reporter: UserRef | None, rules: Iterable[CompiledRule]
+) -> Iterator[tuple[UserRef, str, bool]]:
+    """THE definition of an issue's stakeholders (DESIGN.md): (user, reason, from the field) for
+    the mapped field's users in field order, then each matching rule's additions in rule order
+    (its `add` list, then the reporter for `reporter: true`), whatever `write_back` says. Every
+    consumer (records, the report's issue table, write-back) folds these the same way."""
+    for user in field_users:
+        yield user, FIELD_REASON, True
+    for rule in rules:
+        for user_id in rule.add:
+            yield UserRef(user_id), f"added because {rule.describe()}", False
+        if rule.reporter and reporter is not None:
+            extra = f" ({rule.describe()})" if rule.display else ""
+            yield reporter, REPORTER_REASON + extra, False
+
+
+def compute_stakeholder_ids(
+    field_ids: Sequence[str], reporter_id: str | None, rules: Sequence[CompiledRule]
+) -> tuple[str, ...]:
+    """The ids of `compute_issue_stakeholders`, in its order (one per person, case-insensitively),
+    from ids alone: how the report's issue table gets its `stakeholder_ids`. `rules`: the
+    issue's `compute_matching_rules`."""
+    if not rules and len(field_ids) < 2:
+        return tuple(field_ids)  # nothing to add, nothing to fold: the common case, kept cheap
+    seen: set[str] = set()
+    out: list[str] = []
+    reporter = UserRef(reporter_id) if reporter_id else None
+    for user, _, _ in _contributions(map(UserRef, field_ids), reporter, rules):
+        k = _id_key(user.id)
+        if k not in seen:
+            seen.add(k)
+            out.append(user.id)
+    return tuple(out)
 
 
 def compute_issue_stakeholders(issue: Issue, plan: StakeholderPlan) -> tuple[Stakeholder, ...]:
@@ -269,29 +327,19 @@ def compute_issue_stakeholders(issue: Issue, plan: StakeholderPlan) -> tuple[Sta
     names: dict[str, str] = {}
     reasons: dict[str, list[str]] = {}
     in_field: set[str] = set()
-
-    def add(user_id: str, name: str, reason: str) -> None:
-        k = _id_key(user_id)
+    contributions = _contributions(issue.stakeholders, issue.reporter, compute_matching_rules(issue, plan))
+    for user, reason, from_field in contributions:
+        k = _id_key(user.id)
         if k not in ids:
             order.append(k)
-            ids[k] = user_id
+            ids[k] = user.id
             reasons[k] = []
-        if name and not names.get(k):
-            names[k] = name
+        if user.name and not names.get(k):
+            names[k] = user.name
         if reason not in reasons[k]:
             reasons[k].append(reason)
-
-    for user in issue.stakeholders:
-        add(user.id, user.name, FIELD_REASON)
-        in_field.add(_id_key(user.id))
-    for rule in plan.rules:
-        if not compute_rule_matches(rule, issue):
-            continue
-        for user_id in rule.add:
-            add(user_id, "", f"added because {rule.describe()}")
-        if rule.reporter and issue.reporter is not None:
-            extra = f" ({rule.describe()})" if rule.display else ""
-            add(issue.reporter.id, issue.reporter.name, REPORTER_REASON + extra)
+        if from_field:
+            in_field.add(k)
     result = []
     for k in order:
         person = plan.people.get(k)
@@ -310,23 +358,6 @@ def compute_issue_stakeholders(issue: Issue, plan: StakeholderPlan) -> tuple[Sta
 
 def compute_stakeholders(issues: Iterable[Issue], plan: StakeholderPlan) -> dict[str, tuple[Stakeholder, ...]]:
     return {issue.key: compute_issue_stakeholders(issue, plan) for issue in issues}
-
-
-def compute_stakeholder_counts(
-    issues: Iterable[Issue], plan: StakeholderPlan, stages: Mapping[str, str]
-) -> list[dict[str, Any]]:
-    """`metrics` JSON `stakeholders`: [{id, open, done}] sorted by id. `stages`: issue key ->
-    stage; open = todo + in_progress; discarded issues and keys without a stage count nowhere."""
-    counts: dict[str, dict[str, Any]] = {}
-    for issue in issues:
-        stage = stages.get(issue.key)
-        bucket = "open" if stage in ("todo", "in_progress") else "done" if stage == "done" else None
-        if bucket is None:
-            continue
-        for s in compute_issue_stakeholders(issue, plan):
-            row = counts.setdefault(_id_key(s.id), {"id": s.id, "open": 0, "done": 0})
-            row[bucket] += 1
-    return sorted(counts.values(), key=lambda r: r["id"])
 
 
 # --- write plan ------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain
 from typing import cast
 
 import numpy as np
@@ -26,6 +25,7 @@ from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import NUMERIC_FIELDS, Issue, StatusCategory, StatusChange
 from goldenthread.reports.snapshot import EVER, Snapshot, compute_snapshot
 from goldenthread.reports.snapshot import STAGES as STAGES  # re-exported: the stage names
+from goldenthread.reports.stakeholders import build_credit_plan, compute_stakeholder_column
 from goldenthread.reports.tables import DT, build_tables
 
 STAGE_DTYPE = pd.CategoricalDtype(list(STAGES), ordered=False)
@@ -59,7 +59,9 @@ class Frames:
       completed_month (category "YYYY-MM", UTC),
       lead_time_days, cycle_time_days (float, NaN when undefined), sla_days (float, the SLA
       for the issue type, else `default`), objective, team, target, reporter_id, assignee_id
-      (str or NaN), labels, components, stakeholder_ids (tuples of str), and every numeric
+      (str or NaN), labels, components, stakeholder_ids (tuples of str: the issue's
+      stakeholders, its field's users ∪ everyone the rules add, see `reports.stakeholders`),
+      and every numeric
       canonical field (float64, NaN when missing).
     `changes` (one row per status change at or before as_of of an issue in `issues`, by issue
     then time):
@@ -336,6 +338,7 @@ def build_frames_from_tables(
     df["cycle_time_days"] = snap.cycle_time_days[order]
     df["completed_month"] = _months(df["completed_at"])
     df["sla_days"] = compute_sla_days(df["issue_type"], config)
+    df["stakeholder_ids"] = compute_stakeholder_column(df, build_credit_plan(config))
     return Frames(issues=df[list(ISSUE_COLUMNS)], changes=ch[list(CHANGE_COLUMNS)], as_of=stamp)
 
 
@@ -349,20 +352,3 @@ def _months(ts: pd.Series) -> pd.Series:
     codes = np.full(len(ts), -1, dtype=np.int64)
     codes[valid] = np.searchsorted(uniq, ym[valid].astype("int64"))
     return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(labels)), index=ts.index)
-
-
-def compute_stakeholder_rows(stakeholder_ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(row position, stakeholder id) of every (issue, stakeholder) pair, by row, then in the
-    issue's stakeholder order: the non-empty rows `explode` would give, without its per-row
-    overhead (the breakdown and the stakeholder items both need these pairs)."""
-    tuples = stakeholder_ids.tolist()
-    lengths = np.fromiter(map(len, tuples), dtype="int64", count=len(tuples))
-    rows = np.repeat(np.arange(len(tuples)), lengths)
-    ids = np.fromiter(chain.from_iterable(tuples), dtype=object, count=int(lengths.sum()))
-    return rows, ids
-
-
-def natural_order(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows in natural key order (project, then number)."""
-    return df.sort_values(["project", "number"], kind="stable")
-

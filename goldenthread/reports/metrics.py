@@ -23,13 +23,8 @@ import numpy as np
 import pandas as pd
 
 from goldenthread.mappings.config import Config
-from goldenthread.reports.frames import (
-    STAGES,
-    Frames,
-    compute_sla_days,
-    compute_stakeholder_rows,
-    to_utc,
-)
+from goldenthread.reports.frames import STAGES, Frames, compute_sla_days, to_utc
+from goldenthread.reports.stakeholders import compute_stakeholder_rows
 from goldenthread.reports.tables import DT
 
 QUANTILES: dict[str, float] = {"p50": 0.5, "p85": 0.85, "p95": 0.95}
@@ -342,18 +337,3 @@ def compute_outcome_fields(frames: Frames, config: Config) -> dict[str, object]:
             "by_objective": {str(k): float(v) for k, v in per.items()},
         }
     return result
-
-
-def nan_to_none(value: object) -> object:
-    """JSON-safe scalar: NaN/NaT -> None, numpy scalars -> Python."""
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, (float, np.floating)) and np.isnan(value):
-        return None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value

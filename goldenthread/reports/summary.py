@@ -8,7 +8,6 @@ Publishing builds its pages from a `Report` without recomputing:
 - Monthly report: `report.outcomes.current_month` (as-of month vs previous), `.monthly`
   (per-month completed / lead time p50/p85 / SLA), `.throughput`, `.wip`, charts. For the report
   of month M, call `compute_all` with `as_of` at the end of M.
-- Per stakeholder: `report.stakeholder_items` (bucket delivered | in_progress | next | later).
 - Decisions needed: `report.decisions` (unscored open items and open items past their SLA).
 """
 
@@ -19,12 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Issue, StatusCategory, StatusChange
-from goldenthread.reports.frames import Frames, build_frames, compute_stakeholder_rows, to_utc
+from goldenthread.reports.frames import Frames, build_frames, to_utc
 from goldenthread.reports.metrics import (
     MonthComparison,
     SlaResult,
@@ -41,9 +39,6 @@ from goldenthread.reports.metrics import (
     previous_month_of,
 )
 from goldenthread.reports.scoring import compute_scores, format_numbers
-
-BUCKETS: tuple[str, ...] = ("delivered", "in_progress", "next", "later")
-
 
 @dataclass(frozen=True)
 class Outcomes:
@@ -67,16 +62,13 @@ class Outcomes:
 
 @dataclass(frozen=True)
 class Report:
-    """One run's numbers. `stakeholder_items`: stakeholder_id, key, summary, url, objective,
-    stage, bucket (delivered|in_progress|next|later), rank, score, completed_at; by stakeholder,
-    bucket, then rank (newest delivery first). `decisions`: key, summary, url, objective, stage,
-    kind (unscored|past_sla), reason."""
+    """One run's numbers. `decisions`: key, summary, url, objective, stage, kind
+    (unscored|past_sla), reason."""
 
     as_of: pd.Timestamp
     frames: Frames
     scores: pd.DataFrame  # compute_scores: open issues in ranking order with provenance
     outcomes: Outcomes
-    stakeholder_items: pd.DataFrame
     decisions: pd.DataFrame
     summary: dict[str, Any]
 
@@ -103,47 +95,6 @@ def compute_outcomes(frames: Frames, config: Config, as_of: datetime) -> Outcome
         by_stakeholder=compute_breakdown(frames, "stakeholder"),
         outcome_fields=compute_outcome_fields(frames, config),
     )
-
-
-def compute_stakeholder_items(frames: Frames, scores: pd.DataFrame) -> pd.DataFrame:
-    """Per stakeholder: what was delivered, what is in progress, what is next / later."""
-    df = frames.issues
-    live = df.loc[df["stage"].ne("discarded"), ["key", "summary", "url", "objective", "stage",
-                                                "stakeholder_ids", "completed_at"]]  # fmt: skip
-    rows, ids = compute_stakeholder_rows(live["stakeholder_ids"])
-    items = live.iloc[rows].drop(columns="stakeholder_ids").reset_index(drop=True)
-    # lane/rank/score of each item's issue: positions into `scores` (open issues only), not a
-    # merge on the key strings of every (issue, stakeholder) pair
-    at = pd.Index(scores["key"]).get_indexer(live["key"])[rows]
-    ranked = at >= 0
-
-    def from_scores(col: str, fill: str | float) -> np.ndarray:
-        values = scores[col].to_numpy()
-        return np.where(ranked, values[np.where(ranked, at, 0)] if len(values) else fill, fill)
-
-    lane = from_scores("lane", "later").astype(object)
-    rank = from_scores("rank", np.nan)
-    # the dtype a left merge gives: int64 when every item is ranked, else float64 with NaN
-    rank = rank.astype("int64" if ranked.all() and len(scores) else "float64")
-    score = from_scores("score", np.nan).astype("float64")
-    stage = items["stage"].astype("str")
-    bucket = np.select([stage.eq("done"), stage.eq("in_progress")], ["delivered", "in_progress"],
-                       default=lane)  # fmt: skip
-    bucket_codes = pd.Categorical(bucket, categories=list(BUCKETS))
-    who, _ = pd.factorize(ids, sort=True)
-    # stakeholder, bucket, rank (unranked last), newest delivery first (undated last); lexsort
-    # is stable, so ties keep issue order as the sort over the exploded frame did
-    done_at = items["completed_at"].array.asi8
-    newest_first = np.where(items["completed_at"].isna().to_numpy(), np.iinfo("int64").max,
-                            -done_at)  # fmt: skip
-    order = np.lexsort((newest_first, np.nan_to_num(rank, nan=np.inf), bucket_codes.codes, who))
-    items = items.assign(
-        stakeholder_id=pd.Series(ids, dtype="str"), stage=stage, bucket=bucket_codes,
-        rank=rank, score=score,
-    )  # fmt: skip
-    cols = ["stakeholder_id", "key", "summary", "url", "objective", "stage", "bucket", "rank",
-            "score", "completed_at"]  # fmt: skip
-    return items.loc[:, cols].take(order).reset_index(drop=True)
 
 
 def compute_decisions(scores: pd.DataFrame, open_past_sla: pd.DataFrame) -> pd.DataFrame:
@@ -255,7 +206,6 @@ def compute_report(frames: Frames, config: Config, as_of: datetime) -> Report:
         frames=frames,
         scores=scores,
         outcomes=outcomes,
-        stakeholder_items=compute_stakeholder_items(frames, scores),
         decisions=compute_decisions(scores, outcomes.open_past_sla),
         summary=build_metrics_summary(frames, scores, outcomes, config, as_of),
     )

@@ -17,7 +17,6 @@ from goldenthread.mappings.stakeholders import (
     compute_issue_stakeholders,
     compute_people_order,
     compute_quadrant,
-    compute_stakeholder_counts,
     compute_write_plan,
     is_own_change,
 )
@@ -318,26 +317,6 @@ def test_own_change_dc_by_username_and_field_name():
     }
     assert is_own_change(payload, "GT-Bot", "customfield_10003", "Stakeholders") is True
     assert is_own_change(payload, "gt-bot", "customfield_10003") is False  # name unknown: not sure, not ours
-
-
-def test_stakeholder_counts_open_done_sorted_by_id(config_and_lines):
-    config, _ = config_and_lines
-    plan = build_stakeholder_plan(config, deployment="cloud")
-    issues = [
-        make_issue("HRP-1", components=("Payroll",), reporter=None),  # todo: Dana
-        make_issue("HRP-2", components=("Payroll",)),  # done: Dana + requester
-        make_issue("HRP-3", components=("Payroll",), reporter=None),  # discarded: nowhere
-        make_issue("HRP-4", reporter=None, stakeholders=(UserRef(HAND_ADDED),)),  # in progress: hand
-    ]
-    stages = {"HRP-1": "todo", "HRP-2": "done", "HRP-3": "discarded", "HRP-4": "in_progress"}
-    assert compute_stakeholder_counts(issues, plan, stages) == sorted(
-        [
-            {"id": DANA, "open": 1, "done": 1},
-            {"id": REQUESTER, "open": 0, "done": 1},
-            {"id": HAND_ADDED, "open": 1, "done": 0},
-        ],
-        key=lambda r: r["id"],
-    )
 
 
 def test_reporter_rule_with_conditions_and_no_reporter():

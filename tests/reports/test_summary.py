@@ -60,8 +60,6 @@ def test_summary_shape_and_values() -> None:
     assert s["current_month"]["current"]["completed"] == 0
     assert s["current_month"]["previous"]["completed"] == 1
 
-    buckets = report.stakeholder_items.groupby("stakeholder_id")["bucket"].apply(list).to_dict()
-    assert buckets == {"amy": ["delivered", "in_progress"], "zed": ["delivered", "delivered"]}
     whats_new = report.outcomes.lead_times["key"].tolist()
     assert whats_new == ["P-2", "P-1"]  # newest first
     decisions = report.decisions
@@ -80,4 +78,4 @@ def test_empty_backlog_summary_is_json_safe() -> None:
     assert s["lead_time_days"] == {"count": 0, "p50": None, "p85": None, "p95": None}
     assert s["throughput"] == {} and s["ranking"] == [] and s["stakeholders"] == []
     assert s["sla_compliance"] is None
-    assert report.stakeholder_items.empty and report.decisions.empty
+    assert report.decisions.empty

@@ -20,8 +20,9 @@ import pandas as pd
 
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Deployment, Issue, StatusCategory, StatusChange
-from goldenthread.mappings.stakeholders import Stakeholder, build_stakeholder_plan, compute_stakeholders
+from goldenthread.mappings.stakeholders import Stakeholder, compute_stakeholders
 from goldenthread.reports import storage as s
+from goldenthread.reports.stakeholders import build_credit_plan
 from goldenthread.reports.summary import Report, compute_all
 
 LABELS: tuple[str, ...] = ("goldenthread",)
@@ -93,7 +94,8 @@ def build_page_data(
     deployment: Deployment | None = None,
 ) -> PageData:
     report = compute_all(issues, changes, statuses, config, as_of)
-    plan = build_stakeholder_plan(config, deployment=deployment)
+    # the plan the report's figures credit with (not the deployment's): pages and JSON agree
+    plan = build_credit_plan(config)
     stamps = [i.updated for i in issues] + [c.at for c in changes]
     return PageData(
         config=config,

@@ -127,8 +127,3 @@ def check_field_mappings(
         else:
             owner[spec.id] = canonical
     return field_map, problems
-
-
-def compute_unavailable_metrics(field_map: FieldMap) -> list[str]:
-    """Optional outcome metrics that cannot be computed with this mapping."""
-    return [label for name, label in OPTIONAL_FIELDS.items() if field_map.id_for(name) is None]

@@ -23,7 +23,6 @@ from goldenthread.mappings.records import (
     NUMERIC_FIELDS,
     TEXT_FIELDS,
     USER_FIELDS,
-    Deployment,
     Issue,
     IssueSnapshot,
     StatusCategory,
@@ -397,7 +396,3 @@ def parse_status_list(raw: Iterable[Mapping[str, Any]]) -> list[StatusInfo]:
         key = (s.get("statusCategory") or {}).get("key")
         out.append(StatusInfo(str(s.get("name", "")), _CATEGORY_KEYS.get(str(key), "new"), str(s.get("id", ""))))
     return [s for s in out if s.name]
-
-
-def build_deployment_api(deployment: Deployment) -> str:
-    return "/rest/api/3" if deployment == "cloud" else "/rest/api/2"

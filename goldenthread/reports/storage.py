@@ -202,9 +202,6 @@ class Mentioner:
             if compute_id_problem(pid, deployment) is None
         }
 
-    def can_mention(self, user_id: str) -> bool:
-        return user_id.casefold() in self.people
-
     def mention(self, user_id: str, fallback_name: str = "") -> ET.Element | str:
         found = self.people.get(user_id.casefold())
         if found is None:

@@ -19,7 +19,7 @@ from typing import Any
 from croniter import croniter
 
 from goldenthread.sync.store import Store, utc
-from goldenthread.sync.store.jobs import job_lock, load_job_runs, save_job_claim, save_job_result
+from goldenthread.sync.store.jobs import job_lock, save_job_claim, save_job_result
 from goldenthread.webhooks.observability import Metrics
 
 log = logging.getLogger("goldenthread.scheduler")

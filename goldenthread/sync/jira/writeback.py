@@ -325,16 +325,3 @@ def render_plan_table(plan: list[PlannedAdd], result: WritebackResult | None = N
                 row.append(Text(status))
             table.add_row(*row)
     return table
-
-
-def render_result_json(result: WritebackResult) -> dict[str, Any]:
-    """A JSON-ready summary for logs and `--format json` output."""
-    return {
-        "dry_run": result.dry_run,
-        "planned": {a.issue_key: [u.id for u in a.users] for a in result.plan},
-        "added": {k: [u.id for u in v] for k, v in result.added.items()},
-        "skipped": dict(result.skipped),
-        "failed": dict(result.failed),
-        "warnings": list(result.warnings),
-        "requests": result.requests,
-    }

@@ -1,4 +1,5 @@
-"""Shared fixtures: a store on SQLite and on PostgreSQL (a throwaway schema per test session)."""
+"""Shared fixtures: a store on SQLite and on PostgreSQL (a throwaway schema per test session), and
+the path of the sample Atlassian payloads (`tests/fixtures/atlassian/`)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 PG_URL = os.environ.get("GOLDENTHREAD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-FIXTURES = SHARED / "fixtures" / "atlassian"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "atlassian"  # see its README.md
 
 
 def _pg_reachable() -> str | None:

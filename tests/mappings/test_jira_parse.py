@@ -1,12 +1,11 @@
-"""Parsing Jira JSON: real fixture shapes from ../shared (skipped when absent) and our own."""
+"""Parsing Jira JSON: the sample payloads of tests/fixtures/atlassian (real shapes) and inline ones."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
-import pytest
 
 from goldenthread.mappings.jira import (
     FieldSpec,
@@ -23,15 +22,12 @@ from goldenthread.mappings.jira import (
 )
 from goldenthread.mappings.records import UserRef
 from goldenthread.mappings.richtext import parse_adf_text, parse_wiki_text
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "atlassian"
 
 
-def fixture(name: str) -> object:
-    path = FIXTURES / name
-    if not path.exists():
-        pytest.skip(f"shared fixture {name} not present")
-    return json.loads(path.read_text(encoding="utf-8"))
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
 FIELDS = parse_field_list(
@@ -200,48 +196,98 @@ def test_bulkfetch_page_with_epoch_created_and_status_filter() -> None:
     assert changes[1].author_id == "557058:aaaa" and changes[0].author_id is None
 
 
-def test_shared_bulkfetch_example_has_no_status_changes() -> None:
-    data = fixture("jira-cloud-changelog-bulkfetch-response.openapi-example.json")
-    histories, token = parse_bulk_changelogs(data)  # type: ignore[arg-type]
-    assert token == "UxAQBFRF"
-    assert len(histories["10100"]) == 2
-    # both histories change "fieldId" (a summary edit), none is a status transition
-    assert parse_status_changes("EX-1", histories["10100"]) == ()
+def test_bulkfetch_page_reads_epoch_second_timestamps_and_only_status_items() -> None:
+    histories, token = parse_bulk_changelogs(fixture("jira-cloud-changelog-bulkfetch.json"))
+    assert token == "RkVUQ0gx"
+    assert {k: len(v) for k, v in histories.items()} == {"10842": 2, "10877": 1}
+    changes = parse_status_changes("HRP-42", histories["10842"])  # a summary edit, then a transition
+    assert [(c.change_id, c.from_status, c.to_status) for c in changes] == [("10517", "To Do", "In Progress")]
+    assert changes[0].at == datetime(2025, 11, 3, 8, 14, 5, tzinfo=UTC)  # `created` is epoch seconds here
+    assert changes[0].author_id == "5d8c1f2e3a4b5c6d7e8f9a0b"
+    assert parse_status_changes("PROC-3", histories["10877"]) == ()  # a label change only
 
 
-def test_shared_dc_search_page_parses_every_issue() -> None:
-    data = fixture("jira-dc-v2-search-response.json")
-    fm = resolve_fields({}, [])
-    issues = [parse_issue(raw, fm) for raw in data["issues"]]  # type: ignore[index]
-    assert len(issues) == data["total"]  # type: ignore[index]
+def test_dc_search_page_users_by_name_status_without_category_and_embedded_changelogs() -> None:
+    data = fixture("jira-dc-v2-search-page.json")
+    fm = resolve_fields({"reach": "customfield_10100", "stakeholders": "customfield_10108"},
+                        [FieldSpec("customfield_10100", "Reach", "number", is_custom=True),
+                         FieldSpec("customfield_10108", "Stakeholders", "array", items="user", is_custom=True)])
+    issues = [parse_issue(raw, fm, base_url="https://jira.northwind.example") for raw in data["issues"]]
+    assert len(issues) == data["total"] == 3
     first = issues[0]
-    assert first.reporter is not None and first.reporter.id == "admin"
-    assert first.created.tzinfo is UTC
-    assert first.status == "Open" and first.status_category == "new"
+    assert first.key == "HRP-58" and first.project == "HRP"
+    assert first.reporter == UserRef("praman", "Priya Raman")
+    assert first.stakeholders == (UserRef("praman", "Priya Raman"), UserRef("lfischer", "Lena Fischer"))
+    assert first.created == datetime(2025, 6, 12, 12, 3, 11, tzinfo=UTC)
+    assert first.status == "Open" and first.status_category == "new"  # no statusCategory object: "new"
+    assert first.url == "https://jira.northwind.example/browse/HRP-58"
+    assert issues[2].status_category == "done" and issues[2].reach == 300.0
+    # the changelog items of Data Center carry no fieldId: `field: status` is the transition
+    moves = {raw["key"]: parse_embedded_changelog(raw) for raw in data["issues"]}
+    assert moves["HRP-58"] == ()
+    assert [(c.change_id, c.from_status, c.to_status, c.author_id) for c in moves["HRP-61"]] == [
+        ("60219", "Open", "In Progress", "tnowak")]
+    assert moves["HRP-61"][0].at == datetime(2025, 7, 2, 8, 0, tzinfo=UTC)
+    assert [c.to_status for c in moves["PROC-12"]] == ["Done"]  # the resolution item is not a status
 
 
-def test_shared_cloud_webhook_status_change() -> None:
-    payload = fixture("jira-cloud-webhook-issue-updated-status-changelog.json")
-    snap = parse_webhook_snapshot(payload, resolve_fields({}, []))  # type: ignore[arg-type]
+def test_cloud_search_page_v3_adf_duplicated_stakeholders_and_empty_custom_fields() -> None:
+    page = fixture("jira-cloud-search-jql-page.json")
+    assert page["isLast"] is False and page["nextPageToken"]
+    fm = resolve_fields(MAPPING, FIELDS)
+    hr, proc = (parse_issue(raw, fm) for raw in page["issues"])
+    assert hr.key == "HRP-42" and hr.status_category == "indeterminate"
+    assert hr.description == "Employees change their home address without writing to @Priya Raman."
+    assert hr.reach == 350.0 and hr.impact == 3.0 and hr.effort == 5.0
+    assert hr.objective == "Employees serve themselves" and hr.team == "People Systems"
+    assert [u.id for u in hr.stakeholders] == [
+        "712020:5f1c2a9e-8d3b-4e6f-a1b2-c3d4e5f60718", "557058:3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f"]
+    assert hr.url == "https://northwind-it.atlassian.net/browse/HRP-42"
+    assert proc.summary == "Three-way match for invoices under 5 000 € <auto-approve>"
+    assert proc.status_category == "done" and proc.description == ""
+    assert proc.reach is None and proc.stakeholders == () and proc.effort == 8.0
+
+
+def test_cloud_webhook_status_change_at_the_event_timestamp_and_account_ids_first() -> None:
+    payload = fixture("jira-cloud-webhook-issue-updated-status.json")
+    snap = parse_webhook_snapshot(payload, resolve_fields({}, []))
     assert snap is not None
+    assert snap.issue.key == "HRP-42" and snap.issue.project == "HRP"
     assert snap.issue.status == "In Progress" and snap.issue.status_category == "indeterminate"
+    # older Cloud accounts still carry `name`/`key`: the account id is the identity
+    assert snap.issue.reporter == UserRef("712020:5f1c2a9e-8d3b-4e6f-a1b2-c3d4e5f60718", "Priya Raman")
     assert [(c.from_status, c.to_status) for c in snap.changes] == [("To Do", "In Progress")]
-    assert snap.changes[0].at == datetime(2017, 1, 30, 17, 32, 14, 721000, tzinfo=UTC)  # payload timestamp
+    assert snap.changes[0].at == datetime(2025, 11, 3, 8, 14, 5, 412000, tzinfo=UTC)  # payload timestamp
+    assert snap.changes[0].change_id == "10517" and snap.changes[0].author_id == "5d8c1f2e3a4b5c6d7e8f9a0b"
 
 
-def test_shared_cloud_webhook_created_accountid_users() -> None:
-    payload = fixture("jira-cloud-webhook-issue-created-with-changelog.json")
-    snap = parse_webhook_snapshot(payload, resolve_fields({}, []))  # type: ignore[arg-type]
+def test_cloud_webhook_created_reads_the_status_item_by_field_id_not_display_name() -> None:
+    payload = fixture("jira-cloud-webhook-issue-created.json")
+    snap = parse_webhook_snapshot(payload, resolve_fields({}, []))
     assert snap is not None
     assert snap.issue.reporter is not None and snap.issue.reporter.id.startswith("712020:")
-    assert [(c.from_status, c.to_status) for c in snap.changes] == [(None, "To Do")]
+    assert snap.issue.assignee is None and snap.issue.description == ""
+    # six items, one of them the status ("Status" is a display name; fieldId is what counts)
+    assert [(c.from_status, c.to_status) for c in snap.changes] == [(None, "Backlog")]
 
 
-def test_shared_field_list_resolves_story_points_and_approvers() -> None:
-    fields = parse_field_list(fixture("jira-cloud-field-list-response.json"))  # type: ignore[arg-type]
-    fm = resolve_fields({"effort": "story points", "stakeholders": "Approvers"}, fields)
-    assert fm.id_for("effort") == "customfield_10036"
-    assert fm.id_for("stakeholders") == "customfield_10003"
+def test_dc_deleted_webhook_has_no_changelog() -> None:
+    payload = fixture("jira-dc-webhook-issue-deleted.json")
+    assert payload["webhookEvent"] == "jira:issue_deleted" and "changelog" not in payload
+    snap = parse_webhook_snapshot(payload, resolve_fields({}, []))
+    assert snap is not None and snap.changes == ()
+    assert snap.issue.key == "PROC-19" and snap.issue.reporter == UserRef("aokafor", "Amara Okafor")
+
+
+def test_field_list_resolves_names_and_reports_a_duplicated_name() -> None:
+    fields = parse_field_list(fixture("jira-cloud-field-list.json"))
+    fm = resolve_fields({"effort": "story points", "stakeholders": "Stakeholders", "team": "Delivery team",
+                         "objective": "Objective"}, fields)
+    assert fm.id_for("effort") == "customfield_10103"  # not "Story point estimate"
+    assert fm.id_for("stakeholders") == "customfield_10108" and fm.fields["stakeholders"].items == "user"
+    assert fm.id_for("team") == "customfield_10110"
+    assert set(fm.ambiguous["objective"]) == {"customfield_10107", "customfield_10213"}
+    assert {f.id for f in fields} >= {"parent", "issuekey", "statusCategory"}  # fields without a schema
 
 
 def test_adf_and_wiki_edge_cases() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,39 +17,16 @@ SECRET = "whsec-test-0123456789abcdef"
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
-def load_fixture(name: str) -> dict[str, Any] | None:
-    path = FIXTURES / name
-    return json.loads(path.read_text()) if path.exists() else None
+def load_fixture(name: str) -> dict[str, Any]:
+    """A sample payload of tests/fixtures/atlassian (see its README.md)."""
+    loaded: dict[str, Any] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return loaded
 
 
-def _own_updated() -> dict[str, Any]:
-    # trimmed to the parts of Jira Cloud's jira:issue_updated shape that matter to us
-    return {
-        "timestamp": 1485797534721,
-        "webhookEvent": "jira:issue_updated",
-        "issue_event_type_name": "issue_generic",
-        "user": {"accountId": "99:b8d8a054-2e12-4839-bd5f-5f2b7c5f5e3a", "displayName": "James Williams"},
-        "issue": {
-            "id": "10000",
-            "key": "TEST-1",
-            "fields": {
-                "issuetype": {"id": "10101", "name": "Task"},
-                "project": {"id": "10000", "key": "TEST"},
-                "summary": "Fix That",
-                "labels": ["internal-product"],
-                "created": "2017-01-30T18:30:41.962+0100",
-                "updated": "2017-01-30T18:32:14.716+0100",
-                "status": {"name": "In Progress", "id": "3", "statusCategory": {"key": "indeterminate"}},
-            },
-        },
-        "changelog": {"id": "10000", "items": [{"field": "status", "fieldtype": "jira", "fromString": "To Do", "toString": "In Progress"}]},
-    }
-
-
-def updated_payload(key: str = "TEST-1", *, items: Sequence[Mapping[str, Any]] | None = None, updated: str | None = None) -> dict[str, Any]:
-    """A jira:issue_updated in the real Cloud shape (the shared fixture when present)."""
-    base = load_fixture("jira-cloud-webhook-issue-updated-status-changelog.json") or _own_updated()
-    p = copy.deepcopy(base)
+def updated_payload(key: str = "HRP-42", *, items: Sequence[Mapping[str, Any]] | None = None,
+                    updated: str | None = None) -> dict[str, Any]:
+    """A Cloud jira:issue_updated carrying a status change, for `key` (a fresh id per key)."""
+    p = load_fixture("jira-cloud-webhook-issue-updated-status.json")
     p["issue"]["key"] = key
     p["issue"]["id"] = str(10000 + abs(hash(key)) % 100000)
     if items is not None:
@@ -60,9 +36,9 @@ def updated_payload(key: str = "TEST-1", *, items: Sequence[Mapping[str, Any]] |
     return p
 
 
-def deleted_payload(key: str = "TEST-1") -> dict[str, Any]:
-    base = load_fixture("jira-server-webhook-issue-deleted.json")
-    p = copy.deepcopy(base) if base else {"webhookEvent": "jira:issue_deleted", "issue": {"id": "1", "fields": {}}}
+def deleted_payload(key: str = "PROC-19") -> dict[str, Any]:
+    """A Data Center jira:issue_deleted for `key`."""
+    p = load_fixture("jira-dc-webhook-issue-deleted.json")
     p["issue"]["key"] = key
     return p
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
@@ -206,9 +205,7 @@ def pick_in_progress(r: Rig) -> str:
 
 
 def test_webhook_payloads_have_jiras_top_level_shape(tmp_path: Path) -> None:
-    fixture = load_fixture("jira-cloud-webhook-issue-updated-status-changelog.json")
-    if fixture is None:
-        pytest.skip("shared Atlassian fixtures not present")
+    fixture = load_fixture("jira-cloud-webhook-issue-updated-status.json")
     with rig(f"sqlite:///{tmp_path / 'gt.db'}") as r:
         key = pick_in_progress(r)
         h = move_issue(r.state, key, "Done", "tom.baker", r.clock())

@@ -51,7 +51,8 @@ def test_missing_or_bad_signature_is_401_and_stores_nothing(client, store, sig) 
 def test_signature_of_other_secret_or_other_body_is_401(client, store) -> None:  # type: ignore[no-untyped-def]
     body = body_of(updated_payload())
     assert client.post("/webhooks/jira", content=body, headers=signed(body, secret="other")).status_code == 401
-    tampered = body.replace(b"TEST-1", b"TEST-2")
+    tampered = body.replace(b"HRP-42", b"HRP-43")
+    assert tampered != body
     assert client.post("/webhooks/jira", content=tampered, headers=signed(body)).status_code == 401
     assert store.count("webhook_inbox") == 0
 

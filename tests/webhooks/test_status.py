@@ -104,8 +104,6 @@ def live_server(deps) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 @pytest.mark.browser
 def test_status_page_in_headless_chromium(live_server, tmp_path, store) -> None:  # type: ignore[no-untyped-def]
-    if store.dialect != "sqlite":
-        pytest.skip("one backend is enough for the rendering check")
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.common.by import By
 

@@ -169,17 +169,14 @@ def test_classify_400_joins_jira_error_messages_for_invalid_jql():
 
 @respx.mock
 def test_classify_409_confluence_version_conflict():
-    path = FIXTURES / "confluence-v1-content-update-409-version-conflict.json"
-    if not path.exists():
-        pytest.skip("shared fixtures not present")
-    body = json.loads(path.read_text())
+    body = json.loads((FIXTURES / "confluence-v1-content-update-409.json").read_text())
     respx.put(f"{WIKI_DC}/rest/api/content/98765").mock(return_value=httpx.Response(409, json=body))
     confluence = ConfluenceServer(WIKI_DC, session=session_for("https://wiki.corp.example"))
     with pytest.raises(requests.HTTPError) as info:
         confluence.put("rest/api/content/98765", data={"version": {"number": 3}})
     err = classify_error(info.value, service="confluence")
     assert isinstance(err, ConflictError) and err.status == 409
-    assert "Current version is: 9" in str(err)
+    assert "Current version is: 12" in str(err)
 
 
 def _http_error(status: int, *, headers: dict[str, str] | None = None, url: str = f"{CLOUD}/rest/api/3/x"):
@@ -238,15 +235,13 @@ def test_build_jira_cloud_detects_and_counts_requests():
 
 @respx.mock
 def test_build_jira_datacenter_bearer_and_v2_search_fixture():
-    path = FIXTURES / "jira-dc-v2-search-response.json"
-    if not path.exists():
-        pytest.skip("shared fixtures not present")
+    path = FIXTURES / "jira-dc-v2-search-page.json"
     respx.get(f"{DC}/rest/api/2/serverInfo").mock(return_value=httpx.Response(200, json=DC_INFO))
     search = respx.get(f"{DC}/rest/api/2/search").mock(return_value=httpx.Response(200, text=path.read_text()))
     handle = build_jira(settings(jira_url=DC, jira_user=""))
     assert handle.deployment == "datacenter" and handle.cloud_client is None and not handle.client.cloud
     found = handle.client.jql("labels = internal-product", fields=["summary"], start=0, limit=100)
-    assert found["issues"][0]["key"] == "SAMPLEPROJECT-13"
+    assert [i["key"] for i in found["issues"]] == ["HRP-58", "HRP-61", "PROC-12"]
     assert search.calls.last.request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert search.calls.last.request.url.params["startAt"] == "0"
 

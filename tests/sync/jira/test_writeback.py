@@ -21,6 +21,7 @@ from goldenthread.sync.jira.writeback import (
     publish_write_plan,
     render_plan_table,
 )
+from tests.conftest import FIXTURES
 
 CLOUD = "https://example.atlassian.net"
 DC = "https://jira.example.com"
@@ -158,8 +159,9 @@ def test_watchers_mode_cloud_and_dc(respx_mock: respx.MockRouter) -> None:
 
     dc_config, _ = parse_config(config_text("watchers", ("dana", "omar")))
     with open_dc_watchers(respx_mock) as dc_post:
-        publish_stakeholders(dc_jira(), [issue("HRP-6", labels=("hr",))], dc_config, field_id=None,
-                             deployment="datacenter")
+        # both rules match HRP-6; dana already watches it (the sample watchers answer)
+        publish_stakeholders(dc_jira(), [issue("HRP-6", components=("Payroll",), labels=("hr",))], dc_config,
+                             field_id=None, deployment="datacenter")
         assert [c.request.content for c in dc_post.calls] == [b'"omar"']
 
 
@@ -167,12 +169,8 @@ class open_dc_watchers:
     """DC watchers as GET /rest/api/2/issue/{key}/watchers answers them (users by `name`)."""
 
     def __init__(self, mock: respx.MockRouter) -> None:
-        mock.get(f"{DC}/rest/api/2/issue/HRP-6/watchers").mock(
-            return_value=httpx.Response(200, json={"self": f"{DC}/rest/api/2/issue/10006/watchers",
-                                                   "isWatching": False, "watchCount": 1,
-                                                   "watchers": [{"name": "admin", "displayName": "admin",
-                                                                 "active": True}]})
-        )
+        sample = (FIXTURES / "jira-dc-v2-issue-watchers.json").read_text(encoding="utf-8")
+        mock.get(f"{DC}/rest/api/2/issue/HRP-6/watchers").mock(return_value=httpx.Response(200, text=sample))
         self.post = mock.post(f"{DC}/rest/api/2/issue/HRP-6/watchers").mock(return_value=httpx.Response(204))
 
     def __enter__(self) -> respx.Route:

@@ -1,0 +1,64 @@
+"""ConfluenceApi reads the pages Confluence answers (the sample payloads of tests/fixtures/atlassian):
+Cloud v2 page get, Data Center v1 create and update, and the 409 of a stale version."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import respx
+from pydantic import SecretStr
+
+from goldenthread.sync.confluence.client import ConfluenceApi, LivePage
+from goldenthread.sync.http.atlassian import ConflictError, build_confluence
+from goldenthread.sync.settings import Settings
+from tests.conftest import FIXTURES
+
+CLOUD = "https://northwind-it.atlassian.net/wiki"
+DC = "https://wiki.northwind.example"
+
+
+def sample(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def api(url: str, deployment: str) -> ConfluenceApi:
+    settings = Settings(confluence_url=url, confluence_user="", confluence_token=SecretStr("pat"), jira_url="")
+    return ConfluenceApi(build_confluence(settings, deployment=deployment), "IPM")  # type: ignore[arg-type]
+
+
+def test_cloud_v2_page_get_gives_version_author_storage_and_the_web_url() -> None:
+    with respx.mock(assert_all_called=True) as mock:
+        route = mock.get(f"{CLOUD}/api/v2/pages/131074").respond(200, text=sample("confluence-v2-page-get.json"))
+        page = api(CLOUD, "cloud").get_page("131074", body=True)
+    assert route.calls.last.request.url.params["body-format"] == "storage"
+    assert page == LivePage(
+        id="131074", title="What's new", version=7, author_id="712020:9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+        storage="<h2>Now</h2><p>Self-service address change in the HR portal</p>",
+        url=f"{CLOUD}/spaces/IPM/pages/131074/What%27s+new",
+    )
+
+
+def test_data_center_v1_create_then_update_read_the_answer_not_the_request() -> None:
+    with respx.mock(assert_all_called=True) as mock:
+        mock.post(f"{DC}/rest/api/content").respond(200, text=sample("confluence-v1-content-create.json"))
+        mock.put(f"{DC}/rest/api/content/4784129").respond(200, text=sample("confluence-v1-content-update.json"))
+        client = api(DC, "datacenter")
+        created = client.create_page("Roadmap", "<p>draft</p>", "4751362")
+        updated = client.update_page("4784129", "Roadmap", "<p>new</p>", 12, "goldenthread: 2 items changed")
+    assert (created.id, created.version, created.author_id) == ("4784129", 1, "goldenthread-bot")
+    assert created.url == f"{DC}/display/IPM/Roadmap"
+    assert updated.version == 12
+    # the storage Confluence keeps: Jira text escaped once, as the page builder wrote it
+    assert updated.storage == "<h2>Now</h2><p>Three-way match for invoices under 5 000 € &lt;auto-approve&gt;</p>"
+
+
+def test_a_stale_version_is_a_conflict_naming_the_current_one() -> None:
+    with respx.mock() as mock:
+        mock.put(f"{DC}/rest/api/content/4784129").mock(
+            return_value=httpx.Response(409, text=sample("confluence-v1-content-update-409.json")))
+        with pytest.raises(ConflictError) as info:
+            api(DC, "datacenter").update_page("4784129", "Roadmap", "<p>x</p>", 12, "m")
+    assert info.value.status == 409
+    assert "Current version is: 12" in str(info.value)

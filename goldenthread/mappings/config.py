@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
-from goldenthread.mappings.records import CANONICAL_FIELDS, Stage
+from goldenthread.mappings.records import CANONICAL_FIELDS, TEXT_FIELDS, Stage
 
 STAGES: tuple[str, ...] = ("todo", "in_progress", "done", "discarded")
 SPACE_KEY = re.compile(r"~?[A-Za-z0-9_]+")  # "~name" is a personal space
@@ -52,6 +52,7 @@ class FieldsSection(_Strict):
     team: str | None = None
     adoption: str | None = None
     satisfaction: str | None = None
+    release_note: str | None = None
 
     def mapped(self) -> dict[str, str]:
         return {k: v for k, v in self.model_dump().items() if v}
@@ -128,13 +129,25 @@ class OutcomesSection(_Strict):
         return v
 
 
+ReleaseCategory = Literal["new", "improved", "fixed"]
+DEFAULT_CATEGORIES: dict[str, ReleaseCategory] = {"Bug": "fixed", "Improvement": "improved", "default": "new"}
+#: What's new can group by these besides a canonical text field (`fields:`).
+PRODUCT_SOURCES: tuple[str, ...] = ("project", "component", *TEXT_FIELDS)
+
+
 class PublishSection(_Strict):
     space: str = "IPM"
     parent: Title = "Internal products"
     roadmap: Title = "Roadmap"
     whats_new: Title = "What's new"
+    whats_new_archive: Title = "What's new in {year}"
+    whats_new_months: int = Field(default=3, ge=1, le=24)
     monthly_parent: Title = "Stakeholder reports"
     monthly_report: Title = "Stakeholder report {month}"
+    minutes: Title = "Stakeholder meeting {month}: minutes"
+    later_limit: int = Field(default=20, ge=0, le=500)
+    product_by: str = "project"
+    categories: dict[str, ReleaseCategory] = Field(default_factory=lambda: dict(DEFAULT_CATEGORIES))
     on_manual_edit: Literal["overwrite", "skip"] = "overwrite"
 
     @field_validator("space")
@@ -145,20 +158,52 @@ class PublishSection(_Strict):
                              "(the key in the space's URL: /spaces/IPM/...)")
         return v
 
-    @field_validator("monthly_report")
+    @field_validator("monthly_report", "minutes")
     @classmethod
     def _one_page_per_month(cls, v: str) -> str:
-        try:
-            names = {name for _, name, _, _ in string.Formatter().parse(v) if name is not None}
-        except ValueError as exc:  # an unmatched brace
-            raise ValueError(f"{v!r} is not a title template ({exc}); write {{month}} where the month goes") from None
-        if "month" not in names:
-            raise ValueError(f"{v!r} has no {{month}}: every month's report would overwrite the same page; "
-                             "e.g. 'Stakeholder report {month}'")
-        unknown = sorted(names - {"month"})
-        if unknown:
-            raise ValueError(f"{v!r} uses {', '.join('{' + n + '}' for n in unknown)}; only {{month}} is filled in")
+        return _check_template(v, "month", "every month's page would overwrite the same page; "
+                                           "e.g. 'Stakeholder report {month}'")
+
+    @field_validator("whats_new_archive")
+    @classmethod
+    def _one_page_per_year(cls, v: str) -> str:
+        return _check_template(v, "year", "every year's archive would be the same page; e.g. \"What's new in {year}\"")
+
+    @field_validator("product_by")
+    @classmethod
+    def _known_product(cls, v: str) -> str:
+        if v not in PRODUCT_SOURCES:
+            hint = difflib.get_close_matches(v, PRODUCT_SOURCES, n=1)
+            extra = f"; did you mean {hint[0]!r}?" if hint else f"; expected one of: {', '.join(PRODUCT_SOURCES)}"
+            raise ValueError(f"{v!r} cannot name a product{extra}")
         return v
+
+    @field_validator("categories")
+    @classmethod
+    def _has_default_category(cls, v: dict[str, ReleaseCategory]) -> dict[str, ReleaseCategory]:
+        return v if "default" in v else {**v, "default": "new"}
+
+    def category_of(self, issue_type: str) -> ReleaseCategory:
+        """new | improved | fixed for an issue type (matched case-insensitively), else `default`."""
+        wanted = issue_type.casefold()
+        for name, category in self.categories.items():
+            if name != "default" and name.casefold() == wanted:
+                return category
+        return self.categories["default"]
+
+
+def _check_template(v: str, field: str, why: str) -> str:
+    """`v` if it is a title template filling in exactly `{field}`, else ValueError saying `why`."""
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(v) if name is not None}
+    except ValueError as exc:  # an unmatched brace
+        raise ValueError(f"{v!r} is not a title template ({exc}); write {{{field}}} where the {field} goes") from None
+    if field not in names:
+        raise ValueError(f"{v!r} has no {{{field}}}: {why}")
+    unknown = sorted(names - {field})
+    if unknown:
+        raise ValueError(f"{v!r} uses {', '.join('{' + n + '}' for n in unknown)}; only {{{field}}} is filled in")
+    return v
 
 
 def parse_cron(expr: str) -> str:

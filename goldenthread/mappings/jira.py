@@ -21,6 +21,7 @@ from goldenthread.mappings.values import is_map as _is_map
 from goldenthread.mappings.values import parse_datetime
 from goldenthread.mappings.records import (
     NUMERIC_FIELDS,
+    RICH_TEXT_FIELDS,
     TEXT_FIELDS,
     USER_FIELDS,
     Issue,
@@ -31,7 +32,7 @@ from goldenthread.mappings.records import (
     UserRef,
 )
 
-FieldKind = Literal["number", "text", "user"]
+FieldKind = Literal["number", "text", "user", "richtext"]
 
 #: System fields the mappings and metrics read; custom field ids are added from the FieldMap.
 BASE_FIELDS: tuple[str, ...] = (
@@ -57,6 +58,8 @@ def kind_of(canonical: str) -> FieldKind:
         return "user"
     if canonical in TEXT_FIELDS:
         return "text"
+    if canonical in RICH_TEXT_FIELDS:
+        return "richtext"
     raise KeyError(canonical)
 
 
@@ -221,6 +224,11 @@ def parse_custom_value(value: Any, kind: FieldKind) -> Any:
         return parse_number(value)
     if kind == "user":
         return parse_users(value) if value else ()
+    if kind == "richtext":
+        # ADF (Cloud v3) or wiki markup (Data Center, webhooks): plain text, escaped when rendered
+        if isinstance(value, str) or (_is_map(value) and value.get("type") == "doc"):
+            return parse_description(value).strip() or None
+        return parse_text_value(value)
     return parse_text_value(value)
 
 

@@ -28,7 +28,9 @@ NUMERIC_FIELDS: tuple[str, ...] = (
 )
 TEXT_FIELDS: tuple[str, ...] = ("objective", "target", "team")
 USER_FIELDS: tuple[str, ...] = ("stakeholders",)
-CANONICAL_FIELDS: tuple[str, ...] = NUMERIC_FIELDS + TEXT_FIELDS + USER_FIELDS
+#: Jira rich text (ADF on Cloud, wiki markup on Data Center), kept as plain text.
+RICH_TEXT_FIELDS: tuple[str, ...] = ("release_note",)
+CANONICAL_FIELDS: tuple[str, ...] = NUMERIC_FIELDS + TEXT_FIELDS + USER_FIELDS + RICH_TEXT_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,7 @@ class Issue:
     target: str | None = None
     team: str | None = None
     stakeholders: tuple[UserRef, ...] = ()
+    release_note: str | None = None  # plain text: What's new shows it instead of the summary
 
 
 @dataclass(frozen=True, slots=True)

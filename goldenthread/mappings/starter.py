@@ -30,6 +30,7 @@ fields:
   team: Team
   adoption: Adoption rate       # share of target users, 0-1 or percent
   satisfaction: Satisfaction    # e.g. internal NPS, -100..100
+  release_note: Release note    # optional: the words What's new shows for shipped work (else the summary)
 
 stakeholders:
   write_back: off               # field | watchers | off
@@ -56,6 +57,12 @@ publish:
   roadmap: Roadmap
   whats_new: What's new
   monthly_report: "Stakeholder report {month}"
+  minutes: "Stakeholder meeting {month}: minutes"  # created once under the report, then never written
+  later_limit: 20               # Roadmap "Later" items shown per objective; the rest behind a Jira link
+  product_by: project           # What's new groups by: project | component | team | a canonical text field
+  categories: {Bug: fixed, Improvement: improved, default: new}  # issue type -> new | improved | fixed
+  whats_new_months: 3           # months on What's new; older ones move to a page per year
+  whats_new_archive: "What's new in {year}"
   on_manual_edit: overwrite     # overwrite | skip (a page a person edited since our last publish)
 
 schedule:                       # used by `goldenthread serve`; external cron can run the CLI instead

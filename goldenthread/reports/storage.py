@@ -15,6 +15,7 @@ a Jira summary would otherwise block the whole page.
 
 from __future__ import annotations
 
+import html.entities
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
@@ -135,6 +136,31 @@ def jira_link(key: str, url: str) -> ET.Element | str:
     return link(url, key) if url else clean_text(key)
 
 
+def page_link(title: str, content: Content = None) -> ET.Element:
+    """A link to another page of the same space, by title (Confluence resolves it, and keeps it
+    working when the page is renamed in the editor)."""
+    node = _el("ac:link")
+    node.append(_el("ri:page", {"ri:content-title": title}))
+    append(ET.SubElement(node, "ac:link-body"), content if content not in (None, "") else title)
+    return node
+
+
+def date(day: str) -> ET.Element:
+    """A date ('YYYY-MM-DD') as Confluence's date lozenge (`<time datetime>`)."""
+    return _el("time", {"datetime": day})
+
+
+def task_list(bodies: Iterable[Content]) -> ET.Element:
+    """A Confluence task list (`ac:task-list`), every task incomplete, numbered from 1."""
+    tasks = _el("ac:task-list")
+    for n, body in enumerate(bodies, start=1):
+        task = ET.SubElement(tasks, "ac:task")
+        task.append(_el("ac:task-id", text=str(n)))
+        task.append(_el("ac:task-status", text="incomplete"))
+        append(ET.SubElement(task, "ac:task-body"), body)
+    return tasks
+
+
 # --- macros ----------------------------------------------------------------------------------
 
 
@@ -232,6 +258,31 @@ def parse_storage(storage: str) -> ET.Element:
     in Clark notation ({http://atlassian.com/content}link)."""
     decl = " ".join(f'xmlns:{p}="{u}"' for p, u in NAMESPACES.items())
     return ET.fromstring(f"<storage-root {decl}>{storage}</storage-root>")
+
+
+_NAMED_ENTITY = re.compile(r"&([A-Za-z][A-Za-z0-9]*);")
+_XML_ENTITIES = frozenset(("amp", "lt", "gt", "quot", "apos"))
+
+
+def parse_page_storage(storage: str) -> ET.Element:
+    """Parse storage a person wrote in the editor (raises ET.ParseError if it is not readable).
+
+    Pages saved by the editor use HTML's named entities (`&nbsp;`, `&rsquo;`), which XML does
+    not define: they become the characters they stand for before parsing. Unknown namespace
+    prefixes (Confluence has a few more than ac:/ri:) are declared too."""
+
+    def numeric(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name in _XML_ENTITIES:
+            return m.group(0)
+        char = html.entities.html5.get(name + ";")
+        return f"&#{ord(char)};" if char and len(char) == 1 else m.group(0)
+
+    text = _NAMED_ENTITY.sub(numeric, storage)
+    extra = sorted(set(re.findall(r"(?:</?|\s)([A-Za-z][\w.-]*):[A-Za-z_]", text)) - set(NAMESPACES) - {"xml"})
+    decl = " ".join([*(f'xmlns:{p}="{u}"' for p, u in NAMESPACES.items()),
+                     *(f'xmlns:{p}="urn:confluence:{p}"' for p in extra)])
+    return ET.fromstring(f"<storage-root {decl}>{text}</storage-root>")
 
 
 def count_confluence_elements(storage: str) -> dict[str, int]:

@@ -135,6 +135,8 @@ def build_fields(now: datetime) -> list[FieldDef]:
         _select("customfield_10110", "Team", tuple(TEAMS.values())),
         _num("customfield_10111", "Adoption rate"),
         _num("customfield_10112", "Satisfaction"),
+        FieldDef("customfield_10113", "Release note", "richtext",
+                 {"type": "string", "custom": _CF + "textarea", "customId": 10113}),
         # distractors: near-miss names and types an admin could map by mistake
         FieldDef("customfield_10016", "Story point estimate", "text",
                  {"type": "string", "custom": _CF + "textfield", "customId": 10016}),

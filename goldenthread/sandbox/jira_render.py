@@ -125,6 +125,8 @@ def _custom_value(issue: SandboxIssue, f: FieldDef, data: SandboxData, flavor: F
         return _memo(data, ("option", f.id, raw, ver, base), option)
     if f.kind == "users":
         return [_user_json(data, u, flavor, base) for u in raw if u in data.users_by_name]
+    if f.kind == "richtext":  # a textarea: ADF on v3 like the description, wiki text elsewhere
+        return render_adf(str(raw), data) if flavor == "cloud3" else render_wiki(str(raw), data, flavor)
     return raw
 
 

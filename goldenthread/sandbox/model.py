@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-FieldKind = Literal["number", "option", "users", "text", "epic", "system"]
+FieldKind = Literal["number", "option", "users", "text", "richtext", "epic", "system"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Deployment, Issue, StatusCategory, StatusChange
 from goldenthread.mappings.stakeholders import Stakeholder, compute_stakeholders
 from goldenthread.reports import storage as s
+from goldenthread.reports.pages.meeting import Meeting
 from goldenthread.reports.stakeholders import build_credit_plan
 from goldenthread.reports.summary import Report, compute_all
 
@@ -79,6 +80,7 @@ class PageData:
     stakeholders: Mapping[str, tuple[Stakeholder, ...]]  # issue key -> stakeholders (field ∪ rules)
     data_as_of: datetime | None  # newest issue update / status change: the footer stamp
     deployment: Deployment | None = None
+    meeting: Meeting | None = None  # the monthly report's: actions read from the last minutes
 
     @property
     def mentioner(self) -> s.Mentioner:

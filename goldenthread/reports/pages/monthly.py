@@ -19,6 +19,7 @@ from goldenthread.reports import charts
 from goldenthread.reports import storage as s
 from goldenthread.reports.snapshot import IN_PROGRESS
 from goldenthread.reports.frames import Frames, compute_frames_snapshot
+from goldenthread.reports.pages.minutes import build_agenda, build_carried_actions, build_meeting
 from goldenthread.reports.pages.common import (
     PageData,
     PageModel,
@@ -195,23 +196,18 @@ def _decisions(data: PageData) -> list[ET.Element]:
 
 
 def _meeting(data: PageData, month: str) -> list[ET.Element]:
-    dec = data.report.decisions
+    meeting = data.meeting or build_meeting(data, month)
     return [
         s.heading(2, "Monthly stakeholder meeting"),
         s.heading(3, "Agenda"),
-        s.bullet_list([
-            f"Headline outcomes for {fmt_month(month)} against the month before (5 min)",
-            "What was delivered, per stakeholder (10 min)",
-            f"Decisions: {int(dec['kind'].eq('unscored').sum())} items to score, "
-            f"{int(dec['kind'].eq('past_sla').sum())} items past their SLA (15 min)",
-            "What comes next: the Next lane of the roadmap (10 min)",
-            "Any other business (5 min)",
-        ]),
+        build_agenda(data, meeting),
+        s.heading(3, f"Actions from the {fmt_month(meeting.previous_month)} meeting"),
+        *build_carried_actions(data, meeting),
         s.heading(3, MINUTES_HEADING),
-        s.panel("note", s.paragraph(
-            "For those who could not attend: record attendees, decisions and actions here after the meeting.")),
-        s.table(("", "Notes"), [[s.strong("Attendees"), ""], [s.strong("Decisions"), ""],
-                                [s.strong("Actions (who, what, by when)"), ""]], widths=(260, 730)),
+        s.paragraph([
+            "Attendees, decisions and actions are recorded on ", s.page_link(meeting.minutes_title),
+            ", a page goldenthread creates once and never overwrites.",
+        ]),
     ]  # fmt: skip
 
 

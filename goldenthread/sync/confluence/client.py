@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from goldenthread.sync.http.atlassian import ConfluenceHandle, NotFoundError
+from goldenthread.sync.http.atlassian import BadRequestError, ConfluenceHandle, NotFoundError
 
 PROPERTY_KEY = "goldenthread"
 _UPLOAD_HEADERS = {"X-Atlassian-Token": "no-check", "Accept": "application/json"}
@@ -51,6 +51,8 @@ class ConfluenceApi:
     handle: ConfluenceHandle
     space_key: str
     _space_id: str | None = field(default=None, repr=False)
+    #: the space id an earlier run looked up (the store keeps it): spares that GET on every run
+    known_space_id: str | None = None
 
     # --- plumbing -------------------------------------------------------------------------
     @property
@@ -76,19 +78,15 @@ class ConfluenceApi:
 
     # --- pages ----------------------------------------------------------------------------
     def space_id(self) -> str:
-        """Cloud v2 wants the numeric space id, not the key (one lookup per run)."""
+        """Cloud v2 wants the numeric space id, not the key (one lookup, unless already known)."""
         if self._space_id is None:
-            data = self._call("GET", "api/v2/spaces", params={"keys": self.space_key}) or {}
-            results = data.get("results") or []
-            if not results:
-                raise NotFoundError(f"Confluence space {self.space_key!r} not found (or not visible to this user)",
-                                    status=404, service="confluence")
-            self._space_id = str(results[0]["id"])
+            self._space_id = self.known_space_id or self._lookup_space_id()
         return self._space_id
 
     def require_space(self) -> None:
-        """NotFoundError unless the configured space exists and this user sees it (one request)."""
-        if self.cloud:
+        """NotFoundError unless the configured space exists and this user sees it (one request,
+        none when an earlier run found it: `known_space_id`)."""
+        if self.cloud or self.known_space_id:
             self.space_id()
             return
         try:
@@ -96,6 +94,30 @@ class ConfluenceApi:
         except NotFoundError:
             raise NotFoundError(f"Confluence space {self.space_key!r} not found (or not visible to this user)",
                                 status=404, service="confluence") from None
+        self._space_id = self.space_key  # Data Center addresses spaces by key: remembered as checked
+
+    @property
+    def new_space_id(self) -> str | None:
+        """The space id this api looked up itself (None when it used `known_space_id`)."""
+        return self._space_id if self._space_id != self.known_space_id else None
+
+    def _lookup_space_id(self) -> str:
+        data = self._call("GET", "api/v2/spaces", params={"keys": self.space_key}) or {}
+        results = data.get("results") or []
+        if not results:
+            raise NotFoundError(f"Confluence space {self.space_key!r} not found (or not visible to this user)",
+                                status=404, service="confluence")
+        return str(results[0]["id"])
+
+    def _space_changed(self) -> bool:
+        """After a refused create: whether the remembered space id was stale (the space was
+        deleted and made again under the same key); if so the fresh id is used from now on."""
+        if self.known_space_id is None or self._space_id != self.known_space_id:
+            return False
+        self.known_space_id = None
+        fresh = self._lookup_space_id()
+        changed, self._space_id = fresh != self._space_id, fresh
+        return changed
 
     def _from_v2(self, data: dict[str, Any]) -> LivePage:
         version = data.get("version") or {}
@@ -140,7 +162,14 @@ class ConfluenceApi:
                                        "body": {"representation": "storage", "value": storage}}
             if parent_id:
                 payload["parentId"] = parent_id
-            return self._from_v2(self._call("POST", "api/v2/pages", data=payload))
+            try:
+                return self._from_v2(self._call("POST", "api/v2/pages", data=payload))
+            except (NotFoundError, BadRequestError):
+                # a 4xx created nothing, so retrying with the fresh space id is safe
+                if not self._space_changed():
+                    raise
+                payload["spaceId"] = self.space_id()
+                return self._from_v2(self._call("POST", "api/v2/pages", data=payload))
         payload = {"type": "page", "title": title, "space": {"key": self.space_key},
                    "body": {"storage": {"value": storage, "representation": "storage"}}}
         if parent_id:

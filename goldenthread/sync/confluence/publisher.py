@@ -12,15 +12,13 @@ skip. A 409 on update (someone saved in between) re-reads the version and retrie
 
 from __future__ import annotations
 
-import difflib
-import hashlib
+import dataclasses
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from rich.console import Console
 
@@ -29,6 +27,7 @@ from goldenthread.mappings.records import Deployment
 
 from goldenthread.reports.pages import LIVE_PAGES, MONTHLY_PAGES, PageData, PageModel, build_page_data
 from goldenthread.reports.pages.common import build_parent_body
+from goldenthread.reports.pages.minutes import build_meeting, build_minutes_page
 from goldenthread.reports.pages.monthly import month_as_of, parse_month
 from goldenthread.reports.preview import render_preview_html, render_preview_index
 from goldenthread.sync.http.atlassian import (
@@ -40,52 +39,19 @@ from goldenthread.sync.http.atlassian import (
 )
 from goldenthread.sync.jira import state as st
 from goldenthread.sync.confluence.client import ConfluenceApi, LivePage, PageProperty
+from goldenthread.sync.confluence.minutes import fetch_meeting, publish_minutes
+from goldenthread.sync.confluence.outcomes import (
+    Outcome,
+    PageOutcome,
+    PublishResult,
+    compute_page_hash,
+    render_diff,
+)
 from goldenthread.sync.context import AppContext
 from goldenthread.sync.errors import BadUsage, RunFailed
 
 log = logging.getLogger(__name__)
-Outcome = Literal["created", "updated", "unchanged", "skipped-manual-edit", "would-create", "would-update"]
 VERSION_MESSAGE = "goldenthread: data changed"
-
-
-@dataclass
-class PageOutcome:
-    key: str
-    title: str
-    outcome: Outcome
-    url: str = ""
-    page_id: str = ""
-    version: int = 0
-    manual_edit: bool = False
-    attachments_uploaded: int = 0
-    diff: str = ""
-    note: str = ""
-
-
-@dataclass
-class PublishResult:
-    pages: list[PageOutcome] = field(default_factory=list)
-
-    @property
-    def writes(self) -> int:
-        return sum(p.outcome in ("created", "updated") for p in self.pages)
-
-
-def compute_page_hash(model: PageModel) -> str:
-    return hashlib.sha256(f"{model.title}\0{model.content_hash}".encode()).hexdigest()
-
-
-def render_diff_lines(storage: str) -> list[str]:
-    """Storage split at block boundaries so a unified diff is readable (storage is one line)."""
-    split = re.sub(r"(?=<(?:h[1-6]|p|tr|table|ul|li|hr|ac:structured-macro|ac:image)[ >/])", "\n", storage)
-    return [line for line in split.splitlines() if line]
-
-
-def render_diff(model: PageModel, live: LivePage | None) -> str:
-    before = render_diff_lines(live.storage or "") if live else []
-    name = f"{model.title} (live)" if live else f"{model.title} (does not exist yet)"
-    lines = difflib.unified_diff(before, render_diff_lines(model.storage), name, f"{model.title} (new)", lineterm="")
-    return "\n".join(lines)
 
 
 # --- one page --------------------------------------------------------------------------------
@@ -291,10 +257,23 @@ def _open_api(ctx: AppContext, confluence: ConfluenceHandle | None) -> Confluenc
     """Pages are only ever published to the configured space: a missing one is a config error
     naming the line (exit 2), before anything is written."""
     api = open_confluence_api(ctx, confluence)
+    # a space an earlier publish found is not looked up again (`check` still looks every time)
+    api.known_space_id = ctx.store.load_state(_space_state(api))
     problem = fetch_space_problem(ctx, api)
     if problem is not None:
         raise ConfigError([problem])
     return api
+
+
+def _space_state(api: ConfluenceApi) -> str:
+    return f"confluence.space_id:{api.handle.base_url}:{api.space_key}"
+
+
+def _remember_space(ctx: AppContext, api: ConfluenceApi) -> None:
+    """Keep the space a run looked up (Cloud: its id; Data Center: that it exists), so an
+    unchanged run costs one request per page."""
+    if api.new_space_id is not None:
+        ctx.store.save_state(_space_state(api), api.new_space_id, ctx.clock())
 
 
 def publish_models(ctx: AppContext, api: ConfluenceApi, models: Sequence[PageModel], *,
@@ -318,15 +297,25 @@ def publish_pages(ctx: AppContext, *, dry_run: bool = False, confluence: Conflue
     unknown = [p for p in pages if p not in LIVE_PAGES]
     if unknown:
         raise BadUsage(f"unknown page(s) {unknown}; expected any of {', '.join(LIVE_PAGES)}")
-    return publish_models(ctx, api, [LIVE_PAGES[p](data) for p in pages], dry_run=dry_run)
+    result = publish_models(ctx, api, [LIVE_PAGES[p](data) for p in pages], dry_run=dry_run)
+    _remember_space(ctx, api)
+    return result
 
 
 def publish_monthly_report(ctx: AppContext, month: str, *, dry_run: bool = False,
                            confluence: ConfluenceHandle | None = None) -> PublishResult:
+    """The month's report, then its minutes page (created once: see `confluence.minutes`); the
+    report lists the open actions of the previous month's minutes."""
     parse_month(month)
     api = _open_api(ctx, confluence)
     data = load_page_data(ctx, month_as_of(month, ctx.clock()), api.handle.deployment)
-    return publish_models(ctx, api, [build(data, month) for build in MONTHLY_PAGES.values()], dry_run=dry_run)
+    meeting = fetch_meeting(ctx, api, data, month)
+    data = dataclasses.replace(data, meeting=meeting)
+    result = publish_models(ctx, api, [build(data, month) for build in MONTHLY_PAGES.values()], dry_run=dry_run)
+    report = next(p for p in result.pages if p.key == f"monthly:{month}")
+    result.pages.append(publish_minutes(ctx, api, data, meeting, report, dry_run=dry_run))
+    _remember_space(ctx, api)
+    return result
 
 
 def _print(console: Console, result: PublishResult, dry_run: bool) -> None:
@@ -389,7 +378,10 @@ def run_monthly_command(ctx: AppContext, console: Console, *, month: str | None,
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)  # as sync does
     if preview_dir is not None:
         data = load_page_data(ctx, month_as_of(month, ctx.clock()))
-        paths = write_previews([build(data, month) for build in MONTHLY_PAGES.values()], preview_dir)
+        models = [build(data, month) for build in MONTHLY_PAGES.values()]
+        # the minutes as they would be created (without last month's actions: nothing is read)
+        minutes = build_minutes_page(data, build_meeting(data, month), models[0].title, ctx.clock().date())
+        paths = write_previews([*models, minutes], preview_dir)
         console.print(f"preview: {paths[0]}", markup=False)
     _check_ready(ctx)
     try:

@@ -106,6 +106,7 @@ def _issue_row(issue: Issue, synced_at: datetime) -> tuple[Any, ...]:
         synced_at,
         # seeing an issue again in the backlog brings it back if it had been removed
         None, None,
+        issue.release_note,
     )
 
 
@@ -114,7 +115,7 @@ _ISSUE_COLUMNS = (
     "updated", "resolution_date", "url", "reporter_id", "reporter_name", "assignee_id", "assignee_name",
     "labels", "components", "reach", "impact", "confidence", "effort", "business_value", "time_criticality",
     "risk_reduction", "adoption", "satisfaction", "objective", "target", "team", "stakeholders", "synced_at",
-    "removed_at", "removed_reason",
+    "removed_at", "removed_reason", "release_note",
 )
 if tuple(c.name for c in t.issues.columns) != _ISSUE_COLUMNS:  # a schema edit must update _issue_row too
     raise RuntimeError("store._ISSUE_COLUMNS no longer matches schema.issues")
@@ -160,6 +161,7 @@ def _issue_from_columns(m: Mapping[str, Any]) -> Issue:
         target=m["target"],
         team=m["team"],
         stakeholders=tuple(UserRef(i, n) for i, n in (m["stakeholders"] or ())),
+        release_note=m["release_note"],
     )
 
 

@@ -59,6 +59,7 @@ issues = Table(
     Column("synced_at", TS, nullable=False),
     Column("removed_at", TS),
     Column("removed_reason", Text),
+    Column("release_note", Text),
 )
 Index("ix_issues_updated", issues.c.updated)
 Index("ix_issues_id", issues.c.id)  # a moved issue keeps its id under a new key
@@ -143,6 +144,24 @@ published_pages = Table(
     Column("dirty", Boolean, nullable=False, default=False),
     Column("dirty_since", TS),
     Column("last_result", Text),
+    # the last version a person saved since our previous publish (it stays in the page history)
+    Column("manual_edit_version", Integer),
+    Column("manual_edit_by", String(128)),
+    Column("manual_edit_at", TS),
+)
+
+# One minutes page per monthly meeting: created once, then never written again. The row is kept
+# when the page is deleted in Confluence, so a deleted page is not recreated on every run.
+minutes_pages = Table(
+    "minutes_pages",
+    metadata,
+    Column("month", String(7), primary_key=True),  # YYYY-MM
+    Column("title", Text, nullable=False),
+    Column("page_id", String(64), nullable=False),
+    Column("url", Text),
+    Column("created_at", TS, nullable=False),
+    Column("how", String(16), nullable=False),  # created | found (the title existed already)
+    Column("gone_at", TS),  # when a run found the page deleted
 )
 
 job_runs = Table(

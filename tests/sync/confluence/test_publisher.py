@@ -57,7 +57,8 @@ def _page(state: SandboxState, title: str) -> Any:
 def test_first_run_creates_pages_under_parents_with_labels_property_and_charts(env: Any) -> None:
     state, ctx, handle = env
     outcomes = _publish_all(ctx, handle)
-    assert [p.outcome for p in outcomes] == ["created", "created", "created"]
+    assert [p.outcome for p in outcomes] == ["created"] * 4
+    assert [p.key for p in outcomes] == ["roadmap", "whats_new", "monthly:2026-05", "minutes:2026-05"]
     store = state.confluence
     parent = _page(state, "Internal products")
     reports = _page(state, "Stakeholder reports")
@@ -68,17 +69,20 @@ def test_first_run_creates_pages_under_parents_with_labels_property_and_charts(e
     assert sorted(a.title for a in monthly.attachments.values()) == ["lead-time.png", "throughput.png", "wip-age.png"]
     assert "goldenthread" in monthly.labels
     assert [p.key for p in monthly.properties.values()] == ["goldenthread"]
+    minutes = _page(state, "Stakeholder meeting 2026-05: minutes")
+    assert minutes.parent_id == monthly.id and "meeting-minutes" in minutes.labels
     assert store is state.confluence
 
 
-def test_unchanged_second_run_writes_nothing_and_costs_at_most_two_requests_per_page(env: Any) -> None:
+def test_unchanged_second_run_writes_nothing_and_costs_at_most_one_request_per_page(env: Any) -> None:
     state, ctx, handle = env
     _publish_all(ctx, handle)
     writes, requests = _counts(state)
     outcomes = _publish_all(ctx, handle)
-    assert [p.outcome for p in outcomes] == ["unchanged"] * 3
+    assert [p.outcome for p in outcomes] == ["unchanged"] * 4
     assert _counts(state)[0] == writes
-    assert _counts(state)[1] - requests <= 2 * 3
+    # a GET per generated page, one for the previous month's minutes, none for this month's
+    assert _counts(state)[1] - requests <= 4
     assert sum(p.attachments_uploaded for p in outcomes) == 0
 
 
@@ -88,7 +92,7 @@ def test_lost_store_still_recognises_our_pages_through_the_property(env: Any, tm
     writes = state.stats.writes
     (tmp_path / "other").mkdir()
     fresh = make_context(tmp_path / "other", ctx.settings.confluence_url, state.user, state.token)
-    assert [p.outcome for p in _publish_all(fresh, handle)] == ["unchanged"] * 3
+    assert [p.outcome for p in _publish_all(fresh, handle)] == ["unchanged"] * 4
     assert state.stats.writes == writes
     fresh.close()
 
@@ -179,3 +183,25 @@ def test_bad_month_is_bad_usage(tmp_path: Path) -> None:
         run_monthly_command(ctx, Console(), month="2026-13", dry_run=True, preview_dir=None)
     assert month_as_of("2026-05", NOW).isoformat() == "2026-05-31T23:59:59.999999+00:00"
     ctx.close()
+
+
+def test_the_space_id_is_remembered_and_a_stale_one_is_looked_up_again(tmp_path: Path) -> None:
+    state = SandboxState.build(seed=1, issues=3, confluence_mode="cloud", jira_mode="cloud")
+    with start_sandbox(state) as sb:
+        ctx = make_context(tmp_path, sb.confluence_url, state.user, state.token)
+        handle = build_confluence(ctx.settings, deployment="cloud")
+        publish_pages(ctx, confluence=handle, pages=("roadmap",))
+        spaces = state.stats.requests["GET /wiki/api/v2/spaces"]
+        assert spaces == 1
+        publish_pages(ctx, confluence=handle, pages=("whats_new",))  # creates: needs the id, has it
+        assert state.stats.requests["GET /wiki/api/v2/spaces"] == spaces
+        # the space was deleted and made again under the same key: the remembered id is stale
+        key = f"confluence.space_id:{handle.base_url}:IPM"
+        assert ctx.store.load_state(key) == state.confluence.spaces["IPM"].id
+        ctx.store.save_state(key, "424242", NOW)
+        outcomes = publish_monthly_report(ctx, "2026-05", confluence=handle).pages
+        assert [p.outcome for p in outcomes] == ["created", "created"]
+        assert state.stats.requests["GET /wiki/api/v2/spaces"] == spaces + 1
+        assert ctx.store.load_state(key) == state.confluence.spaces["IPM"].id
+        handle.close()
+        ctx.close()

@@ -1,0 +1,55 @@
+"""What publishing a page came to (`PageOutcome`, `PublishResult`), the page hash, and the
+dry-run diff: shared by the publisher and the minutes pages."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from goldenthread.reports.pages import PageModel
+from goldenthread.sync.confluence.client import LivePage
+
+Outcome = Literal["created", "updated", "unchanged", "skipped-manual-edit", "would-create", "would-update"]
+
+
+@dataclass
+class PageOutcome:
+    key: str
+    title: str
+    outcome: Outcome
+    url: str = ""
+    page_id: str = ""
+    version: int = 0
+    manual_edit: bool = False
+    attachments_uploaded: int = 0
+    diff: str = ""
+    note: str = ""
+
+
+@dataclass
+class PublishResult:
+    pages: list[PageOutcome] = field(default_factory=list)
+
+    @property
+    def writes(self) -> int:
+        return sum(p.outcome in ("created", "updated") for p in self.pages)
+
+
+def compute_page_hash(model: PageModel) -> str:
+    return hashlib.sha256(f"{model.title}\0{model.content_hash}".encode()).hexdigest()
+
+
+def render_diff_lines(storage: str) -> list[str]:
+    """Storage split at block boundaries so a unified diff is readable (storage is one line)."""
+    split = re.sub(r"(?=<(?:h[1-6]|p|tr|table|ul|li|hr|ac:structured-macro|ac:image|ac:task-list|ac:task)[ >/])", "\n", storage)
+    return [line for line in split.splitlines() if line]
+
+
+def render_diff(model: PageModel, live: LivePage | None) -> str:
+    before = render_diff_lines(live.storage or "") if live else []
+    name = f"{model.title} (live)" if live else f"{model.title} (does not exist yet)"
+    lines = difflib.unified_diff(before, render_diff_lines(model.storage), name, f"{model.title} (new)", lineterm="")
+    return "\n".join(lines)

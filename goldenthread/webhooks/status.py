@@ -58,6 +58,17 @@ def _table(headers: Sequence[str], rows: list[list[str]], empty: str) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _manual_edit(page: dict[str, Any]) -> str:
+    """Who edited a generated page in Confluence, and which version holds their words."""
+    version = page.get("manual_edit_version")
+    if not version:
+        return "—"
+    what = ("not updated since (on_manual_edit: skip)" if page.get("last_result") == "skipped-manual-edit"
+            else "overwritten; kept in the page history")
+    text = f"{page.get('manual_edit_by') or 'someone'}: version {version} ({what}), seen {_ts(utc(page.get('manual_edit_at')))}"
+    return f'<span class="badge warn">{escape(text)}</span>'
+
+
 def _summary(stats: Any) -> str:
     if not isinstance(stats, dict) or not stats:
         return ""
@@ -101,7 +112,7 @@ def render_status_page(status: dict[str, Any], warnings: Sequence[str], version:
     pages = [
         [_link(p.get("url"), str(p.get("title") or p["page_key"])), escape(str(p["page_key"])), _ts(utc(p.get("published_at"))),
          escape(str(p.get("version") or "—")), "dirty since " + _ts(utc(p.get("dirty_since"))) if p.get("dirty") else "up to date",
-         escape(str(p.get("last_result") or ""))]
+         escape(str(p.get("last_result") or "")), _manual_edit(p)]
         for p in status["pages"]
     ]
     warn = (
@@ -115,7 +126,7 @@ def render_status_page(status: dict[str, Any], warnings: Sequence[str], version:
 <h2>Webhook inbox</h2><div class="cards">{cards}</div>
 <h2>Last syncs</h2>{_table(["kind", "started", "finished", "outcome", "summary", "error"], runs, "No sync has run yet.")}
 <h2>Scheduled jobs</h2>{_table(["job", "tick", "replica", "outcome", "error"], jobs, "No scheduled job has run yet.")}
-<h2>Pages</h2>{_table(["page", "key", "last publish", "version", "state", "last result"], pages, "Nothing published yet.")}
+<h2>Pages</h2>{_table(["page", "key", "last publish", "version", "state", "last result", "edited by a person"], pages, "Nothing published yet.")}
 <h2>Configuration warnings</h2>{warn}
 <p><a href="/docs">API docs</a> · <a href="/metrics">metrics</a> · <a href="/readyz">readiness</a></p>
 </body></html>"""

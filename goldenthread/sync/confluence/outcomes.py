@@ -24,6 +24,7 @@ class PageOutcome:
     page_id: str = ""
     version: int = 0
     manual_edit: bool = False
+    edited_version: int | None = None  # the version that holds a person's edit (page history)
     attachments_uploaded: int = 0
     diff: str = ""
     note: str = ""

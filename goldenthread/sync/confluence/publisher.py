@@ -62,6 +62,7 @@ class _Publisher:
         self.ctx, self.api, self.dry_run = ctx, api, dry_run
         self.store = ctx.store
         self.on_manual_edit = ctx.config.publish.on_manual_edit
+        self._people = {p.id.casefold(): p.name or p.id for p in ctx.config.stakeholders.people}
         self._parents: dict[str, str] = {}
 
     def _now(self) -> datetime:
@@ -118,19 +119,27 @@ class _Publisher:
             self._record(model, live, digest, "unchanged")
             return PageOutcome(model.key, model.title, "unchanged", live.url, live.id, live.version)
         if manual and self.on_manual_edit == "skip":
-            log.warning("page %r was edited in Confluence since our last publish; skipped (on_manual_edit: skip)",
-                        model.title)
+            note = self._report_edit(model, live, "not updated (publish.on_manual_edit: skip)")
             self.store.save_published(model.key, title=model.title, page_id=live.id, url=live.url,
                                       last_result="skipped-manual-edit")
             return PageOutcome(model.key, model.title, "skipped-manual-edit", live.url, live.id, live.version,
-                               manual_edit=True, note="edited in Confluence since the last publish")
-        return self._update(model, live, prop, digest, manual)
+                               manual_edit=True, edited_version=live.version, note=note)
+        return self._update(model, live, prop, digest, live if manual else None)
 
     def _edited_by_someone(self, live: LivePage, prop: PageProperty | None, rec: dict[str, Any]) -> bool:
         ours = prop.value.get("version") if prop is not None else None
         if ours is None and rec.get("page_id") == live.id:
             ours = rec.get("version")
         return ours is not None and int(ours) != live.version
+
+    def _report_edit(self, model: PageModel, edited: LivePage, what: str) -> str:
+        """Say (log, store, outcome note) that a person's edit is version `edited.version`."""
+        who = self._people.get(edited.author_id.casefold(), edited.author_id) or "someone"
+        note = f"edited in Confluence by {who} since the last publish (version {edited.version}); {what}"
+        log.warning("page %r %s", model.title, note)
+        self.store.save_published(model.key, manual_edit_version=edited.version, manual_edit_by=who,
+                                  manual_edit_at=self._now())
+        return note
 
     def _dry_run(self, model: PageModel, live: LivePage | None, rec: dict[str, Any], digest: str) -> PageOutcome:
         if live is None:
@@ -156,7 +165,8 @@ class _Publisher:
                            attachments_uploaded=len(model.attachments))
 
     def _update(self, model: PageModel, live: LivePage, prop: PageProperty | None, digest: str,
-                manual: bool) -> PageOutcome:
+                edited: LivePage | None) -> PageOutcome:
+        """Write the page; `edited`: the live version when a person edited it since our last publish."""
         try:
             page = self.api.update_page(live.id, model.title, model.storage, live.version + 1, VERSION_MESSAGE)
         except ConflictError:
@@ -166,16 +176,20 @@ class _Publisher:
                 raise
             log.info("version conflict on %r (now v%d); retrying once", model.title, fresh.version)
             page = self.api.update_page(live.id, model.title, model.storage, fresh.version + 1, VERSION_MESSAGE)
+            if edited is not None or fresh.author_id != live.author_id:
+                # a person saved (not another goldenthread run, which writes as the live version's
+                # author): the version holding their words is this one
+                edited = fresh
         uploaded = self._sync_attachments(page.id, model, prop)
         if prop is None:
             self.api.add_labels(page.id, model.labels)  # a page we adopt, or our property was lost
         self.api.save_property(page.id, self._property_value(page, model, digest), prop)
         self._record(model, page, digest, "updated")
-        note = "edited in Confluence since the last publish; overwritten" if manual else ""
-        if manual:
-            log.warning("page %r was edited in Confluence since our last publish; overwritten", model.title)
+        note = "" if edited is None else self._report_edit(
+            model, edited, f"overwritten; their edit stays in the page history as version {edited.version}")
         return PageOutcome(model.key, model.title, "updated", page.url, page.id, page.version,
-                           manual_edit=manual, attachments_uploaded=uploaded, note=note)
+                           manual_edit=edited is not None, edited_version=edited.version if edited else None,
+                           attachments_uploaded=uploaded, note=note)
 
     def _sync_attachments(self, page_id: str, model: PageModel, prop: PageProperty | None) -> int:
         known = (prop.value.get("attachments") if prop is not None else None) or {}

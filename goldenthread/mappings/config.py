@@ -161,7 +161,7 @@ class PublishSection(_Strict):
     @field_validator("monthly_report", "minutes")
     @classmethod
     def _one_page_per_month(cls, v: str) -> str:
-        return _check_template(v, "month", "every month's page would overwrite the same page; "
+        return _check_template(v, "month", "every month's report would overwrite the same page; "
                                            "e.g. 'Stakeholder report {month}'")
 
     @field_validator("whats_new_archive")

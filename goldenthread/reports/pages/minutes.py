@@ -90,8 +90,7 @@ def build_minutes_page(data: PageData, meeting: Meeting, report_title: str, crea
     """The template the minutes page starts from (written once, at creation)."""
     cfg = data.config
     people = data.mentioner
-    attendees = [people.mention(p.id, p.name) if people.can_mention(p.id) else (p.name or p.id)
-                 for p in compute_people_order(cfg.stakeholders.people)]  # fmt: skip
+    attendees = [people.mention(p.id, p.name or p.id) for p in compute_people_order(cfg.stakeholders.people)]
     blocks: list[ET.Element] = [
         s.panel("info", [
             s.paragraph([

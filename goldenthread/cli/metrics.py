@@ -21,7 +21,7 @@ THROUGHPUT_MONTHS = 12
 def run_metrics(
     store: MetricsStore, config: Config, as_of: datetime, fmt: Literal["table", "json"] | str
 ) -> str:
-    """The text `goldenthread metrics` prints: the summary JSON (DESIGN.md shape) or plain-text
+    """The text `goldenthread metrics` prints: the summary JSON (README "goldenthread metrics --format json") or plain-text
     tables. The table text is not rich markup: print it with markup and highlighting off."""
     report = load_report(store, config, as_of)
     if fmt == "json":

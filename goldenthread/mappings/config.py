@@ -95,7 +95,7 @@ class StakeholdersSection(_Strict):
     @field_validator("write_back", mode="before")
     @classmethod
     def _yaml_off(cls, v: object) -> object:
-        # YAML 1.1 reads a bare `off` as False; DESIGN.md writes `write_back: off` unquoted
+        # YAML 1.1 reads a bare `off` as False; the docs write `write_back: off` unquoted
         return "off" if v is False else v
 
 

@@ -16,7 +16,7 @@ from typing import Literal
 from goldenthread.mappings.config import Config, ConfigProblem, LineMap, line_for
 from goldenthread.mappings.jira import FieldMap, FieldSpec, kind_of, resolve_fields
 
-#: Outcome inputs the DESIGN calls optional: without them only their metric is unavailable.
+#: Outcome inputs the docs call optional: without them only their metric is unavailable.
 OPTIONAL_FIELDS: dict[str, str] = {
     "adoption": "adoption rate",
     "satisfaction": "satisfaction",

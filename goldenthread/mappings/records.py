@@ -14,7 +14,7 @@ Stage = Literal["todo", "in_progress", "done", "discarded"]
 StatusCategory = Literal["new", "indeterminate", "done"]
 Deployment = Literal["cloud", "datacenter"]
 
-#: Canonical field names an admin may map in `fields:` (DESIGN.md). Numeric ones feed scoring.
+#: Canonical field names an admin may map in `fields:` (docs/configuration.md). Numeric ones feed scoring.
 NUMERIC_FIELDS: tuple[str, ...] = (
     "reach",
     "impact",

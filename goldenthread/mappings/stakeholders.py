@@ -2,7 +2,7 @@
 
 Stakeholders of an issue = the users already in the mapped Stakeholders field ∪ everyone the
 `stakeholders.rules` add (keys inside one `when` are ANDed; `{reporter: true}` adds the
-reporter), whatever `write_back` says (DESIGN.md). Every stakeholder keeps the reasons that put
+reporter), whatever `write_back` says (docs/metrics.md). Every stakeholder keeps the reasons that put
 it there, for display ("added because component = Payroll").
 
 Matching is case-insensitive (`str.casefold`) on every key: admins type "payroll" for the
@@ -287,7 +287,7 @@ def compute_matching_rules(issue: RuleSubject, plan: StakeholderPlan) -> tuple[C
 def _contributions(
     field_users: Iterable[UserRef], reporter: UserRef | None, rules: Iterable[CompiledRule]
 ) -> Iterator[tuple[UserRef, str, bool]]:
-    """THE definition of an issue's stakeholders (DESIGN.md): (user, reason, from the field) for
+    """THE definition of an issue's stakeholders (docs/metrics.md): (user, reason, from the field) for
     the mapped field's users in field order, then each matching rule's additions in rule order
     (its `add` list, then the reporter for `reporter: true`), whatever `write_back` says. Every
     consumer (records, the report's issue table, write-back) folds these the same way."""

@@ -1,6 +1,6 @@
 """Canonical records -> typed pandas frames, once per run; every metric and score reads these.
 
-Stage of a status (DESIGN.md "Definitions"): `jira.status_overrides` first (case-insensitive),
+Stage of a status (docs/metrics.md "Stages"): `jira.status_overrides` first (case-insensitive),
 else the Jira status category (new -> todo, indeterminate -> in_progress, done -> done). The same
 mapping applies to every status in the history.
 
@@ -219,7 +219,7 @@ def compute_issue_times(
     change_pos: np.ndarray | None = None,
 ) -> IssueTimes:
     """Started/completed timestamps and lead/cycle times of every issue of a plain issue table
-    from a plain change table (DESIGN.md definitions; reopen-aware), vectorised: the snapshot
+    from a plain change table (docs/metrics.md; reopen-aware), vectorised: the snapshot
     of the current backlog (every move counts; see `reports.snapshot`).
 
     started_at: the first change into an in_progress stage. completed_at (issues now in the done

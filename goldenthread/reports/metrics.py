@@ -1,6 +1,6 @@
-"""Outcome metrics over `Frames` (DESIGN.md "Definitions"); pure and vectorised.
+"""Outcome metrics over `Frames` (docs/metrics.md); pure and vectorised.
 
-Rules beyond the letter of DESIGN.md, chosen so every number stays checkable:
+Rules beyond the letter of the definitions, chosen so every number stays checkable:
 - An issue in the done stage with no completion date (no history, no resolution date) counts as
   done (backlog, stakeholder `done`) but is in no lead-time, throughput or SLA figure: it has no
   date to place and no duration to compare.

@@ -1,4 +1,4 @@
-"""Prioritisation (DESIGN.md "Definitions"): scores, class, lanes and ranking, with provenance.
+"""Prioritisation (docs/metrics.md "Prioritisation"): scores, class, lanes and ranking, with provenance.
 
 Every ranked item carries why it sits where it does: the formula, the input values used, the
 objective weight, a one-line worked explanation, and for unscored items the missing inputs.
@@ -48,7 +48,7 @@ def _short(value: float) -> str:
 
 
 def normalise_confidence(values: pd.Series) -> pd.Series:
-    """Confidence > 1 is a percentage: 80 -> 0.8; 1 stays 1.0 (DESIGN.md)."""
+    """Confidence > 1 is a percentage: 80 -> 0.8; 1 stays 1.0 (docs/metrics.md)."""
     return values.where(values.le(1) | values.isna(), values / 100)
 
 

@@ -1,5 +1,5 @@
 """Everything a run needs, computed once: `compute_all` -> `Report`; `build_metrics_summary` ->
-the JSON object of `goldenthread metrics --format json` (DESIGN.md shape plus extra keys).
+the JSON object of `goldenthread metrics --format json` (the README's keys plus extra ones).
 
 Publishing builds its pages from a `Report` without recomputing:
 - Roadmap: `report.scores` (open issues in ranking order; `lane`, `objective`, `explanation`),

@@ -1,4 +1,4 @@
-"""Errors the CLI turns into exit codes (DESIGN.md: 1 a run failed, 2 bad config or usage)."""
+"""Errors the CLI turns into exit codes (README: 1 a run failed, 2 bad config or usage)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Environment settings (DESIGN.md "Environment") and loading of goldenthread.yaml from disk."""
+"""Environment settings (docs/configuration.md "Environment variables") and loading of goldenthread.yaml from disk."""
 
 from __future__ import annotations
 

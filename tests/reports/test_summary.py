@@ -1,4 +1,4 @@
-"""compute_all / build_metrics_summary: the DESIGN.md JSON shape, hand-checked values."""
+"""compute_all / build_metrics_summary: the JSON shape of the README, hand-checked values."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ mounts an adapter that hands each prepared `requests` request to an `httpx.Clien
 every call and the same code runs against the sandbox and real sites. Retries (tenacity) live in
 the adapter so every library call gets them; secrets are scrubbed from logs and errors.
 
-Retry rules (DESIGN.md "Reliability"):
+Retry rules:
 - 429 and 503 mean the server refused before doing work: retried for every method, honouring
   Retry-After (seconds or HTTP-date, capped at `RetryPolicy.max_retry_after`).
 - Other 5xx and connection failures: retried with exponential backoff and jitter, but only for

@@ -10,11 +10,8 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 import pandas as pd
 from sqlalchemy import (
     Connection,
@@ -28,7 +25,6 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from goldenthread.mappings.records import (
     Issue,
@@ -42,9 +38,8 @@ from goldenthread.reports.tables import gc_paused
 from goldenthread.sync.store import schema as t
 from goldenthread.sync.store import tables as store_tables
 from goldenthread.sync.store.bulk import save_rows
+from goldenthread.sync.store.upgrade import upgrade_schema
 
-MIGRATIONS = Path(__file__).with_name("migrations")
-MIGRATION_LOCK = 0x676F6C64656E  # PostgreSQL advisory lock key held while migrating ("golden")
 
 
 def utc(value: datetime | str | None) -> datetime | None:
@@ -76,6 +71,9 @@ def build_engine(url: str) -> Engine:
 def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str], update_cols: list[str]) -> None:
     if not rows:
         return
+    # imported on the first write: the PostgreSQL dialect alone is ~0.1 s of a read-only command
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     # executemany with one cached statement: a multi-row .values(rows) is recompiled on every
     # call (~300 ms for a 100-issue sync page); SQLAlchemy batches these via insertmanyvalues
@@ -174,26 +172,12 @@ class Store:
     @classmethod
     def open(cls, url: str) -> Store:
         engine = build_engine(url)
-        store = cls(engine)
-        store.migrate()
-        return store
+        upgrade_schema(engine)
+        return cls(engine)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
-
-    def migrate(self) -> None:
-        cfg = AlembicConfig()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # replicas starting together on a fresh database would otherwise all create the
-                # schema at once (one fails on a duplicate alembic_version): the first migrates,
-                # the others wait for its commit and find the schema at head. The lock is per
-                # database, so replicas on other schemas of the same database take turns too.
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
 
     def close(self) -> None:
         self.engine.dispose()

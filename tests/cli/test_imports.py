@@ -1,0 +1,50 @@
+"""Every command pays for what the CLI imports before it does anything: importing the app must
+not pull in the heavy libraries, and a command imports only what it uses. Checked on
+`sys.modules` of a fresh interpreter (bench/cli.py measures the time; tests never do)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY = ("pandas", "numpy", "matplotlib", "alembic", "sqlalchemy", "fastapi", "uvicorn", "httpx", "requests",
+         "atlassian", "pydantic_settings", "croniter")
+
+
+def imported_after(code: str, env: dict[str, str] | None = None) -> list[str]:
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_importing_the_cli_app_imports_no_heavy_library() -> None:
+    assert imported_after("import goldenthread.cli.app") == []
+
+
+def test_help_and_version_import_no_heavy_library() -> None:
+    run = ("from goldenthread.cli.app import app\n"
+           "try:\n    app([{args}], standalone_mode=False)\nexcept SystemExit:\n    pass")
+    assert imported_after(run.format(args="'--help'")) == []
+    assert imported_after(run.format(args="'--version'")) == []
+
+
+def test_metrics_imports_neither_charts_nor_migrations_nor_http(tmp_path: Path) -> None:
+    import os
+
+    from goldenthread.sync.store import Store
+
+    db = tmp_path / "gt.db"
+    Store.open(f"sqlite:///{db}").close()  # a store already at head, as every run after the first
+    (tmp_path / "goldenthread.yaml").write_text("jira: {}\n")
+    env = {**os.environ, "GOLDENTHREAD_DATABASE_URL": f"sqlite:///{db}",
+           "GOLDENTHREAD_CONFIG": str(tmp_path / "goldenthread.yaml")}
+    code = ("import contextlib, io\nfrom goldenthread.cli.app import app\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n        app(['metrics', '--format', 'json'], standalone_mode=False)\n"
+            "    except SystemExit:\n        pass")
+    loaded = imported_after(code, env)
+    assert "pandas" in loaded and "sqlalchemy" in loaded  # it did compute the metrics
+    for unused in ("matplotlib", "alembic", "fastapi", "uvicorn", "httpx", "requests", "atlassian"):
+        assert unused not in loaded, loaded

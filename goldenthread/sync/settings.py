@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from goldenthread.mappings.config import Config, ConfigError, ConfigProblem, LineMap, parse_config
+from goldenthread.mappings.config import MAX_CONFIG_BYTES, Config, ConfigError, ConfigProblem, LineMap, parse_config
 
 
 class Settings(BaseSettings):
@@ -34,7 +34,9 @@ class Settings(BaseSettings):
 def load_config(path: Path) -> tuple[Config, LineMap]:
     """Read and validate the YAML file. A missing file is a ConfigError with a hint."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            # bounded read: a huge file (or /dev/zero) must not be read whole before it is refused
+            raw = f.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(
             [ConfigProblem(str(path), None, "", "file not found; run `goldenthread init` to write a starter")]
@@ -43,8 +45,13 @@ def load_config(path: Path) -> tuple[Config, LineMap]:
         raise ConfigError([ConfigProblem(
             str(path), None, "", f"is a directory; pass the YAML file itself, e.g. -c {path / 'goldenthread.yaml'}"
         )]) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError([ConfigProblem(str(path), None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
     except OSError as exc:
         raise ConfigError([ConfigProblem(str(path), None, "", f"cannot be read: {exc.strerror or exc}")]) from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError([ConfigProblem(str(path), None, "", f"refused: file is over {MAX_CONFIG_BYTES // 1024} KiB; "
+                                         "a goldenthread.yaml is a few KiB")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError([ConfigProblem(str(path), None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
     return parse_config(text, str(path))

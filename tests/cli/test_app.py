@@ -64,3 +64,16 @@ def test_metrics_on_a_store_nothing_synced_says_so_on_stderr(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["backlog"]["total"] == 0  # stdout stays plain JSON
     assert "no sync has run" in result.stderr and "goldenthread sync" in result.stderr
+
+
+def test_config_bombs_exit_2_with_one_line(tmp_path: Path) -> None:
+    from tests.mappings.test_config import BILLION_LAUGHS
+
+    bomb, big = tmp_path / "bomb.yaml", tmp_path / "big.yaml"
+    bomb.write_text(BILLION_LAUGHS)
+    big.write_bytes(b"# " + b"x" * (2 * 1024 * 1024) + b"\n")
+    for path, why in ((bomb, "aliases"), (big, "over 1024 KiB")):
+        result = runner.invoke(app, ["check", "--offline", "-c", str(path)])
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(str(path)) and "refused" in lines[0] and why in lines[0]

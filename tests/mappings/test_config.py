@@ -86,3 +86,48 @@ def test_yaml_safe_load_refuses_python_tags() -> None:
     with pytest.raises(ConfigError):
         parse_config("jira: !!python/object/apply:os.system ['true']\n")
     assert yaml.__version__  # PyYAML present: the parser above uses safe_load
+
+
+BILLION_LAUGHS = "\n".join(
+    [f'a: &a [{", ".join(["lol"] * 9)}]']
+    + [f"{x}: &{x} [{', '.join([f'*{p}'] * 9)}]" for p, x in zip("abcdefgh", "bcdefghi", strict=True)]
+    + ["fields: {reach: Reach}"]
+)
+
+
+def test_alias_bomb_is_refused_quickly_with_one_line() -> None:
+    """Nine lists of nine aliases expand to 9^9 values: the old loader ran ~58 s into a MemoryError."""
+    ((line, path, message),) = _problems(BILLION_LAUGHS)
+    assert message.startswith("refused:") and "aliases" in message and line is not None and path == ""
+
+
+def test_aliases_within_bounds_still_work() -> None:
+    text = "people: &p []\nstakeholders:\n  people: *p\njira: &j {backlog_jql: 'labels = x'}\n"
+    ((_, path, message),) = _problems(text)  # only the unknown section is a problem, not the aliases
+    assert path == "people" and "unknown section" in message
+    config, lines = parse_config("x: &q 'labels = y'\n".replace("x:", "jira:\n  backlog_jql:") + "")
+    assert config.jira.backlog_jql == "labels = y" and lines["jira.backlog_jql"] == 2
+
+
+def test_expansion_bound_catches_a_wide_bomb_with_few_aliases() -> None:
+    # 3 aliases x 99 elements each level: 99^3 values from under 100 aliases
+    wide = ", ".join(["x"] * 99)
+    text = f"a: &a [{wide}]\nb: &b [{', '.join(['*a'] * 33)}]\nc: &c [{', '.join(['*b'] * 33)}]\n"
+    ((_, _, message),) = _problems(text)
+    assert message.startswith("refused:") and "expands to more than" in message
+
+
+@pytest.mark.parametrize("text,why", [
+    ("a: &a [*a]\n", "expands to more than"),  # a recursive anchor
+    ("[" * 5000 + "]" * 5000, "nested too deeply"),
+    ("x: '" + "y" * (1024 * 1024) + "'\n", "over 1024 KiB"),
+])
+def test_other_bombs_are_refused(text: str, why: str) -> None:
+    ((_, _, message),) = _problems(text)
+    assert message.startswith("refused:") and why in message
+
+
+def test_repeated_key_points_at_its_last_line_like_yaml() -> None:
+    text = "prioritisation:\n  next_size: 3\n  next_size: lots\n"
+    ((line, path, _),) = _problems(text)
+    assert (line, path) == (3, "prioritisation.next_size")

@@ -6,6 +6,7 @@ nothing past `mappings` ever looks at raw Jira JSON. Timestamps are always timez
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -13,6 +14,16 @@ from typing import Literal
 Stage = Literal["todo", "in_progress", "done", "discarded"]
 StatusCategory = Literal["new", "indeterminate", "done"]
 Deployment = Literal["cloud", "datacenter"]
+
+# \A..\Z and [0-9], not ^..$ and \d: "IPM-1\n" and non-ASCII digits are not keys either
+_ISSUE_KEY = re.compile(r"\A[A-Z][A-Z0-9_]*-[0-9]+\Z")
+
+
+def is_issue_key(value: object) -> bool:
+    """A Jira issue key (`IPM-12`). A webhook's key is untrusted and ends up in Jira URLs and
+    JQL: `IPM-1/../../myself` or `IPM-1?expand=changelog` must never get that far."""
+    return isinstance(value, str) and _ISSUE_KEY.match(value) is not None
+
 
 #: Canonical field names an admin may map in `fields:` (docs/configuration.md). Numeric ones feed scoring.
 NUMERIC_FIELDS: tuple[str, ...] = (

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from goldenthread.sync.http.atlassian import BadRequestError, ConfluenceHandle, NotFoundError
+from goldenthread.sync.http.atlassian import BadRequestError, ConfluenceHandle, NotFoundError, build_path
 
 PROPERTY_KEY = "goldenthread"
 _UPLOAD_HEADERS = {"X-Atlassian-Token": "no-check", "Accept": "application/json"}
@@ -90,7 +90,7 @@ class ConfluenceApi:
             self.space_id()
             return
         try:
-            self._call("GET", f"rest/api/space/{self.space_key}")
+            self._call("GET", build_path("rest/api/space", self.space_key))
         except NotFoundError:
             raise NotFoundError(f"Confluence space {self.space_key!r} not found (or not visible to this user)",
                                 status=404, service="confluence") from None
@@ -138,9 +138,9 @@ class ConfluenceApi:
         try:
             if self.cloud:
                 params = {"body-format": "storage"} if body else None
-                return self._from_v2(self._call("GET", f"api/v2/pages/{page_id}", params=params))
+                return self._from_v2(self._call("GET", build_path("api/v2/pages", page_id), params=params))
             expand = "version,body.storage" if body else "version"
-            return self._from_v1(self._call("GET", f"rest/api/content/{page_id}", params={"expand": expand}))
+            return self._from_v1(self._call("GET", build_path("rest/api/content", page_id), params={"expand": expand}))
         except NotFoundError:
             return None
 
@@ -182,23 +182,23 @@ class ConfluenceApi:
             payload = {"id": page_id, "status": "current", "title": title,
                        "body": {"representation": "storage", "value": storage},
                        "version": {"number": version, "message": message}}
-            return self._from_v2(self._call("PUT", f"api/v2/pages/{page_id}", data=payload))
+            return self._from_v2(self._call("PUT", build_path("api/v2/pages", page_id), data=payload))
         payload = {"id": page_id, "type": "page", "title": title,
                    "body": {"storage": {"value": storage, "representation": "storage"}},
                    "version": {"number": version, "message": message}}
-        return self._from_v1(self._call("PUT", f"rest/api/content/{page_id}", data=payload))
+        return self._from_v1(self._call("PUT", build_path("rest/api/content", page_id), data=payload))
 
     # --- page property (our hash and what we last wrote) ----------------------------------
     def get_property(self, page_id: str) -> PageProperty | None:
         if self.cloud:
-            data = self._call("GET", f"api/v2/pages/{page_id}/properties", params={"key": PROPERTY_KEY}) or {}
+            data = self._call("GET", build_path("api/v2/pages", page_id, "properties"), params={"key": PROPERTY_KEY}) or {}
             results = data.get("results") or []
             if not results:
                 return None
             item = results[0]
         else:
             try:
-                item = self._call("GET", f"rest/api/content/{page_id}/property/{PROPERTY_KEY}")
+                item = self._call("GET", build_path("rest/api/content", page_id, "property", PROPERTY_KEY))
             except NotFoundError:
                 return None
         value = item.get("value")
@@ -213,30 +213,30 @@ class ConfluenceApi:
     def save_property(self, page_id: str, value: dict[str, Any], current: PageProperty | None) -> None:
         if self.cloud:
             if current is None:
-                self._call("POST", f"api/v2/pages/{page_id}/properties", data={"key": PROPERTY_KEY, "value": value})
+                self._call("POST", build_path("api/v2/pages", page_id, "properties"), data={"key": PROPERTY_KEY, "value": value})
             else:
-                self._call("PUT", f"api/v2/pages/{page_id}/properties/{current.id}",
+                self._call("PUT", build_path("api/v2/pages", page_id, "properties", current.id),
                            data={"key": PROPERTY_KEY, "value": value, "version": {"number": current.version + 1}})
             return
         if current is None:
-            self._call("POST", f"rest/api/content/{page_id}/property", data={"key": PROPERTY_KEY, "value": value})
+            self._call("POST", build_path("rest/api/content", page_id, "property"), data={"key": PROPERTY_KEY, "value": value})
         else:
-            self._call("PUT", f"rest/api/content/{page_id}/property/{PROPERTY_KEY}",
+            self._call("PUT", build_path("rest/api/content", page_id, "property", PROPERTY_KEY),
                        data={"key": PROPERTY_KEY, "value": value, "version": {"number": current.version + 1}})
 
     # --- attachments and labels (v1 on both deployments) ----------------------------------
     def list_attachments(self, page_id: str) -> dict[str, LiveAttachment]:
-        data = self._call("GET", f"rest/api/content/{page_id}/child/attachment", params={"limit": 200}) or {}
+        data = self._call("GET", build_path("rest/api/content", page_id, "child", "attachment"), params={"limit": 200}) or {}
         return {str(a["title"]): LiveAttachment(str(a["id"]), str(a["title"])) for a in data.get("results") or []}
 
     def upload_attachment(self, page_id: str, filename: str, content: bytes, existing: LiveAttachment | None) -> None:
         files = {"file": (filename, content, "image/png")}
-        path = f"rest/api/content/{page_id}/child/attachment"
+        path = build_path("rest/api/content", page_id, "child", "attachment")
         if existing is not None:
-            path = f"{path}/{existing.id}/data"
+            path = build_path(path, existing.id, "data")
         self._call("POST", path, files=files, data={"minorEdit": "true"}, headers=_UPLOAD_HEADERS)
 
     def add_labels(self, page_id: str, labels: tuple[str, ...]) -> None:
         if labels:
-            self._call("POST", f"rest/api/content/{page_id}/label",
+            self._call("POST", build_path("rest/api/content", page_id, "label"),
                        data=[{"prefix": "global", "name": name} for name in labels])

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypedDict, Unpack
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import requests
@@ -170,6 +170,15 @@ def _transport_error(exc: BaseException, service: Service | None) -> TransportEr
     url_env = _ENV[service][0]
     return TransportError(f"could not reach {_NAME[service]} at {site} ({reason}{tried}): check {url_env}",
                           url=url, service=service)
+
+
+def build_path(prefix: str, *segments: str) -> str:
+    """`prefix/seg/seg` with every segment percent-encoded (`/`, `?`, `#`, `..` included), so a
+    value taken from a payload can only ever name one path segment."""
+    # "." and ".." are unreserved, yet clients and servers resolve them as dot-segments
+    encoded = (quote(str(s), safe="").replace(".", "%2E") if str(s).strip(".") == "" else quote(str(s), safe="")
+               for s in segments)
+    return "/".join((prefix, *encoded))
 
 
 def classify_error(exc: BaseException, *, service: Service | None = None) -> AtlassianError:

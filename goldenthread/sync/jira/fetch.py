@@ -18,6 +18,7 @@ from goldenthread.sync.http.atlassian import (
     BadRequestError,
     JiraHandle,
     NotFoundError,
+    build_path,
     classify_error,
 )
 from goldenthread.sync.errors import BadUsage, RunFailed
@@ -223,7 +224,7 @@ def fetch_issue(jira: JiraHandle, key: str, fields: Sequence[str]) -> dict[str, 
     if not jira.cloud:
         params["expand"] = "changelog"
     try:
-        return jira.client.get(f"{jira.api}/issue/{key}", params=params)
+        return jira.client.get(build_path(jira.api, "issue", key), params=params)
     except Exception as exc:  # noqa: BLE001 - 404 is an answer here, not a failure
         if isinstance(classify_error(exc, service="jira"), NotFoundError):
             return None

@@ -37,6 +37,7 @@ from goldenthread.mappings.stakeholders import (
     build_stakeholder_plan,
     compute_write_plan,
 )
+from goldenthread.sync.http.atlassian import build_path
 
 PER_ISSUE_LIMIT = "jira-per-issue-on-write"
 DEFAULT_WORKERS = 4
@@ -119,7 +120,7 @@ class _Writer:
 
     def _put_field(self, add: PlannedAdd) -> None:
         assert self.field_id is not None
-        path = f"{_api(self.deployment)}/issue/{add.issue_key}"
+        path = build_path(_api(self.deployment), "issue", add.issue_key)
         body = build_field_update(self.field_id, (u.id for u in add.users), self.deployment)
         suppress = not self.notify_users and not self._notify_refused
         self._count()
@@ -139,7 +140,7 @@ class _Writer:
             self.client.put(path, data=body)
 
     def _post_watchers(self, add: PlannedAdd) -> tuple[UserRef, ...]:
-        path = f"{_api(self.deployment)}/issue/{add.issue_key}/watchers"
+        path = build_path(_api(self.deployment), "issue", add.issue_key, "watchers")
         done: list[UserRef] = []
         for user in add.users:
             self._count()
@@ -228,7 +229,7 @@ def fetch_watchers(
 
     def one(key: str) -> tuple[str, set[str] | None, str | None]:
         try:
-            body = client.get(f"{_api(deployment)}/issue/{key}/watchers") or {}
+            body = client.get(build_path(_api(deployment), "issue", key, "watchers")) or {}
         except (HTTPError, RequestException) as exc:
             return key, None, _describe_error(exc, jira)
         return key, {str(w[user_key]) for w in body.get("watchers", []) if w.get(user_key)}, None

@@ -266,3 +266,33 @@ def test_build_clients_detects_once_and_shares_the_pool():
     assert jira.session.adapter.client is confluence.session.adapter.client
     jira.close()
     assert jira.session.adapter.client.is_closed
+
+
+@pytest.mark.parametrize("segment,encoded", [
+    ("IPM-1", "IPM-1"), ("IPM-1/../../myself", "IPM-1%2F..%2F..%2Fmyself"),
+    ("IPM-1?expand=changelog&x=", "IPM-1%3Fexpand%3Dchangelog%26x%3D"), ("a#b", "a%23b"), ("..", "%2E%2E"),
+    (".", "%2E"), ("a b", "a%20b"),
+])
+def test_build_path_encodes_every_segment(segment: str, encoded: str) -> None:
+    from goldenthread.sync.http.atlassian import build_path
+
+    assert build_path("rest/api/3", "issue", segment, "watchers") == f"rest/api/3/issue/{encoded}/watchers"
+
+
+@respx.mock
+@pytest.mark.parametrize("key", ["IPM-1/../../myself", "IPM-1?expand=changelog&x="])
+def test_a_hostile_issue_key_stays_one_path_segment(key: str) -> None:
+    """The webhook's key reached Jira unencoded: `/rest/api/3/myself` was called, or a query
+    string was injected. Now the key is a single encoded segment of the issue URL."""
+    from goldenthread.sync.jira.fetch import fetch_issue
+
+    respx.get(f"{CLOUD}/rest/api/2/serverInfo").mock(return_value=httpx.Response(200, json=CLOUD_INFO))
+    myself = respx.get(f"{CLOUD}/rest/api/3/myself").mock(return_value=httpx.Response(200, json={"accountId": "x"}))
+    issue = respx.get(url__startswith=f"{CLOUD}/rest/api/3/issue/").mock(return_value=httpx.Response(404, json={}))
+    handle = build_jira(settings(), retry=RetryPolicy(sleep=no_sleep))
+    assert fetch_issue(handle, key, ["summary"]) is None
+    assert not myself.called
+    [call] = issue.calls
+    path, _, query = call.request.url.raw_path.decode().partition("?")
+    assert path.count("/") == 5 and path.startswith("/rest/api/3/issue/IPM-1%") and query == "fields=summary"
+    assert set(call.request.url.params) == {"fields"}

@@ -6,7 +6,6 @@ Processing is idempotent: re-applying an event converges to the same rows."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,10 +13,11 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, select, update
 
-from goldenthread.mappings.records import IssueSnapshot
+from goldenthread.mappings.records import IssueSnapshot, is_issue_key
 from goldenthread.sync.store import schema as t
 from goldenthread.sync.store import Store, utc
 from goldenthread.sync.store.inbox import LIVE_PAGES, save_pages_dirty, save_pages_dirty_in
+from goldenthread.webhooks.payload import PayloadError, parse_payload
 
 ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
 #: Known Jira events that change nothing we store (comments, links and worklogs are not part of
@@ -83,6 +83,8 @@ def build_event_action(payload: Mapping[str, Any], *, known_issue: bool, own_cha
         return EventAction("ignore", key, "not an issue event")
     if not key:
         raise PermanentEventError(f"{event} without issue.key")
+    if not is_issue_key(key):
+        raise PermanentEventError(f"{event} with {key[:80]!r}, which is not a Jira issue key")
     if event == "jira:issue_deleted":
         return EventAction("remove", key, "deleted in Jira")
     if own_change:
@@ -95,6 +97,15 @@ def build_event_action(payload: Mapping[str, Any], *, known_issue: bool, own_cha
     if not known_issue:
         return EventAction("fetch", key, "issue not in the store yet")
     return EventAction("upsert", key, "fields updated")
+
+
+def parse_stored_payload(text: str) -> dict[str, Any]:
+    """An inbox row's payload, decoded by the receiver's own parser. A row it refuses (stored
+    before the receiver bounded depth, or corrupted) can never be applied: not retryable."""
+    try:
+        return parse_payload(text)
+    except PayloadError as exc:
+        raise PermanentEventError(f"stored payload refused: {exc}") from None
 
 
 def _is_live(store: Store, key: str) -> bool:
@@ -124,10 +135,7 @@ class EventResult:
 
 
 def apply_event(store: Store, handlers: EventHandlers, payload_text: str, now: datetime) -> EventResult:
-    try:
-        payload = json.loads(payload_text)
-    except ValueError as exc:  # the receiver validated it; a corrupted row is not retryable
-        raise PermanentEventError(f"stored payload is not JSON: {exc}") from None
+    payload = parse_stored_payload(payload_text)
     event, key = parse_event_meta(payload)
     own = event == "jira:issue_updated" and handlers.is_own_change(payload)
     live = store.load_issue(key) if key else None
@@ -204,9 +212,9 @@ def build_event_plans(store: Store, handlers: EventHandlers, events: list[tuple[
     keys: set[str] = set()
     for eid, text_ in events:
         try:
-            payload = json.loads(text_)
-        except ValueError as exc:
-            parsed.append((eid, PermanentEventError(f"stored payload is not JSON: {exc}")))
+            payload = parse_stored_payload(text_)
+        except Exception as exc:  # noqa: BLE001 - one undecodable row must not stop its batch
+            parsed.append((eid, exc))
             continue
         parsed.append((eid, payload))
         key = parse_event_meta(payload)[1]

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from goldenthread.sync.store import Store, utc
-from goldenthread.sync.store.inbox import load_inbox_stats
+from goldenthread.sync.store.inbox import load_failed_events, load_inbox_stats
 from goldenthread.sync.store.jobs import load_job_runs
 
 
@@ -20,6 +20,7 @@ def load_status(store: Store, now: datetime) -> dict[str, Any]:
         "runs": store.load_runs(limit=10),
         "jobs": load_job_runs(store, limit=10),
         "inbox": load_inbox_stats(store, now),
+        "failed": load_failed_events(store),
         "pages": store.load_all_published(),
     }
 
@@ -115,6 +116,11 @@ def render_status_page(status: dict[str, Any], warnings: Sequence[str], version:
          escape(str(p.get("last_result") or "")), _manual_edit(p)]
         for p in status["pages"]
     ]
+    failed = [
+        [escape(str(f["id"])), escape(str(f["event"])), escape(str(f.get("issue_key") or "—")), _ts(utc(f.get("received_at"))),
+         escape(str(f.get("attempts") or 0)), escape(str(f.get("error") or ""))[:300]]
+        for f in status.get("failed", ())
+    ]
     warn = (
         '<ul class="warnings">' + "".join(f"<li>{escape(w)}</li>" for w in warnings) + "</ul>"
         if warnings
@@ -124,6 +130,7 @@ def render_status_page(status: dict[str, Any], warnings: Sequence[str], version:
 <html lang="en"><head><meta charset="utf-8"><title>goldenthread status</title><style>{CSS}</style></head>
 <body><h1>goldenthread status</h1><p>As of {_ts(status["now"])} {escape(version)}</p>
 <h2>Webhook inbox</h2><div class="cards">{cards}</div>
+<h2>Failed events</h2>{_table(["event id", "event", "issue", "received", "attempts", "reason"], failed, "No event has failed.")}
 <h2>Last syncs</h2>{_table(["kind", "started", "finished", "outcome", "summary", "error"], runs, "No sync has run yet.")}
 <h2>Scheduled jobs</h2>{_table(["job", "tick", "replica", "outcome", "error"], jobs, "No scheduled job has run yet.")}
 <h2>Pages</h2>{_table(["page", "key", "last publish", "version", "state", "last result", "edited by a person"], pages, "Nothing published yet.")}

@@ -121,7 +121,12 @@ class Worker:
         return {"gt_event_id": ev.id, "gt_event": ev.event, "gt_issue": ev.issue_key, "gt_attempt": ev.attempts}
 
     def _process_batch(self, events: list[InboxEvent]) -> None:
-        plans = build_event_plans(self.store, self.handlers, [(ev.id, ev.payload) for ev in events])
+        try:
+            plans = build_event_plans(self.store, self.handlers, [(ev.id, ev.payload) for ev in events])
+        except Exception as exc:  # noqa: BLE001 - the store's read failed: every event waits its retry
+            for ev in events:
+                self._failed_quietly(ev, exc)
+            return
         ok = [(ev, p) for ev, p in zip(events, plans, strict=True) if p.error is None]
         now = self.clock()
         try:
@@ -141,11 +146,18 @@ class Worker:
             log.info("event %s: %s", p.result.action.kind, p.result.action.reason, extra=self._extra(ev))
         for ev, p in zip(events, plans, strict=True):
             if p.error is not None:
-                self._failed(ev, p.error)
+                self._failed_quietly(ev, p.error)
+
+    def _failed_quietly(self, ev: InboxEvent, exc: BaseException) -> None:
+        try:
+            self._failed(ev, exc)
+        except Exception:  # noqa: BLE001 - store down: the event's lease hands it back later
+            log.exception("could not record the failure of event %d", ev.id)
 
     def _failed(self, ev: InboxEvent, exc: BaseException) -> None:
         extra = self._extra(ev)
-        if isinstance(exc, PermanentEventError):
+        # a RecursionError (a payload the mappings cannot walk) recurs on every attempt
+        if isinstance(exc, (PermanentEventError, RecursionError)):
             fail_event(self.store, ev.id, self.worker_id, _describe(exc), self.clock())
             self.metrics.failed.labels(ev.event, "permanent").inc()
             log.error("event failed permanently: %s", _describe(exc), extra=extra)

@@ -161,3 +161,19 @@ def test_save_events_flags_new_rows_and_counts_duplicates_in_and_across_batches(
     # timestamps compare correctly with the ones the worker's claim binds (text on SQLite)
     assert [e.dedupe_key for e in claim_events(store, "w", T0, timedelta(minutes=5), 10)] == ["a"]
     assert [e.dedupe_key for e in claim_events(store, "w", later, timedelta(minutes=5), 10)] == ["c"]
+
+
+@pytest.mark.parametrize("depth", [65, 1000, 1024])
+def test_over_deep_json_is_400_and_stores_nothing(client, store, depth) -> None:  # type: ignore[no-untyped-def]
+    body = b'{"webhookEvent":"jira:issue_updated","x":' + b"[" * depth + b"]" * depth + b"}"
+    r = client.post("/webhooks/jira", content=body, headers=signed(body))
+    assert r.status_code == 400 and "deeper than 64 levels" in r.json()["detail"]
+    assert store.count("webhook_inbox") == 0
+
+
+@pytest.mark.parametrize("key", ["IPM-1/../../myself", "IPM-1?expand=changelog&x=", "ipm-1", "IPM-1\n"])
+def test_issue_event_with_a_key_that_is_not_a_key_is_400(client, store, key) -> None:  # type: ignore[no-untyped-def]
+    body = body_of(updated_payload(key))
+    r = client.post("/webhooks/jira", content=body, headers=signed(body))
+    assert r.status_code == 400 and "is not a Jira issue key" in r.json()["detail"]
+    assert store.count("webhook_inbox") == 0

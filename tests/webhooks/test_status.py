@@ -122,7 +122,7 @@ def test_status_page_in_headless_chromium(live_server, tmp_path, store) -> None:
         link = driver.find_element(By.LINK_TEXT, "Roadmap <script>alert(1)</script>")
         assert link.get_attribute("href") == "https://example.atlassian.net/wiki/spaces/IPM/pages/123"
         headings = [h.text for h in driver.find_elements(By.TAG_NAME, "h2")]
-        assert headings == ["Webhook inbox", "Last syncs", "Scheduled jobs", "Pages", "Configuration warnings"]
+        assert headings == ["Webhook inbox", "Failed events", "Last syncs", "Scheduled jobs", "Pages", "Configuration warnings"]
         shot = tmp_path / "status.png"
         driver.save_screenshot(str(shot))
         assert shot.stat().st_size > 10_000

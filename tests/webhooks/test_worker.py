@@ -183,3 +183,55 @@ def test_failed_publish_marks_dirty_again(store) -> None:  # type: ignore[no-unt
     clock.advance(31)
     assert publisher.run_once() == ["roadmap"]
     assert calls == [("roadmap",), ("roadmap",)]
+
+
+def test_poison_event_fails_alone_and_its_batch_is_applied(store) -> None:  # type: ignore[no-untyped-def]
+    """A payload nested 1,000 deep (the receiver used to accept it) sat in a batch of valid ones:
+    the worker's decoder raised RecursionError out of the batch and nothing was applied."""
+    from goldenthread.sync.store.inbox import load_failed_events
+    from goldenthread.webhooks.status import load_status, render_status_page
+
+    clock, jira = FakeClock(), FakeJira()
+    for i in range(20):
+        jira.full(f"IPM-{i}")
+        enqueue(store, clock, updated_payload(f"IPM-{i}"), ident=f"ok-{i}")
+        if i == 10:
+            deep = '{"webhookEvent":"jira:issue_updated","x":' + "[" * 1000 + "]" * 1000 + "}"
+            save_event(store, dedupe_key="poison", event="jira:issue_updated", issue_key="IPM-99", payload=deep,
+                       received_at=clock())
+    worker = make_worker(store, jira, clock)
+    assert worker.run_once() == 21  # one batch: the poison and its 20 neighbours
+    by_key = {e["dedupe_key"]: e for e in load_events(store)}
+    assert [by_key[f"ok-{i}"]["status"] for i in range(20)] == ["done"] * 20
+    assert store.load_live_keys() == {f"IPM-{i}" for i in range(20)}
+    assert by_key["poison"]["status"] == "failed" and "deeper than" in by_key["poison"]["error"]
+    (failed,) = load_failed_events(store)
+    html = render_status_page(load_status(store, clock()), [])
+    assert failed["id"] == by_key["poison"]["id"] and "deeper than 64 levels" in html
+
+
+def test_an_exception_while_planning_one_event_leaves_the_others_alone(store) -> None:  # type: ignore[no-untyped-def]
+    clock, jira = FakeClock(), FakeJira()
+    for k in ("IPM-1", "IPM-2", "IPM-3"):
+        jira.full(k)
+        enqueue(store, clock, updated_payload(k), ident=k)
+    real = jira.fetch_snapshot
+
+    def fetch(key):  # type: ignore[no-untyped-def]
+        if key == "IPM-2":
+            raise RecursionError("maximum recursion depth exceeded")  # a payload the mappings cannot walk
+        return real(key)
+
+    jira.fetch_snapshot = fetch  # type: ignore[method-assign]
+    assert make_worker(store, jira, clock).run_once() == 3
+    assert {e["dedupe_key"]: e["status"] for e in load_events(store)} == {"IPM-1": "done", "IPM-2": "failed", "IPM-3": "done"}
+
+
+def test_stored_event_with_a_hostile_key_fails_without_calling_jira(store) -> None:  # type: ignore[no-untyped-def]
+    # a row stored before the receiver validated keys: it must never reach a Jira URL
+    clock, jira = FakeClock(), FakeJira()
+    enqueue(store, clock, updated_payload("IPM-1/../../myself"))
+    enqueue(store, clock, deleted_payload("IPM-1?expand=changelog&x="))
+    assert drain(make_worker(store, jira, clock)) == 2
+    assert jira.fetched == [] and jira.parsed == [] and store.count("issues") == 0
+    assert [(e["status"], "not a Jira issue key" in e["error"]) for e in load_events(store)] == [("failed", True)] * 2

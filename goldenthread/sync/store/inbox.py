@@ -280,6 +280,15 @@ def load_inbox_activity(store: Store) -> tuple[datetime | None, datetime | None]
     return utc(newest), utc(oldest)
 
 
+def load_failed_events(store: Store, limit: int = 20) -> list[dict[str, Any]]:
+    """The most recently failed events with their reason (the status page lists them)."""
+    c = inbox.c
+    stmt = (select(c.id, c.event, c.issue_key, c.received_at, c.processed_at, c.attempts, c.error)
+            .where(c.status == "failed").order_by(c.id.desc()).limit(limit))
+    with store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
 def load_events(store: Store, *, status: str | None = None) -> list[dict[str, Any]]:
     stmt = select(inbox).order_by(inbox.c.id)
     if status:

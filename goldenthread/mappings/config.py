@@ -283,13 +283,13 @@ class _BoundedLoader(yaml.SafeLoader):
 
     aliases = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
                 raise _Refused(f"more than {MAX_ALIASES} YAML aliases (*name); write the values out",
-                               self.peek_event().start_mark.line + 1)
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+                               self.line + 1)
+        return super().compose_node(parent, index)
 
 
 class _Refused(Exception):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
+from goldenthread.mappings import config as config_module
 from goldenthread.mappings.config import Config, ConfigError, parse_config
 from goldenthread.mappings.starter import render_starter_config
 
@@ -82,10 +85,29 @@ def test_message_format_is_file_line_path() -> None:
     assert str(info.value).startswith("conf/goldenthread.yaml:2 (publish.on_manual_edit): error:")
 
 
-def test_yaml_safe_load_refuses_python_tags() -> None:
-    with pytest.raises(ConfigError):
-        parse_config("jira: !!python/object/apply:os.system ['true']\n")
-    assert yaml.__version__  # PyYAML present: the parser above uses safe_load
+def test_yaml_safe_load_refuses_python_tags(tmp_path: Path) -> None:
+    # Executed, this tag would create a directory and yield None, which is a valid `schedule.sync`
+    # (the job turned off): an unsafe loader would accept the file and leave the directory behind.
+    ran = tmp_path / "ran"
+    text = f"schedule:\n  sync: !!python/object/apply:os.mkdir [{str(ran)!r}]\n"
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "evil.yaml")
+    assert not ran.exists()
+    [problem] = info.value.problems
+    assert (problem.source, problem.line) == ("evil.yaml", 2)
+    assert "not valid YAML" in problem.message and "python/object/apply" in problem.message
+
+
+def test_the_python_tag_test_would_catch_an_unsafe_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test above can fail: with a loader that constructs Python objects the tag runs."""
+
+    class Unsafe(yaml.UnsafeLoader):
+        pass
+
+    monkeypatch.setattr(config_module, "_BoundedLoader", Unsafe)
+    with pytest.raises(pytest.fail.Exception):
+        test_yaml_safe_load_refuses_python_tags(tmp_path)
+    assert (tmp_path / "ran").is_dir()
 
 
 BILLION_LAUGHS = "\n".join(

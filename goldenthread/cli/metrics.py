@@ -1,4 +1,7 @@
-"""`goldenthread metrics`: load the store, compute every metric once, print JSON or tables."""
+"""`goldenthread metrics`: load the store, compute every metric once, print JSON or tables.
+
+Tests: tests/cli/test_app.py
+"""
 
 from __future__ import annotations
 

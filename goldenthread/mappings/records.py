@@ -2,6 +2,8 @@
 
 Jira Cloud (v3 + ADF), Jira Data Center (v2) and webhook payloads are all parsed into these, so
 nothing past `mappings` ever looks at raw Jira JSON. Timestamps are always timezone-aware UTC.
+
+Tests: tests/mappings/test_jira.py
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """Jira rich text to plain text: Atlassian Document Format (Cloud v3) and wiki markup (Data
-Center, v2 webhooks). Pure; `parse_description` picks the right one for a description value."""
+Center, v2 webhooks). Pure; `parse_description` picks the right one for a description value.
+
+Tests: tests/mappings/test_jira.py"""
 
 from __future__ import annotations
 

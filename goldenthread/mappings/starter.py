@@ -1,4 +1,7 @@
-"""The commented starter `goldenthread.yaml` that `goldenthread init` writes."""
+"""The commented starter `goldenthread.yaml` that `goldenthread init` writes.
+
+Tests: tests/mappings/test_config.py
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Scalar values shared by the Jira parsers: payload maps and Jira's timestamps. Pure."""
+"""Scalar values shared by the Jira parsers: payload maps and Jira's timestamps. Pure.
+
+Tests: tests/mappings/test_jira.py
+"""
 
 from __future__ import annotations
 

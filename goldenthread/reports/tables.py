@@ -4,6 +4,8 @@ Two sources give the same tables: canonical records (`build_tables`, `build_issu
 `build_change_table`) and one sequence per column as a store reads them from SQL
 (`build_issue_table_from_columns`, `build_change_table_from_columns`). This is the only place
 that turns Python row objects into columns; everything downstream is vectorised.
+
+Tests: tests/reports/test_frames.py, tests/sync/store/test_tables.py
 """
 
 from __future__ import annotations

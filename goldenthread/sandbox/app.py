@@ -3,6 +3,8 @@
 The cross-cutting work runs in `SandboxApp.__call__`, outside Starlette's middleware stack, so a
 "dropped connection" fault can close uvicorn's transport itself: the client then sees a real
 transport error (requests ConnectionError, httpx RemoteProtocolError), not a response.
+
+Tests: tests/sandbox/test_jira.py, tests/sandbox/test_confluence.py
 """
 
 from __future__ import annotations

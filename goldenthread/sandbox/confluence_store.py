@@ -1,6 +1,8 @@
 """The sandbox's Confluence model: spaces, pages with versions, properties, attachments, labels.
 
 Route modules render it as Cloud v2, Cloud v1 (attachments, labels) or Data Center v1.
+
+Tests: tests/sandbox/test_confluence.py
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """Confluence v1 endpoints: attachments and labels (Cloud under /wiki and DC under /confluence),
-plus content CRUD and content properties (Data Center only, under /confluence)."""
+plus content CRUD and content properties (Data Center only, under /confluence).
+
+Tests: tests/sandbox/test_confluence.py"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 Every accepted edit bumps `updated`, records a changelog entry authored by the API user, and
 counts as one write. The optional per-issue write limit answers 429 like Jira Cloud does.
+
+Tests: tests/sandbox/test_jira.py
 """
 
 from __future__ import annotations

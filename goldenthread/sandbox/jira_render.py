@@ -2,6 +2,8 @@
 
 Flavours: "cloud3" (v3: ADF descriptions, users by accountId), "cloud2" (Cloud v2: wiki text,
 users by accountId) and "dc" (Data Center v2: wiki text, users by name/key, `?username=` links).
+
+Tests: tests/sandbox/test_jira.py
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ shares the machine's cores with the sync under test), so:
   (`render_issue` itself shares the rendered users, statuses and options between issues);
 - pages are assembled from the encoded issues without re-encoding them, as bytes (no
   jsonable_encoder, no JSONResponse round trip).
+
+Tests: tests/sandbox/test_jira.py
 """
 
 from __future__ import annotations

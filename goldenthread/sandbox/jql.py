@@ -5,6 +5,8 @@ Supported: `labels`, `project`, `status`, `key`/`issuekey`/`id` with `=`, `!=`, 
 `updated`/`created` with `=`, `!=`, `>`, `>=`, `<`, `<=` against "yyyy-MM-dd[ HH:mm]" (the
 query names a minute, like Jira's) or a relative period ("-15m", "-2d"); `AND`, `OR`, `NOT`, parentheses;
 `ORDER BY updated|created|key|id [ASC|DESC], ...`. Anything else is a 400 worded like Jira's.
+
+Tests: tests/sandbox/test_jira.py
 """
 
 from __future__ import annotations

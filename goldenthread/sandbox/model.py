@@ -2,6 +2,8 @@
 
 Everything is stored once, in a neutral form (users by username, options by value); `jira.py`
 renders it in the Cloud v3 (ADF, accountId), Cloud v2 (wiki text) or Data Center v2 shape.
+
+Tests: tests/sandbox/test_jira.py, tests/sandbox/test_dataset.py
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Run the sandbox with uvicorn in a background thread on a free loopback port."""
+"""Run the sandbox with uvicorn in a background thread on a free loopback port.
+
+Tests: tests/sandbox/test_jira.py
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Everything one sandbox holds: data, modes, accepted credentials, faults, counters, clocks."""
+"""Everything one sandbox holds: data, modes, accepted credentials, faults, counters, clocks.
+
+Tests: tests/sandbox/test_jira.py
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""What every command needs: settings, the validated config, the store, a clock, progress."""
+"""What every command needs: settings, the validated config, the store, a clock, progress.
+
+Tests: tests/sync/confluence/test_publisher.py
+"""
 
 from __future__ import annotations
 

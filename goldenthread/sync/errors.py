@@ -1,4 +1,7 @@
-"""Errors the CLI turns into exit codes (README: 1 a run failed, 2 bad config or usage)."""
+"""Errors the CLI turns into exit codes (README: 1 a run failed, 2 bad config or usage).
+
+Tests: tests/cli/test_errors.py
+"""
 
 from __future__ import annotations
 

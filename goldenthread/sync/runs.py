@@ -1,5 +1,7 @@
 """Runs as functions: what `goldenthread sync`, `publish`, `report monthly` and `metrics` do,
-callable from the CLI, the scheduler and the webhook worker alike."""
+callable from the CLI, the scheduler and the webhook worker alike.
+
+Tests: tests/cli/test_app.py"""
 
 from __future__ import annotations
 

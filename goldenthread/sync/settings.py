@@ -1,4 +1,7 @@
-"""Environment settings (docs/configuration.md "Environment variables") and loading of goldenthread.yaml from disk."""
+"""Environment settings (docs/configuration.md "Environment variables") and loading of goldenthread.yaml from disk.
+
+Tests: tests/cli/test_errors.py
+"""
 
 from __future__ import annotations
 

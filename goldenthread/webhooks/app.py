@@ -1,4 +1,7 @@
-"""The FastAPI app: webhook receiver, health, metrics, status page. Built by `create_app(deps)`."""
+"""The FastAPI app: webhook receiver, health, metrics, status page. Built by `create_app(deps)`.
+
+Tests: tests/webhooks/test_receiver.py, tests/webhooks/test_openapi_fuzz.py
+"""
 
 from __future__ import annotations
 

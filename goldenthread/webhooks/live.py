@@ -1,7 +1,9 @@
 """Wires the worker and scheduler to live Jira/Confluence through the sync layer.
 
 Everything here is resolved lazily (first event, first tick), so `serve` starts and acknowledges
-webhooks even while Jira is unreachable; events then wait in the inbox and are retried."""
+webhooks even while Jira is unreachable; events then wait in the inbox and are retried.
+
+Tests: tests/webhooks/test_live_e2e.py"""
 
 from __future__ import annotations
 

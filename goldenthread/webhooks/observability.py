@@ -1,5 +1,7 @@
 """Prometheus metrics (one registry per app, so tests and replicas in one process never share
-counters) and structured JSON logs."""
+counters) and structured JSON logs.
+
+Tests: tests/webhooks/test_worker.py, tests/webhooks/test_metrics_relay.py"""
 
 from __future__ import annotations
 

@@ -2,7 +2,9 @@
 
 `build_event_action` is pure (payload -> what to do); `apply_event` does it through injected
 handlers, so the worker runs the same way against live Jira, the sandbox and recording fakes.
-Processing is idempotent: re-applying an event converges to the same rows."""
+Processing is idempotent: re-applying an event converges to the same rows.
+
+Tests: tests/webhooks/test_worker.py"""
 
 from __future__ import annotations
 

@@ -4,7 +4,9 @@ replicas.
 Each tick is claimed by inserting (job, slot) into job_runs: the unique constraint lets exactly
 one replica win, on SQLite and PostgreSQL alike. On PostgreSQL the run also holds a session
 advisory lock per job, so a long sync on one replica never overlaps the next tick's run on
-another (that tick is recorded as `skipped`)."""
+another (that tick is recorded as `skipped`).
+
+Tests: tests/webhooks/test_replicas.py"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""`goldenthread serve`: uvicorn + inbox worker thread(s) + debounced publisher + scheduler."""
+"""`goldenthread serve`: uvicorn + inbox worker thread(s) + debounced publisher + scheduler.
+
+Tests: tests/webhooks/test_serve_process.py
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 Adding a page is one module plus one line here. `LIVE_PAGES` are re-rendered whenever the
 backlog changes (the `publish` command, the webhook worker's debounced publisher); `MONTHLY_PAGES`
 are built for one calendar month by `report monthly` and the scheduler.
+
+Tests: tests/reports/test_pages.py
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Every page is a `PageModel` whose storage comes from `reports.storage` (the only
 markup). Content is deterministic for the same data: nothing reads the wall clock. The only
 stamp, "data as of <time of the last change in the backlog>", sits in a footer that is kept out
 of the content hash, so a sync that touched nothing the page shows does not rewrite the page.
+
+Tests: tests/reports/test_pages.py
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ editor puts the assignee as the first user mention and the due date as the first
 A page a person edited can hold anything: a storage the parser cannot read, a task without a
 status, a due date that is not a date. Each becomes a problem that the report names; none stops
 the report.
+
+Tests: tests/reports/test_meeting.py
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ The minutes page (`publish.minutes`, a child of the month's report) is created o
 `build_minutes_page` and then belongs to the people who hold the meeting: goldenthread never
 writes its body again. Its task list is read back the next month (`meeting.parse_task_list`):
 open tasks appear in the next report and the next minutes' agenda, done ones are counted.
+
+Tests: tests/reports/test_minutes_page.py
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ an agenda/minutes section for the monthly meeting.
 
 Build the `PageData` for month M with `as_of = month_as_of(M)` (the last second of M, or earlier
 when M is still running), so "this month" in every metric means M.
+
+Tests: tests/reports/test_pages.py
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The Roadmap page: Now / Next / Later, grouped by objective, each score with its "why"."""
+"""The Roadmap page: Now / Next / Later, grouped by objective, each score with its "why".
+
+Tests: tests/reports/test_pages.py
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The What's new page: shipped work by month, stakeholders credited."""
+"""The What's new page: shipped work by month, stakeholders credited.
+
+Tests: tests/reports/test_pages.py
+"""
 
 from __future__ import annotations
 

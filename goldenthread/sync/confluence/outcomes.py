@@ -1,5 +1,7 @@
 """What publishing a page came to (`PageOutcome`, `PublishResult`), the page hash, and the
-dry-run diff: shared by the publisher and the minutes pages."""
+dry-run diff: shared by the publisher and the minutes pages.
+
+Tests: tests/sync/confluence/test_publisher.py"""
 
 from __future__ import annotations
 

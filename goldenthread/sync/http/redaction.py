@@ -1,4 +1,7 @@
-"""Secret redaction for logs and errors: one process-wide Redactor every session registers with."""
+"""Secret redaction for logs and errors: one process-wide Redactor every session registers with.
+
+Tests: tests/sync/http/test_transport.py
+"""
 
 from __future__ import annotations
 

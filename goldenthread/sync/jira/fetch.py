@@ -2,6 +2,8 @@
 census, fields, statuses, the user's time zone. Every call goes through atlassian-python-api's
 generic `get`/`post` on the right path (its helpers default to `fields=*all` or send the wrong
 bulkfetch body). Failures become our errors here, so callers see one vocabulary.
+
+Tests: tests/sync/jira/test_ingest.py, tests/sync/jira/test_ingest_sandbox.py
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ histories and the cursor, and each stream's pages in their order, so a kill -9 a
 leaves a store that the next run completes without loss or duplicates (upserts are idempotent;
 the cursor never passes an uncommitted page of any stream). Memory is bounded by the queue and
 the number of batches in flight.
+
+Tests: tests/sync/jira/test_ingest.py, tests/sync/jira/test_ingest_sandbox.py
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Cached so an incremental sync with nothing changed costs one search request: the deployment
 (else /serverInfo every run), the /field list (refetched on --full, after a day, or when a mapped
 name is not in it), the user's time zone (JQL dates are read in it) and the census time.
+
+Tests: tests/sync/jira/test_ingest.py
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ SQLAlchemy's per-row parameter processing cost more CPU than SQLite's own work. 
 rendered once per table and dialect, each row is a plain tuple, and the values still go through
 SQLAlchemy's own bind processors for the column types (so a DATETIME or JSON value is stored
 exactly as the ORM path would store it and reads back the same).
+
+Tests: tests/sync/store/test_core.py
 """
 
 from __future__ import annotations

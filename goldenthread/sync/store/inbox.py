@@ -3,7 +3,9 @@
 A delivery is saved before it is acknowledged; workers claim events with a lease so a worker
 killed mid-event leaves it to be claimed again once the lease expires. On PostgreSQL several
 replicas claim concurrently with `FOR UPDATE SKIP LOCKED`; SQLite serialises writers, so the
-claim there is a single atomic UPDATE ... RETURNING (one claimer at a time by construction)."""
+claim there is a single atomic UPDATE ... RETURNING (one claimer at a time by construction).
+
+Tests: tests/webhooks/test_receiver.py, tests/webhooks/test_worker.py"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """Scheduled-job bookkeeping: one row per (job, tick) in job_runs, and the PostgreSQL advisory
-lock that keeps a long run on one replica from overlapping the next tick's run on another."""
+lock that keeps a long run on one replica from overlapping the next tick's run on another.
+
+Tests: tests/webhooks/test_replicas.py"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 The row outlives the page: a minutes page deleted in Confluence keeps its row (with `gone_at`),
 which is what stops the next run from creating it again.
+
+Tests: tests/sync/confluence/test_minutes.py
 """
 
 from __future__ import annotations

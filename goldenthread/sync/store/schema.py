@@ -1,5 +1,7 @@
 """SQLAlchemy table definitions. Alembic migrations in `migrations/versions` must match these
-(tests/sync/store/test_core.py compares them), so an upgrade keeps data."""
+(tests/sync/store/test_core.py compares them), so an upgrade keeps data.
+
+Tests: tests/sync/store/test_core.py"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """Alembic environment: always driven programmatically by `goldenthread.sync.store.core`, which passes
-an open connection in `config.attributes["connection"]`."""
+an open connection in `config.attributes["connection"]`.
+
+Tests: tests/sync/store/test_core.py"""
 
 from __future__ import annotations
 

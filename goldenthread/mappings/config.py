@@ -105,6 +105,9 @@ class PrioritisationSection(_Strict):
     # weights multiply scores: a negative one would rank an objective's best work last
     objective_weights: dict[str, NonNegative] = Field(default_factory=dict)
     quick_win_max_effort: NonNegative = 3
+    # value (score before ÷ effort, × objective weight) at or above which an item is high value;
+    # None: the median value of the open scored items
+    high_value_min: float | None = None
     next_size: int = Field(default=10, ge=0)
 
     @field_validator("weights")

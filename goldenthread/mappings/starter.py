@@ -48,7 +48,8 @@ prioritisation:
   model: rice                   # rice | wsjf | weighted
   weights: {}                   # for `weighted`: canonical field -> weight
   objective_weights: {}         # objective name -> multiplier (default 1.0)
-  quick_win_max_effort: 3
+  quick_win_max_effort: 3       # effort at most this is "small" (quick win / fill-in)
+  # high_value_min: 500         # value (score before ÷ effort) that counts as high; default: the median
   next_size: 10                 # how many top-scored To Do items form "Next"
 
 outcomes:

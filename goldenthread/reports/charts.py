@@ -35,6 +35,7 @@ _RC: dict[RcKeyType, Any] = {
     "svg.hashsalt": "goldenthread",
     "path.simplify": True,
 }
+WIP_CHART_LIMIT = 25  # bars a WIP chart can show legibly; titles say "top 25 of N"
 _BAR = "#3572b0"  # Confluence blue
 _P50 = "#14892c"
 _P85 = "#d04437"
@@ -112,13 +113,14 @@ def render_lead_time_chart(
 
 
 def render_wip_age_chart(wip: pd.DataFrame, title: str = "Work in progress by age") -> bytes:
-    """Horizontal bars of `compute_wip` (key, age_days), oldest at the top (at most 25 shown)."""
+    """Horizontal bars of `compute_wip` (key, age_days), oldest at the top (at most
+    WIP_CHART_LIMIT shown: the title should say so)."""
     with _figure() as fig:
         if wip.empty:
             _no_data(fig, title)
             return _png(fig)
         ax = fig.add_subplot()
-        top = wip.sort_values("age_days", ascending=False, kind="stable").head(25)
+        top = wip.sort_values("age_days", ascending=False, kind="stable").head(WIP_CHART_LIMIT)
         keys = top["key"].astype("str").tolist()[::-1]
         ages = top["age_days"].astype("float64").tolist()[::-1]
         ax.barh(range(len(keys)), ages, color=_BAR)

@@ -1,5 +1,14 @@
 """Prioritisation (docs/metrics.md "Prioritisation"): scores, class, lanes and ranking, with provenance.
 
+Class is the value/effort matrix: value = the score before dividing by effort (RICE reach ×
+impact × confidence, WSJF business_value + time_criticality + risk_reduction, weighted: the
+weighted sum without an effort term) × the objective weight. High value = value at or above
+`prioritisation.high_value_min`, else the median (linear) value of the open scored items (the
+frames are the backlog at as_of, so: open at as_of). Small effort = effort at most
+`quick_win_max_effort`; an unknown effort (possible only in the weighted model) is not small.
+quick_win = high value, small effort; strategic = high value, larger effort; fill_in = low value,
+small effort; reconsider = low value, large effort; None = unscored.
+
 Every ranked item carries why it sits where it does: the formula, the input values used, the
 objective weight, a one-line worked explanation, and for unscored items the missing inputs.
 Vectorised: string provenance is assembled column by column, never row by row.
@@ -25,9 +34,13 @@ FORMULAS: dict[str, str] = {
 SCORE_COLUMNS: tuple[str, ...] = (
     "rank", "key", "project", "number", "summary", "url", "issue_type", "status", "stage",
     "objective", "team", "target", "stakeholder_ids", "effort", "model", "score", "raw_score",
-    "objective_weight", "needs_scoring", "class", "lane", "formula", "inputs", "explanation",
-    "missing",
+    "objective_weight", "needs_scoring", "value", "value_threshold", "class", "class_reason",
+    "lane", "formula", "inputs", "explanation", "missing",
 )  # fmt: skip
+CLASSES: tuple[str, ...] = ("quick_win", "strategic", "fill_in", "reconsider")
+CLASS_LABELS: dict[str, str] = {
+    "quick_win": "quick win", "strategic": "strategic", "fill_in": "fill-in", "reconsider": "reconsider",
+}  # fmt: skip
 
 
 def format_numbers(values: pd.Series) -> pd.Series:
@@ -109,6 +122,55 @@ def _raw_scores(
     return raw.astype("float64"), text, flags
 
 
+def _values(used: pd.DataFrame, model: str, weights: dict[str, float]) -> pd.Series:
+    """The value part of each score: the numerator before dividing by effort (RICE, WSJF), or
+    the weighted sum without its effort term."""
+    if model == "rice":
+        return (used["reach"] * used["impact"] * used["confidence"]).astype("float64")
+    if model == "wsjf":
+        total = used["business_value"] + used["time_criticality"] + used["risk_reduction"]
+        return total.astype("float64")
+    value = pd.Series(0.0, index=used.index)
+    for name, w in weights.items():
+        if name != "effort":
+            value = value + w * used[name]
+    return value
+
+
+def compute_classes(
+    value: pd.Series, effort: pd.Series, high_value_min: float | None, max_effort: float
+) -> tuple[pd.Series, float, pd.Series]:
+    """(class, high-value threshold, why) per row of the open items' `value` (NaN = unscored)
+    and `effort` (see module docstring). The threshold is `high_value_min` when set, else the
+    median value of the scored rows (NaN when none)."""
+    scored = value.notna()
+    threshold = float(high_value_min) if high_value_min is not None else (
+        float(value[scored].quantile(0.5)) if scored.any() else float("nan"))  # fmt: skip
+    high = scored & value.ge(threshold)
+    small = effort.le(max_effort)  # NaN effort: not small
+    klass = np.select(
+        [scored & high & small, scored & high, scored & small, scored], list(CLASSES), default=""
+    ).astype(object)
+    klass[~scored.to_numpy()] = None
+    idx = value.index
+    limit, bar = (str(format_numbers(pd.Series([x]))[0]) for x in (max_effort, threshold))
+    text_value, text_effort = format_numbers(value), format_numbers(effort)
+    value_part = np.where(high, "high value (" + text_value + " ≥ " + bar + ")",
+                          "low value (" + text_value + " < " + bar + ")")  # fmt: skip
+    effort_part = np.select(
+        [effort.isna().to_numpy(), small.to_numpy()],
+        ["effort unknown (counted as large)", "small effort (" + text_effort + " ≤ " + limit + ")"],
+        "large effort (" + text_effort + " > " + limit + ")",
+    )
+    labels = pd.Series(klass, index=idx, dtype=object).map(CLASS_LABELS)
+    why = (labels + ": " + pd.Series(value_part, index=idx, dtype=object) + ", "
+           + pd.Series(effort_part, index=idx, dtype=object))  # fmt: skip
+    reason = why.to_numpy(dtype=object)
+    reason[~scored.to_numpy()] = None
+    return (pd.Series(klass, index=value.index, dtype=object), threshold,
+            pd.Series(reason, index=value.index, dtype=object))  # fmt: skip
+
+
 def _input_dicts(used: pd.DataFrame) -> pd.Series:
     """One {input: value or None} dict per row (what `to_dict("records")` gives, without its
     per-cell boxing)."""
@@ -128,8 +190,11 @@ def compute_scores(frames: Frames, config: Config) -> pd.DataFrame:
 
     Columns: rank (1-based), key, project, number, summary, url, issue_type, status, stage,
     objective, team, target, stakeholder_ids, effort, model, score (raw × objective weight; NaN =
-    needs scoring), raw_score, objective_weight, needs_scoring (bool), class ("quick_win" |
-    "strategic" | None), lane ("now" | "next" | "later"), formula (str), inputs (dict of the
+    needs scoring), raw_score, objective_weight, needs_scoring (bool), value (the score before
+    dividing by effort × objective weight; NaN when unscored), value_threshold (the high-value
+    threshold, the same on every row), class ("quick_win" | "strategic" | "fill_in" |
+    "reconsider" | None when unscored), class_reason (e.g. "strategic: high value (600 ≥ 150),
+    large effort (8 > 3)"; None when unscored), lane ("now" | "next" | "later"), formula (str), inputs (dict of the
     values used, None for missing; confidence already normalised), explanation (str, e.g.
     "800 × 2 × 0.8 ÷ 5 = 256 × objective weight 1.5 = 384"), missing (list of str).
     Weighted-model fields that are not numeric canonical fields count as missing inputs.
@@ -169,13 +234,11 @@ def compute_scores(frames: Frames, config: Config) -> pd.DataFrame:
         missing=missing,
     )
 
-    limit = prio.quick_win_max_effort
-    quick = scored & df["effort"].le(limit)
-    strategic = df["objective"].notna() & df["effort"].notna() & df["effort"].gt(limit)
-    klass = np.full(len(df), None, dtype=object)
-    klass[strategic.to_numpy(dtype=bool)] = "strategic"
-    klass[quick.to_numpy(dtype=bool)] = "quick_win"
-    df["class"] = pd.Series(klass, index=df.index, dtype=object)
+    value = (_values(used, model, weights) * ow).where(scored)
+    klass, threshold, why = compute_classes(value, df["effort"], prio.high_value_min,
+                                            prio.quick_win_max_effort)  # fmt: skip
+    df = df.assign(value=value, value_threshold=threshold, class_reason=why)
+    df["class"] = klass
 
     # frames.issues is in natural key order: a stable sort on score keeps ties in that order
     df = df.sort_values("score", ascending=False, na_position="last", kind="stable")

@@ -38,7 +38,7 @@ from goldenthread.reports.metrics import (
     compute_wip,
     previous_month_of,
 )
-from goldenthread.reports.scoring import compute_scores, format_numbers
+from goldenthread.reports.scoring import CLASSES, compute_scores, format_numbers
 
 @dataclass(frozen=True)
 class Outcomes:
@@ -116,6 +116,22 @@ def compute_decisions(scores: pd.DataFrame, open_past_sla: pd.DataFrame) -> pd.D
     return pd.concat([a, b], ignore_index=True)
 
 
+def compute_class_summary(scores: pd.DataFrame, config: Config) -> dict[str, Any]:
+    """The value/effort matrix of the open items: {high_value_min (the threshold used, null when
+    nothing is scored), threshold_from ("config" | "median"), scored (open scored items),
+    quick_win_max_effort, counts {quick_win, strategic, fill_in, reconsider}}."""
+    prio = config.prioritisation
+    threshold = float(scores["value_threshold"].iloc[0]) if len(scores) else None
+    counts = scores["class"].value_counts()
+    return {
+        "high_value_min": _opt(threshold),
+        "threshold_from": "config" if prio.high_value_min is not None else "median",
+        "scored": int(scores["score"].notna().sum()),
+        "quick_win_max_effort": float(prio.quick_win_max_effort),
+        "counts": {k: int(counts.get(k, 0)) for k in CLASSES},
+    }
+
+
 def json_records(df: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
     """Rows as JSON-safe dicts: NaN/NaT -> None, numpy scalars -> Python, timestamps -> ISO."""
     names = list(columns)
@@ -160,8 +176,9 @@ def build_metrics_summary(
                                strict=True)),  # fmt: skip
         "sla_compliance": _opt(outcomes.sla.overall),
         "ranking": json_records(
-            scores, ["key", "score", "lane", "class", "objective", "rank", "explanation"]
+            scores, ["key", "score", "lane", "class", "objective", "rank", "value", "explanation"]
         ),
+        "classes": compute_class_summary(scores, config),
         "stakeholders": json_records(
             by_stake.sort_values("group").rename(columns={"group": "id"}), ["id", "open", "done"]
         ),

@@ -51,7 +51,8 @@ def test_roadmap_lanes_objectives_classes_and_needs_scoring() -> None:
     assert set(rows) == {"HR-3", "HR-4", "HR-5", "HR-6"}
     assert rows["HR-4"][1].find("a").get("href") == "https://example.atlassian.net/browse/HR-4"  # type: ignore[union-attr]
     assert _lozenges(rows["HR-4"][3]) == ["To Do", "quick win"]
-    assert _lozenges(rows["HR-5"][3]) == ["To Do", "strategic"]
+    # values 600 (HR-4), 150 (HR-3), 10 (HR-5): median 150
+    assert _lozenges(rows["HR-5"][3]) == ["To Do", "reconsider"]
     assert _lozenges(rows["HR-3"][3]) == ["In Progress", "strategic"]
     assert "".join(rows["HR-4"][4].find("strong").itertext()) == "200"  # type: ignore[union-attr]
     why = rows["HR-4"][4].find(f"{AC}structured-macro")
@@ -63,6 +64,17 @@ def test_roadmap_lanes_objectives_classes_and_needs_scoring() -> None:
     assert "".join(rows["HR-5"][5].itertext()) == "Jira Person"
     assert not list(root.iter(f"{RI}user"))
     assert "reach, impact, confidence" in "".join(root.itertext())
+    # the value/effort matrix: values 600, 150, 10 (median 150); effort 3 is small
+    matrix = next(tb for tb in root.iter("table") if "Small effort (≤ 3)" in "".join(tb.itertext()))
+    cells = [[" ".join([*_lozenges(td), "".join(td.itertext()).split()[-1]]) for td in tr[1:]]
+             for tr in matrix.iter("tr") if tr[0].tag == "td"]  # fmt: skip
+    assert cells == [["quick win 1", "strategic 1"], ["fill-in 0", "reconsider 1"]]
+    assert ["".join(tr[0].itertext()) for tr in matrix.iter("tr")][1:] == [
+        "High value (≥ 150)", "Low value (< 150)"]
+    text = "".join(root.itertext())
+    assert "the median value of the 3 open scored items" in text
+    why = "".join(rows["HR-5"][4].itertext())
+    assert "Class: reconsider: low value (10 < 150), large effort (13 > 3)" in why
 
 
 def test_whats_new_newest_month_first_with_objective_and_credits() -> None:
@@ -104,7 +116,12 @@ def test_monthly_report_sections_mentions_and_charts() -> None:
     assert headline["Lead time p50"][:2] == ["20 d", "45 d"]
     assert headline["SLA compliance"][:2] == ["100%", "0%"]
     assert headline["Work in progress at month end"][:2] == ["1", "0"]
-    assert "Items that need scoring (1)" in _headings(page.storage, 3)
+    assert "Items that need scoring at month end (1)" in _headings(page.storage, 3)
+    # each chart says what it shows: the 12-month window, and how many of the WIP items
+    assert "Shipped per month, June 2025 – May 2026 (last 12 months)" in text
+    assert ("Lead time of the 2 items shipped June 2025 – May 2026 (last 12 months), days; the "
+            "headline's lead times are for the items shipped in May 2026 alone") in text
+    assert "Work in progress at month end by age: all 1 items, days" in text
     assert "Meeting minutes" in _headings(page.storage, 3)
     assert "Dana (Finance)" in text
 

@@ -6,6 +6,8 @@ import math
 from typing import Any
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from goldenthread.mappings.config import Config
 from goldenthread.reports.frames import build_frames
@@ -105,10 +107,13 @@ def test_lanes_next_size_classes_and_exclusions() -> None:
     assert df.index.tolist() == ["P-5", "P-1", "P-2", "P-3", "P-4"]  # no done, no discarded
     assert df["lane"].to_dict() == {"P-5": "now", "P-1": "next", "P-2": "next", "P-3": "later",
                                     "P-4": "later"}  # fmt: skip
-    assert df.loc["P-1", "class"] == "quick_win"  # scored, effort 1 <= 3
-    assert df.loc["P-2", "class"] == "strategic"  # objective, effort 4 > 3
-    assert df.loc["P-3", "class"] is None  # no objective, effort above limit
-    assert df.loc["P-4", "class"] is None
+    # values (reach × impact × confidence) of the open scored items 99, 50, 40, 30: median 45
+    assert df["value_threshold"].tolist() == [45.0] * 5
+    assert df.loc["P-5", "class"] == "quick_win"  # 99 >= 45, effort 1 <= 3 (in progress too)
+    assert df.loc["P-1", "class"] == "quick_win"  # 50 >= 45, effort 1
+    assert df.loc["P-2", "class"] == "reconsider"  # 40 < 45, effort 4 > 3
+    assert df.loc["P-3", "class"] == "reconsider"  # 30 < 45, effort 5 > 3
+    assert df.loc["P-4", "class"] is None  # unscored
 
 
 def test_unscored_never_fill_next() -> None:
@@ -119,3 +124,82 @@ def test_unscored_never_fill_next() -> None:
 def test_empty_backlog() -> None:
     df = scores([])
     assert df.empty and "explanation" in df.columns and "lane" in df.columns
+
+
+MATRIX = [
+    issue("P-1", reach=100, impact=1, confidence=1, effort=1),  # value 100, small
+    issue("P-2", reach=100, impact=1, confidence=1, effort=8),  # value 100, large
+    issue("P-3", reach=10, impact=1, confidence=1, effort=2),   # value 10, small
+    issue("P-4", reach=10, impact=1, confidence=1, effort=5),   # value 10, large
+    issue("P-5", reach=10, impact=1, confidence=1),             # unscored
+    issue("P-6", "Done", reach=5000, impact=1, confidence=1, effort=1),  # not open: not in the median
+]  # fmt: skip
+
+
+def test_value_effort_matrix_against_the_median_value() -> None:
+    df = by_key(scores(MATRIX, {"quick_win_max_effort": 3}))
+    # open scored values 100, 100, 10, 10: median 55 (linear)
+    assert df["class"].to_dict() == {"P-1": "quick_win", "P-2": "strategic", "P-3": "fill_in",
+                                     "P-4": "reconsider", "P-5": None}  # fmt: skip
+    assert df.loc["P-2", "value"] == 100.0 and df.loc["P-2", "score"] == 12.5
+    assert df.loc["P-2", "class_reason"] == "strategic: high value (100 ≥ 55), large effort (8 > 3)"
+    assert df.loc["P-3", "class_reason"] == "fill-in: low value (10 < 55), small effort (2 ≤ 3)"
+    assert df.loc["P-5", "class_reason"] is None and math.isnan(df.loc["P-5", "value"])
+
+
+def test_high_value_min_replaces_the_median() -> None:
+    df = by_key(scores(MATRIX, {"quick_win_max_effort": 3, "high_value_min": 10}))
+    assert df["class"].to_dict() == {"P-1": "quick_win", "P-2": "strategic", "P-3": "quick_win",
+                                     "P-4": "strategic", "P-5": None}  # fmt: skip
+    assert df.loc["P-3", "class_reason"] == "quick win: high value (10 ≥ 10), small effort (2 ≤ 3)"
+
+
+def test_value_includes_the_objective_weight() -> None:
+    items = [issue("P-1", reach=10, impact=1, confidence=1, effort=1, objective="Cost"),
+             issue("P-2", reach=20, impact=1, confidence=1, effort=1)]  # fmt: skip
+    df = by_key(scores(items, {"objective_weights": {"Cost": 3}}))
+    assert df["value"].to_dict() == {"P-1": 30.0, "P-2": 20.0}  # median 25
+    assert df["class"].to_dict() == {"P-1": "quick_win", "P-2": "fill_in"}
+
+
+def test_wsjf_and_weighted_values_leave_effort_out() -> None:
+    w = by_key(scores([
+        issue("P-1", business_value=8, time_criticality=5, risk_reduction=3, effort=4),  # 16
+        issue("P-2", business_value=1, time_criticality=1, risk_reduction=1, effort=1),  # 3
+    ], {"model": "wsjf", "high_value_min": 10}))  # fmt: skip
+    assert w["value"].to_dict() == {"P-1": 16.0, "P-2": 3.0}
+    assert w["class"].to_dict() == {"P-1": "strategic", "P-2": "fill_in"}
+    weighted = by_key(scores([
+        issue("P-1", business_value=10, effort=2),  # value 2 × 10 = 20; score 20 - 2 = 18
+        issue("P-2", business_value=1),  # effort unknown: not small
+    ], {"model": "weighted", "weights": {"business_value": 2, "effort": -1}, "high_value_min": 5}))
+    assert weighted.loc["P-1", "value"] == 20.0 and weighted.loc["P-1", "score"] == 18.0
+    assert weighted.loc["P-1", "class"] == "quick_win"
+    assert weighted.loc["P-2", "needs_scoring"]  # effort is an input of this weighting
+    only_value = by_key(scores([issue("P-1", business_value=1), issue("P-2", business_value=9)],
+                               {"model": "weighted", "weights": {"business_value": 1}}))  # fmt: skip
+    assert only_value["class"].to_dict() == {"P-1": "reconsider", "P-2": "strategic"}  # median 5
+    assert only_value.loc["P-1", "class_reason"] == \
+        "reconsider: low value (1 < 5), effort unknown (counted as large)"
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(st.lists(st.tuples(st.integers(0, 50), st.one_of(st.none(), st.integers(-1, 10)),
+                          st.sampled_from(["To Do", "In Progress", "Done"])), max_size=12),
+       st.one_of(st.none(), st.integers(0, 60)))
+def test_every_scored_open_item_has_exactly_one_class(
+    rows: list[tuple[int, int | None, str]], high_value_min: int | None
+) -> None:
+    items = [issue(f"P-{n}", status, reach=reach, impact=1, confidence=1, effort=effort)
+             for n, (reach, effort, status) in enumerate(rows)]  # fmt: skip
+    df = scores(items, {"high_value_min": high_value_min})
+    values = df.loc[df["score"].notna(), "value"]
+    threshold = high_value_min if high_value_min is not None else (
+        values.median() if len(values) else None)  # fmt: skip
+    for r in df.to_dict("records"):
+        if r["needs_scoring"]:
+            assert r["class"] is None
+            continue
+        high, small = r["value"] >= threshold, r["effort"] <= 3
+        assert r["class"] == {(True, True): "quick_win", (True, False): "strategic",
+                              (False, True): "fill_in", (False, False): "reconsider"}[(high, small)]

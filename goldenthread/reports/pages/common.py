@@ -25,6 +25,7 @@ from goldenthread.mappings.records import Deployment, Issue, StatusCategory, Sta
 from goldenthread.mappings.stakeholders import Stakeholder, compute_stakeholders
 from goldenthread.reports import storage as s
 from goldenthread.reports.pages.meeting import Meeting
+from goldenthread.reports.scoring import CLASS_LABELS
 from goldenthread.reports.stakeholders import build_credit_plan
 from goldenthread.reports.summary import Report, compute_all
 
@@ -155,12 +156,16 @@ def stage_lozenge(stage: str, status: object) -> ET.Element:
     return s.status_lozenge(title, STAGE_COLOURS.get(stage, "Grey"))
 
 
+CLASS_COLOURS: dict[str, s.Colour] = {
+    "quick_win": "Green", "strategic": "Purple", "fill_in": "Grey", "reconsider": "Yellow",
+}  # fmt: skip
+
+
 def class_lozenge(klass: object) -> ET.Element | None:
-    if klass == "quick_win":
-        return s.status_lozenge("quick win", "Green", subtle=True)
-    if klass == "strategic":
-        return s.status_lozenge("strategic", "Purple", subtle=True)
-    return None
+    """The value/effort class as a subtle lozenge (None for an unscored item)."""
+    if not isinstance(klass, str) or klass not in CLASS_COLOURS:
+        return None
+    return s.status_lozenge(CLASS_LABELS[klass], CLASS_COLOURS[klass], subtle=True)
 
 
 def names_of(data: PageData, key: str, *, mention: bool = False) -> list[s.Inline]:

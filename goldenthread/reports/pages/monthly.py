@@ -19,6 +19,7 @@ import pandas as pd
 from goldenthread.mappings.stakeholders import QUADRANT_LABELS, compute_people_order, compute_quadrant
 from goldenthread.reports import charts
 from goldenthread.reports import storage as s
+from goldenthread.reports.metrics import compute_percentiles
 from goldenthread.reports.snapshot import IN_PROGRESS
 from goldenthread.reports.frames import Frames, compute_frames_snapshot
 from goldenthread.reports.pages.minutes import build_agenda, build_carried_actions, build_meeting
@@ -120,20 +121,41 @@ def _headline(data: PageData, month: str) -> list[ET.Element]:
                                 "SLA: share of those shipped within their issue type's SLA."))]  # fmt: skip
 
 
+def compute_chart_titles(data: PageData, month: str) -> dict[str, str]:
+    """What each chart shows, in words (its title and its caption): the window and how much of
+    the data it holds, so a chart is never read as the month's headline figure."""
+    out = data.report.outcomes
+    first, last = fmt_month((parse_month(month) - 11).strftime("%Y-%m")), fmt_month(month)
+    shipped = out.lead_times["completed_month"].isin(_window(month)).sum()
+    wip = len(out.wip)
+    shown = (f"top {charts.WIP_CHART_LIMIT} of {wip}" if wip > charts.WIP_CHART_LIMIT
+             else f"all {wip}")  # fmt: skip
+    return {
+        "throughput.png": f"Shipped per month, {first} – {last} (last 12 months)",
+        "lead-time.png": f"Lead time of the {shipped} items shipped {first} – {last} "
+                         f"(last 12 months), days",
+        "wip-age.png": f"Work in progress at {_at_label(data, month)} by age: {shown} items, days",
+    }
+
+
+def _window(month: str) -> set[str]:
+    last = parse_month(month)
+    return {(last - i).strftime("%Y-%m") for i in range(12)}
+
+
 def build_month_charts(data: PageData, month: str) -> dict[str, bytes]:
     out = data.report.outcomes
-    last = parse_month(month)
-    window = {(last - i).strftime("%Y-%m") for i in range(12)}
+    titles = compute_chart_titles(data, month)
+    window = _window(month)
     thr = out.throughput.loc[out.throughput["month"].isin(window)]
     lead = out.lead_times.loc[out.lead_times["completed_month"].isin(window), "lead_time_days"]
-    p = lead.quantile([0.5, 0.85]) if len(lead) else None
+    pct = compute_percentiles(lead)
     return {
-        "throughput.png": charts.render_throughput_chart(thr, "Shipped per month (last 12 months)"),
-        "lead-time.png": charts.render_lead_time_chart(
-            lead, None if p is None else float(p.iloc[0]), None if p is None else float(p.iloc[1]),
-            "Lead time, items shipped in the last 12 months (days)"),
-        "wip-age.png": charts.render_wip_age_chart(out.wip, "Work in progress by age (days)"),
-    }  # fmt: skip
+        "throughput.png": charts.render_throughput_chart(thr, titles["throughput.png"]),
+        "lead-time.png": charts.render_lead_time_chart(lead, pct["p50"], pct["p85"],
+                                                       titles["lead-time.png"]),  # fmt: skip
+        "wip-age.png": charts.render_wip_age_chart(out.wip, titles["wip-age.png"]),
+    }
 
 
 def _item_list(rows: list[dict[str, object]], empty: str, extra: str) -> list[ET.Element]:
@@ -179,13 +201,21 @@ def _stakeholder_sections(data: PageData, month: str) -> list[ET.Element]:
     return blocks
 
 
-def _decisions(data: PageData) -> list[ET.Element]:
+def _decisions(data: PageData, month: str) -> list[ET.Element]:
     dec = data.report.decisions
-    blocks: list[ET.Element] = [s.heading(2, "Decisions needed")]
+    at = _at_label(data, month)
+    stamp = data.report.summary["as_of"]
+    blocks: list[ET.Element] = [
+        s.heading(2, "Decisions needed"),
+        s.paragraph(s.small(
+            f"Counted at {at}: the items open then, and those of them older than their issue "
+            f"type's SLA. `goldenthread metrics` counts the same way at its own time (now, by "
+            f"default); `--as-of {stamp}` gives this report's numbers.")),
+    ]  # fmt: skip
     for kind, title, what in (("unscored", "Items that need scoring", "unscored items"),
                               ("past_sla", "Open items past their SLA", "items past SLA")):  # fmt: skip
         rows = row_dicts(dec.loc[dec["kind"].eq(kind)])
-        blocks.append(s.heading(3, f"{title} ({len(rows)})"))
+        blocks.append(s.heading(3, f"{title} at {at} ({len(rows)})"))
         if not rows:
             blocks.append(s.paragraph(s.small("None. ")))
             continue
@@ -222,8 +252,11 @@ def build_monthly_report_page(data: PageData, month: str, chart_images: dict[str
     cfg = data.config
     images = build_month_charts(data, month) if chart_images is None else chart_images
     chart_blocks: list[ET.Element] = [s.heading(2, "Charts")]
-    for name, caption in zip(CHART_FILES, ("Shipped per month", "Lead time distribution",
-                                           "Work in progress by age"), strict=True):  # fmt: skip
+    captions = compute_chart_titles(data, month)
+    captions["lead-time.png"] += (f"; the headline's lead times are for the items shipped in "
+                                  f"{fmt_month(month)} alone")  # fmt: skip
+    for name in CHART_FILES:
+        caption = captions[name]
         if name in images:
             chart_blocks += [s.paragraph(s.image(name, width=760, alt=caption)), s.paragraph(s.small(caption))]
     blocks: list[ET.Element] = [
@@ -235,7 +268,7 @@ def build_monthly_report_page(data: PageData, month: str, chart_images: dict[str
         *_headline(data, month),
         *chart_blocks,
         *_stakeholder_sections(data, month),
-        *_decisions(data),
+        *_decisions(data, month),
         *_meeting(data, month),
     ]  # fmt: skip
     return PageModel(

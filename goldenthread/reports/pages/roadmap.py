@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -44,6 +45,7 @@ def _score_cell(row: Mapping[str, object]) -> list[s.Inline]:
         s.paragraph(str(row["formula"])),
         s.paragraph(str(row["explanation"])),
         s.paragraph(s.small(f"inputs: {parts}")),
+        s.paragraph([s.strong("Class: "), str(row["class_reason"])]),
     ])  # fmt: skip
     return [s.strong(fmt_number(row["score"])), why]
 
@@ -77,13 +79,38 @@ def _objective_groups(rows: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame
     return [*named, *([(None, rest)] if len(rest) else [])]
 
 
+def _class_matrix(classes: Mapping[str, Any]) -> list[ET.Element]:
+    """The value/effort matrix: how many open items fall in each class, and what the classes
+    mean (the figures are the JSON's `classes`)."""
+    limit = fmt_number(classes["quick_win_max_effort"])
+    counts = classes["counts"]
+
+    def cell(klass: str) -> list[s.Inline]:
+        return [class_lozenge(klass), f" {counts[klass]}"]
+
+    threshold = classes["high_value_min"]
+    if threshold is None:
+        return [s.paragraph(s.small("Classes (quick win, strategic, fill-in, reconsider) appear "
+                                    "once items are scored."))]  # fmt: skip
+    high = fmt_number(threshold)
+    source = ("set in prioritisation.high_value_min" if classes["threshold_from"] == "config"
+              else f"the median value of the {classes['scored']} open scored items")  # fmt: skip
+    table = s.table(
+        ("", f"Small effort (≤ {limit})", f"Larger effort (> {limit})"),
+        [[s.strong(f"High value (≥ {high})"), cell("quick_win"), cell("strategic")],
+         [s.strong(f"Low value (< {high})"), cell("fill_in"), cell("reconsider")]],
+        widths=(200, 200, 200),
+    )  # fmt: skip
+    return [table, s.paragraph(s.small(
+        f"Value is an item's score before dividing by effort, times its objective weight; high "
+        f"value means at least {high} ({source}). Open why under a score to see an item's class."))]
+
+
 def build_roadmap_page(data: PageData) -> PageModel:
     cfg = data.config
     scores = data.report.scores
     counts = scores["lane"].value_counts()
     unscored = scores.loc[scores["needs_scoring"]]
-    quick = int(scores["class"].eq("quick_win").sum())
-    strategic = int(scores["class"].eq("strategic").sum())
     blocks: list[ET.Element] = [
         s.panel("info", [
             s.paragraph([
@@ -96,11 +123,9 @@ def build_roadmap_page(data: PageData) -> PageModel:
                 s.status_lozenge(f"now {int(counts.get('now', 0))}", "Blue"), " ",
                 s.status_lozenge(f"next {int(counts.get('next', 0))}", "Green"), " ",
                 s.status_lozenge(f"later {int(counts.get('later', 0))}", "Grey"), " ",
-                s.status_lozenge(f"needs scoring {len(unscored)}", "Yellow"), "   ",
-                class_lozenge("quick_win"), f" {quick} quick wins (effort ≤ "
-                f"{fmt_number(cfg.prioritisation.quick_win_max_effort)})   ",
-                class_lozenge("strategic"), f" {strategic} strategic",
+                s.status_lozenge(f"needs scoring {len(unscored)}", "Yellow"),
             ]),
+            *_class_matrix(data.report.summary["classes"]),
         ], title="Roadmap"),
         s.toc(3),
     ]  # fmt: skip

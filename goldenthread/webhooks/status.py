@@ -1,17 +1,29 @@
 """The admin status page (`GET /`): last syncs, inbox depth and lag, last publish per page,
-config warnings. Every value is escaped; no setting that could hold a secret is ever read here."""
+config warnings. No setting that could hold a secret is ever read here.
+
+The HTML is `templates/status.html` (Jinja2, autoescaped: every value is escaped once, by the
+template). Python only shapes the values: long texts are cut *before* escaping, so a cut never
+falls inside an entity such as `&amp;`.
+
+Tests: tests/webhooks/test_status.py
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from html import escape
 from typing import Any
 from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from goldenthread.sync.store import Store, utc
 from goldenthread.sync.store.inbox import load_failed_events, load_inbox_stats
 from goldenthread.sync.store.jobs import load_job_runs
+
+TEXT_LIMIT = 300  # characters of an error shown in a table cell; the full text is in the logs
+
+_OUTCOME_CLASS = {"ok": "ok", "done": "ok", "failed": "bad", "running": "run", "skipped": "warn"}
 
 
 def load_status(store: Store, now: datetime) -> dict[str, Any]:
@@ -39,101 +51,90 @@ def _age(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _link(url: Any, label: str) -> str:
+def _clip(value: Any) -> str:
+    return str(value or "")[:TEXT_LIMIT]
+
+
+def _link(url: Any) -> str | None:
     # only http(s) links: a stored url is data, and javascript: must never become a link
-    if isinstance(url, str) and urlsplit(url).scheme in ("http", "https"):
-        return f'<a href="{escape(url, quote=True)}">{escape(label)}</a>'
-    return escape(label)
+    return url if isinstance(url, str) and urlsplit(url).scheme in ("http", "https") else None
 
 
-def _outcome(status: str) -> str:
-    cls = {"ok": "ok", "done": "ok", "failed": "bad", "running": "run", "skipped": "warn"}.get(status, "")
-    return f'<span class="badge {cls}">{escape(status)}</span>'
+def _outcome(status: Any) -> dict[str, str]:
+    text = str(status or "")
+    return {"text": text, "cls": _OUTCOME_CLASS.get(text, "")}
 
 
-def _table(headers: Sequence[str], rows: list[list[str]], empty: str) -> str:
-    if not rows:
-        return f'<p class="empty">{escape(empty)}</p>'
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _manual_edit(page: dict[str, Any]) -> str:
+def _manual_edit(page: dict[str, Any]) -> str | None:
     """Who edited a generated page in Confluence, and which version holds their words."""
     version = page.get("manual_edit_version")
     if not version:
-        return "—"
+        return None
     what = ("not updated since (on_manual_edit: skip)" if page.get("last_result") == "skipped-manual-edit"
             else "overwritten; kept in the page history")
-    text = f"{page.get('manual_edit_by') or 'someone'}: version {version} ({what}), seen {_ts(utc(page.get('manual_edit_at')))}"
-    return f'<span class="badge warn">{escape(text)}</span>'
+    seen = _ts(utc(page.get("manual_edit_at")))
+    return f"{page.get('manual_edit_by') or 'someone'}: version {version} ({what}), seen {seen}"
 
 
 def _summary(stats: Any) -> str:
     if not isinstance(stats, dict) or not stats:
         return ""
-    return escape(", ".join(f"{k}: {v}" for k, v in list(stats.items())[:6]))
+    return ", ".join(f"{k}: {v}" for k, v in list(stats.items())[:6])
 
 
-CSS = """
-body{font-family:system-ui,sans-serif;margin:2rem;color:#172b4d;max-width:70rem}
-h1{font-size:1.5rem}h2{font-size:1.1rem;margin-top:2rem;border-bottom:1px solid #dfe1e6}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #ebecf0}
-th{background:#f4f5f7}.badge{padding:0 .4rem;border-radius:3px;background:#dfe1e6}
-.ok{background:#e3fcef;color:#006644}.bad{background:#ffebe6;color:#bf2600}.run{background:#deebff}.warn{background:#fffae6}
-.cards{display:flex;gap:1rem}.card{border:1px solid #dfe1e6;border-radius:4px;padding:.6rem 1rem}
-.card b{display:block;font-size:1.4rem}.warnings li{color:#974f0c}.empty{color:#6b778c}
-"""
+def build_status_view(status: dict[str, Any], warnings: Sequence[str], version: str = "") -> dict[str, Any]:
+    """What the template shows: plain (unescaped) strings, already cut to length."""
+    inbox = status["inbox"]
+    counts = inbox["counts"]
+    return {
+        "as_of": _ts(status["now"]),
+        "version": version,
+        "cards": [
+            {"id": cid, "label": label, "value": str(value)}
+            for cid, label, value in (
+                ("inbox-depth", "waiting", inbox["depth"]),
+                ("inbox-lag", "oldest waiting", _age(inbox["lag_seconds"]) if inbox["depth"] else "—"),
+                ("inbox-done", "processed", counts.get("done", 0)),
+                ("inbox-failed", "failed", counts.get("failed", 0)),
+                ("inbox-ignored", "ignored", counts.get("ignored", 0)),
+                ("inbox-duplicates", "duplicates", inbox["duplicates"]),
+            )
+        ],
+        "failed": [
+            {"id": str(f["id"]), "event": str(f["event"]), "issue": str(f.get("issue_key") or "—"),
+             "received": _ts(utc(f.get("received_at"))), "attempts": str(f.get("attempts") or 0),
+             "reason": _clip(f.get("error"))}
+            for f in status.get("failed", ())
+        ],
+        "runs": [
+            {"kind": str(r.get("kind", "")), "started": _ts(r.get("started_at")), "finished": _ts(r.get("finished_at")),
+             "outcome": _outcome(r.get("status")), "summary": _summary(r.get("stats")), "error": _clip(r.get("error"))}
+            for r in status["runs"]
+        ],
+        "jobs": [
+            {"job": str(j["job"]), "tick": _ts(utc(j["slot"])), "replica": str(j["replica"]),
+             "outcome": _outcome(j["status"]), "error": _clip(j.get("error"))}
+            for j in status["jobs"]
+        ],
+        "pages": [
+            {"title": str(p.get("title") or p["page_key"]), "url": _link(p.get("url")), "key": str(p["page_key"]),
+             "published": _ts(utc(p.get("published_at"))), "version": str(p.get("version") or "—"),
+             "state": "dirty since " + _ts(utc(p.get("dirty_since"))) if p.get("dirty") else "up to date",
+             "result": str(p.get("last_result") or ""), "manual_edit": _manual_edit(p)}
+            for p in status["pages"]
+        ],
+        "warnings": list(warnings),
+    }
+
+
+_ENV = Environment(
+    loader=PackageLoader("goldenthread.webhooks", "templates"),
+    autoescape=True,  # every {{ value }} is escaped; nothing in the template is marked safe
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def render_status_page(status: dict[str, Any], warnings: Sequence[str], version: str = "") -> str:
-    inbox = status["inbox"]
-    counts = inbox["counts"]
-    cards = "".join(
-        f'<div class="card" id="{cid}"><b>{escape(str(value))}</b>{escape(label)}</div>'
-        for cid, label, value in (
-            ("inbox-depth", "waiting", inbox["depth"]),
-            ("inbox-lag", "oldest waiting", _age(inbox["lag_seconds"]) if inbox["depth"] else "—"),
-            ("inbox-done", "processed", counts.get("done", 0)),
-            ("inbox-failed", "failed", counts.get("failed", 0)),
-            ("inbox-ignored", "ignored", counts.get("ignored", 0)),
-            ("inbox-duplicates", "duplicates", inbox["duplicates"]),
-        )
-    )
-    runs = [
-        [escape(str(r.get("kind", ""))), _ts(r.get("started_at")), _ts(r.get("finished_at")), _outcome(str(r.get("status", ""))),
-         _summary(r.get("stats")), escape(str(r.get("error") or ""))[:300]]
-        for r in status["runs"]
-    ]
-    jobs = [
-        [escape(str(j["job"])), _ts(utc(j["slot"])), escape(str(j["replica"])), _outcome(str(j["status"])), escape(str(j.get("error") or ""))[:300]]
-        for j in status["jobs"]
-    ]
-    pages = [
-        [_link(p.get("url"), str(p.get("title") or p["page_key"])), escape(str(p["page_key"])), _ts(utc(p.get("published_at"))),
-         escape(str(p.get("version") or "—")), "dirty since " + _ts(utc(p.get("dirty_since"))) if p.get("dirty") else "up to date",
-         escape(str(p.get("last_result") or "")), _manual_edit(p)]
-        for p in status["pages"]
-    ]
-    failed = [
-        [escape(str(f["id"])), escape(str(f["event"])), escape(str(f.get("issue_key") or "—")), _ts(utc(f.get("received_at"))),
-         escape(str(f.get("attempts") or 0)), escape(str(f.get("error") or ""))[:300]]
-        for f in status.get("failed", ())
-    ]
-    warn = (
-        '<ul class="warnings">' + "".join(f"<li>{escape(w)}</li>" for w in warnings) + "</ul>"
-        if warnings
-        else '<p class="empty">No configuration warnings.</p>'
-    )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>goldenthread status</title><style>{CSS}</style></head>
-<body><h1>goldenthread status</h1><p>As of {_ts(status["now"])} {escape(version)}</p>
-<h2>Webhook inbox</h2><div class="cards">{cards}</div>
-<h2>Failed events</h2>{_table(["event id", "event", "issue", "received", "attempts", "reason"], failed, "No event has failed.")}
-<h2>Last syncs</h2>{_table(["kind", "started", "finished", "outcome", "summary", "error"], runs, "No sync has run yet.")}
-<h2>Scheduled jobs</h2>{_table(["job", "tick", "replica", "outcome", "error"], jobs, "No scheduled job has run yet.")}
-<h2>Pages</h2>{_table(["page", "key", "last publish", "version", "state", "last result", "edited by a person"], pages, "Nothing published yet.")}
-<h2>Configuration warnings</h2>{warn}
-<p><a href="/docs">API docs</a> · <a href="/metrics">metrics</a> · <a href="/readyz">readiness</a></p>
-</body></html>"""
+    return _ENV.get_template("status.html").render(build_status_view(status, warnings, version))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import threading
@@ -22,6 +23,7 @@ from goldenthread.webhooks.app import AppDeps, create_app
 from goldenthread.sync.store.inbox import save_event, save_pages_dirty
 from goldenthread.webhooks.observability import Metrics
 from goldenthread.webhooks.server import build_config_warnings
+from goldenthread.webhooks.status import render_status_page
 from tests.webhooks.helpers import SECRET, T0, FakeClock, signed, updated_payload
 
 TOKENS = ("jira-TOKEN-s3cr3t-value", "conf-TOKEN-s3cr3t-value", SECRET)
@@ -130,3 +132,31 @@ def test_status_page_in_headless_chromium(live_server, tmp_path, store) -> None:
         keep.write_bytes(shot.read_bytes())  # for a human to look at
     finally:
         driver.quit()
+
+
+def _status_with_errors(error: str) -> dict:  # type: ignore[type-arg]
+    return {
+        "now": T0,
+        "inbox": {"counts": {"failed": 1}, "depth": 0, "duplicates": 0, "lag_seconds": 0.0},
+        "runs": [{"kind": "incremental", "started_at": T0, "finished_at": T0, "status": "failed", "stats": {},
+                  "error": error}],
+        "jobs": [{"job": "sync", "slot": T0, "replica": "r1", "status": "failed", "error": error}],
+        "failed": [{"id": 1, "event": "jira:issue_updated", "issue_key": "HRP-1", "received_at": T0,
+                    "attempts": 5, "error": error}],
+        "pages": [],
+    }
+
+
+def test_long_errors_are_cut_before_escaping_so_no_entity_is_cut_in_half() -> None:
+    # the 300-character cut falls right after "&<": escaping first (the old order) left "&a"
+    error = "x" * 298 + '&<>"' + " and the rest"
+    html = render_status_page(_status_with_errors(error), [])
+    cells = re.findall(r"<td>(x+[^<]*)</td>", html)
+    assert cells == ["x" * 298 + "&amp;&lt;"] * 3  # failed event, sync run, scheduled job
+    assert "and the rest" not in html and "&gt;" not in html
+
+
+def test_every_value_is_escaped_once_by_the_template() -> None:
+    html = render_status_page(_status_with_errors('<b>"Q&A"</b>'), ['<script>alert("w")</script>'])
+    assert "&lt;b&gt;&#34;Q&amp;A&#34;&lt;/b&gt;" in html and "&amp;amp;" not in html
+    assert "<li>&lt;script&gt;alert(&#34;w&#34;)&lt;/script&gt;</li>" in html and "<script>" not in html

@@ -9,9 +9,11 @@ Retry rules:
 - 429 and 503 mean the server refused before doing work: retried for every method, honouring
   Retry-After (seconds or HTTP-date, capped at `RetryPolicy.max_retry_after`).
 - Other 5xx and connection failures: retried with exponential backoff and jitter, but only for
-  safe methods (GET/HEAD/OPTIONS) and the read-only POSTs in `RetryPolicy.read_only_posts`. For
-  other writes the request may have landed, so the 5xx is returned / the error raised and the
-  caller must re-read before retrying. A connect error (nothing was sent) is retried for all.
+  safe methods (GET/HEAD/OPTIONS), the read-only POSTs in `RetryPolicy.read_only_posts` and the
+  writes that are safe to repeat in `RetryPolicy.idempotent_writes` (the stakeholder write-back's
+  atomic adds). For other writes the request may have landed, so the 5xx is returned / the error
+  raised and the caller must re-read before retrying. A connect error (nothing was sent) is
+  retried for all.
 - A host that refuses connections or does not resolve gets `RetryPolicy.unreachable_attempts`
   attempts `unreachable_wait` apart (~2 s), not the full backoff: that is nearly always a wrong
   URL or a service that is down for longer than a backoff could wait, and an admin running
@@ -24,6 +26,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import re
 import threading
 import time
 from collections import Counter
@@ -85,6 +88,13 @@ class RetryPolicy:
         "/rest/api/3/issue/bulkfetch",
         "/rest/api/2/search",
         "/rest/api/3/search/approximate-count",
+    )
+    # Writes whose repetition changes nothing, as (method, path regex): the write-back's `update`
+    # with `add` operations on an issue (adding a user already in the field is a no-op) and
+    # adding a watcher (an existing watcher stays one). A lost response is sent again, like a read.
+    idempotent_writes: tuple[tuple[str, str], ...] = (
+        ("PUT", r"/rest/api/[23]/issue/[^/]+"),
+        ("POST", r"/rest/api/[23]/issue/[^/]+/watchers"),
     )
 
 
@@ -304,7 +314,10 @@ class HttpxAdapter(BaseAdapter):
                 log.exception("request listener failed")
 
     def _retryable(self, method: str, path: str) -> bool:
-        return method in SAFE_METHODS or (method == "POST" and path.endswith(self.policy.read_only_posts))
+        if method in SAFE_METHODS or (method == "POST" and path.endswith(self.policy.read_only_posts)):
+            return True
+        # anchored at the end only: a Data Center site may live under a context path (/jira/rest/...)
+        return any(method == m and re.search(f"{rx}$", path) for m, rx in self.policy.idempotent_writes)
 
     def _wait(self, state: RetryCallState) -> float:
         outcome = state.outcome

@@ -7,7 +7,8 @@ only applies it. Rules of the road:
   read-modify-write: a stakeholder a person adds by hand between our read and our write survives,
   and we never send `remove`/`set`.
 - Both writes are idempotent in Jira (adding a user already in a multi-user picker, or an existing
-  watcher, changes nothing), so the transport may retry them (429/503 with Retry-After) safely.
+  watcher, changes nothing), so the transport retries them like reads: 429/503 with Retry-After,
+  other 5xx and reset connections with backoff (`RetryPolicy.idempotent_writes`).
 - One worker per issue at a time in a small pool: a per-issue write limit (429 with
   `RateLimit-Reason: jira-per-issue-on-write`) slows only the issue it names; the others proceed,
   and an issue that still fails is reported and left for the next sync (the store is not updated

@@ -151,9 +151,35 @@ def test_post_after_read_error_is_not_retried(session, waits):
 
 
 @respx.mock
-def test_put_500_is_returned_not_retried(session, waits):
-    route = respx.put(f"{BASE}/rest/api/3/issue/A-1").mock(side_effect=[httpx.Response(500), httpx.Response(204)])
-    assert session.put(f"{BASE}/rest/api/3/issue/A-1", json={}).status_code == 500
+def test_put_500_of_a_page_update_is_returned_not_retried(session, waits):
+    # a Confluence page version may have landed: the publisher re-reads before writing again
+    route = respx.put(f"{BASE}/wiki/api/v2/pages/42").mock(side_effect=[httpx.Response(500), httpx.Response(200)])
+    assert session.put(f"{BASE}/wiki/api/v2/pages/42", json={}).status_code == 500
+    assert route.call_count == 1
+
+
+@respx.mock
+@pytest.mark.parametrize("method,path", [
+    ("PUT", "/rest/api/3/issue/A-1"), ("POST", "/rest/api/3/issue/A-1/watchers"),
+    ("PUT", "/jira/rest/api/2/issue/A-1"),  # Data Center under a context path
+])
+def test_idempotent_writes_are_retried_like_reads(session, waits, method, path):
+    """The write-back's atomic adds gave up on the first 500 or reset; repeating them changes nothing."""
+    route = respx.route(method=method, url=f"{BASE}{path}").mock(
+        side_effect=[httpx.Response(500), httpx.ReadError("connection reset"), httpx.Response(204)])
+    resp = session.request(method, f"{BASE}{path}", json={"update": {"customfield_1": [{"add": {"accountId": "x"}}]}})
+    assert resp.status_code == 204 and route.call_count == 3 and len(waits.calls) == 2
+    assert len({c.request.content for c in route.calls}) == 1
+
+
+@respx.mock
+@pytest.mark.parametrize("method,path", [
+    ("POST", "/rest/api/3/issue"), ("PUT", "/rest/api/3/issue/A-1/transitions"), ("DELETE", "/rest/api/3/issue/A-1"),
+    ("POST", "/rest/api/3/issue/A-1/comment"),
+])
+def test_other_issue_writes_are_not_retried_after_a_500(session, waits, method, path):
+    route = respx.route(method=method, url=f"{BASE}{path}").mock(side_effect=[httpx.Response(500), httpx.Response(204)])
+    assert session.request(method, f"{BASE}{path}", json={}).status_code == 500
     assert route.call_count == 1
 
 

@@ -161,7 +161,11 @@ def build_live_jobs(ctx: AppContext) -> dict[str, Job]:
     def monthly(slot: datetime) -> Mapping[str, Any] | None:
         from goldenthread.sync.confluence.publisher import publish_monthly_report
 
-        publish_monthly_report(ctx, compute_report_month(slot))
+        from goldenthread.sync.errors import RunFailed
+
+        result = publish_monthly_report(ctx, compute_report_month(slot))
+        if result.failed:  # the job is recorded as failed, with the pages that failed and why
+            raise RunFailed(result.render_failure())
         return None
 
     if sched.sync:

@@ -226,16 +226,21 @@ class PagePublisher:
         if not keys:
             return []
         try:
-            self.publish(keys)
+            result = self.publish(keys)
         except Exception as exc:  # noqa: BLE001 - Confluence down: mark dirty again, retry next window
             save_pages_dirty(self.store, keys, self.clock())
             for k in keys:
                 self.metrics.publishes.labels(k, "failed").inc()
             log.warning("publish of %s failed, will retry: %s", ",".join(keys), _describe(exc))
             return []
+        # a run publishes every page it can and names the ones that failed: only those wait again
+        failed = {p.key for p in getattr(result, "failed", ())} & set(keys)
+        if failed:
+            save_pages_dirty(self.store, sorted(failed), self.clock())
+            log.warning("publish of %s failed, will retry", ",".join(sorted(failed)))
         for k in keys:
-            self.metrics.publishes.labels(k, "ok").inc()
-        return keys
+            self.metrics.publishes.labels(k, "failed" if k in failed else "ok").inc()
+        return [k for k in keys if k not in failed]
 
     def run(self, stop: threading.Event, interval: float = 1.0) -> None:
         while not stop.is_set():

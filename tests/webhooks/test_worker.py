@@ -235,3 +235,24 @@ def test_stored_event_with_a_hostile_key_fails_without_calling_jira(store) -> No
     assert drain(make_worker(store, jira, clock)) == 2
     assert jira.fetched == [] and jira.parsed == [] and store.count("issues") == 0
     assert [(e["status"], "not a Jira issue key" in e["error"]) for e in load_events(store)] == [("failed", True)] * 2
+
+
+def test_a_page_that_failed_in_a_run_waits_again_the_others_are_done(store) -> None:  # type: ignore[no-untyped-def]
+    from goldenthread.sync.confluence.outcomes import PageOutcome, PublishResult
+    from goldenthread.sync.store.inbox import save_pages_dirty
+
+    clock = FakeClock()
+    calls: list[tuple[str, ...]] = []
+
+    def publish(keys):  # type: ignore[no-untyped-def]
+        calls.append(tuple(keys))
+        outcome = "failed" if len(calls) == 1 else "updated"
+        return PublishResult([PageOutcome("roadmap", "Roadmap", outcome), PageOutcome("whats_new", "What's new", "updated")])
+
+    publisher = PagePublisher(store, publish, Metrics(), clock=clock, debounce=timedelta(seconds=30))
+    save_pages_dirty(store, ["roadmap", "whats_new"], clock())
+    clock.advance(31)
+    assert publisher.run_once() == ["whats_new"]
+    assert {p["page_key"]: p["dirty"] for p in store.load_all_published()} == {"roadmap": True, "whats_new": False}
+    clock.advance(31)
+    assert publisher.run_once() == ["roadmap"] and calls == [("roadmap", "whats_new"), ("roadmap",)]

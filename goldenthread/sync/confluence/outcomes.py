@@ -14,7 +14,7 @@ from typing import Literal
 from goldenthread.reports.pages import PageModel
 from goldenthread.sync.confluence.client import LivePage
 
-Outcome = Literal["created", "updated", "unchanged", "skipped-manual-edit", "would-create", "would-update"]
+Outcome = Literal["created", "updated", "unchanged", "skipped-manual-edit", "would-create", "would-update", "failed"]
 
 
 @dataclass
@@ -39,6 +39,17 @@ class PublishResult:
     @property
     def writes(self) -> int:
         return sum(p.outcome in ("created", "updated") for p in self.pages)
+
+    @property
+    def failed(self) -> list[PageOutcome]:
+        return [p for p in self.pages if p.outcome == "failed"]
+
+    def render_failure(self) -> str:
+        """One line naming every page that failed and why ("" when none did)."""
+        if not self.failed:
+            return ""
+        what = "; ".join(f"{p.title}: {p.note}" for p in self.failed)
+        return f"{len(self.failed)} of {len(self.pages)} page(s) failed ({what}); the others were published"
 
 
 def compute_page_hash(model: PageModel) -> str:

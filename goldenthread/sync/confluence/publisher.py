@@ -31,6 +31,7 @@ from goldenthread.reports.pages.minutes import build_meeting, build_minutes_page
 from goldenthread.reports.pages.monthly import month_as_of, parse_month
 from goldenthread.reports.preview import render_preview_html, render_preview_index
 from goldenthread.sync.http.atlassian import (
+    AtlassianError,
     ConflictError,
     ConfluenceHandle,
     NotFoundError,
@@ -292,11 +293,20 @@ def _remember_space(ctx: AppContext, api: ConfluenceApi) -> None:
 
 def publish_models(ctx: AppContext, api: ConfluenceApi, models: Sequence[PageModel], *,
                    dry_run: bool = False) -> PublishResult:
+    """Every page it can: a page that fails is reported as `failed` (with why) and the next one
+    is still attempted. A problem with the config (the space, say) still stops the run."""
     publisher = _Publisher(ctx, api, dry_run=dry_run)
     result = PublishResult()
     with ctx.reporter.task("publish", total=len(models)) as task:
         for model in models:
-            result.pages.append(publisher.publish(model))
+            try:
+                result.pages.append(publisher.publish(model))
+            except (BadUsage, ConfigError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - one page's failure must not cost the others
+                why = str(exc) if isinstance(exc, AtlassianError) else f"{type(exc).__name__}: {exc}"
+                log.error("publishing %r failed: %s", model.title, why)
+                result.pages.append(PageOutcome(model.key, model.title, "failed", note=why[:500]))
             task.advance()
     return result
 
@@ -327,7 +337,11 @@ def publish_monthly_report(ctx: AppContext, month: str, *, dry_run: bool = False
     data = dataclasses.replace(data, meeting=meeting)
     result = publish_models(ctx, api, [build(data, month) for build in MONTHLY_PAGES.values()], dry_run=dry_run)
     report = next(p for p in result.pages if p.key == f"monthly:{month}")
-    result.pages.append(publish_minutes(ctx, api, data, meeting, report, dry_run=dry_run))
+    if report.outcome == "failed":  # the minutes live under the report
+        result.pages.append(PageOutcome(f"minutes:{month}", meeting.minutes_title, "failed",
+                                        note="not attempted: its parent, the report, failed"))
+    else:
+        result.pages.append(publish_minutes(ctx, api, data, meeting, report, dry_run=dry_run))
     _remember_space(ctx, api)
     return result
 
@@ -361,6 +375,8 @@ def run_publish_command(ctx: AppContext, console: Console, *, dry_run: bool, pre
     except Exception as exc:
         raise RunFailed(f"publishing to Confluence failed: {exc}") from exc
     _print(console, result, dry_run)
+    if result.failed:
+        raise RunFailed(result.render_failure())
 
 
 def check_report_month(month: str, now: datetime, first_created: datetime | None) -> list[str]:
@@ -405,3 +421,5 @@ def run_monthly_command(ctx: AppContext, console: Console, *, month: str | None,
     except Exception as exc:
         raise RunFailed(f"publishing the {month} stakeholder report failed: {exc}") from exc
     _print(console, result, dry_run)
+    if result.failed:
+        raise RunFailed(result.render_failure())

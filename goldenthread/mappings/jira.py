@@ -326,14 +326,15 @@ def parse_status_changes(issue_key: str, histories: Iterable[Mapping[str, Any]])
     out: list[StatusChange] = []
     for history in histories:
         n = 0
-        at: datetime | None = None
+        at: datetime  # set with the history's first status item (n == 0), before any use
         for item in history.get("items") or ():
             if not (_is_map(item) and _is_status_item(item)):
                 continue
             if n == 0:
-                at = parse_datetime(history.get("created"))
-                if at is None:
+                created = parse_datetime(history.get("created"))
+                if created is None:
                     break
+                at = created
                 hid = str(history.get("id", ""))
                 author = history.get("author")
                 ident = (author.get("accountId") or author.get("name") or author.get("key")) if _is_map(author) else None
@@ -344,7 +345,7 @@ def parse_status_changes(issue_key: str, histories: Iterable[Mapping[str, Any]])
             to_status = item.get("toString")
             if not to_status:
                 continue
-            out.append(StatusChange(issue_key, change_id, at, item.get("fromString") or None,  # type: ignore[arg-type]
+            out.append(StatusChange(issue_key, change_id, at, item.get("fromString") or None,
                                     str(to_status), author_id))
     out.sort(key=lambda c: (c.at, _natural(c.change_id)))
     return tuple(out)

@@ -113,7 +113,8 @@ def _categorical(values: pd.Series | pd.Categorical) -> pd.Categorical:
     if isinstance(values, pd.Categorical):
         return values
     cat = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
-    return cat.array  # type: ignore[no-any-return]
+    out: pd.Categorical = cat.array  # pandas-stubs: Any
+    return out
 
 
 def _stage_codes(statuses: pd.Series | pd.Categorical, stage_of: dict[str, str]) -> np.ndarray:
@@ -128,7 +129,8 @@ def _stage_codes(statuses: pd.Series | pd.Categorical, stage_of: dict[str, str])
         table = np.full(256, -1, dtype="int8")
         table[: len(lookup)] = lookup
         return table.take(codes.view(np.uint8))
-    return np.array([*lookup, -1], dtype="int8")[codes]  # type: ignore[no-any-return]
+    stages: np.ndarray = np.array([*lookup, -1], dtype="int8")[codes]  # numpy types fancy indexing Any
+    return stages
 
 
 def _stages(codes: np.ndarray, index: pd.Index) -> pd.Series:
@@ -172,7 +174,8 @@ class IssueTimes:
 
 
 def _micros(values: pd.Series) -> np.ndarray:
-    return _utc(values).array.asi8  # type: ignore[no-any-return]
+    micros: np.ndarray = _utc(values).array.asi8  # pandas-stubs: Any
+    return micros
 
 
 def _micros_of(stamp: pd.Timestamp) -> int:
@@ -188,7 +191,8 @@ def compute_change_positions(issues: pd.DataFrame, changes: pd.DataFrame) -> np.
         # map the (few) distinct keys, then every row through its code
         per_cat = key_index.get_indexer(keys.cat.categories.astype(object))
         return np.append(per_cat, -1)[keys.cat.codes.to_numpy()]
-    return key_index.get_indexer(keys.astype(object))  # type: ignore[no-any-return]
+    positions: np.ndarray = key_index.get_indexer(keys.astype(object))  # pandas-stubs: Any
+    return positions
 
 
 def compute_table_snapshot(

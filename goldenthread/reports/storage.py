@@ -19,7 +19,7 @@ import html.entities
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Literal, Union
+from typing import Literal, Union, cast
 from urllib.parse import urlsplit
 
 from goldenthread.mappings.records import Deployment
@@ -53,7 +53,8 @@ def _el(tag: str, attrs: Mapping[str, str] | None = None, text: str | None = Non
 def append(parent: ET.Element, content: Content) -> ET.Element:
     """Append strings (as escaped text) and elements to `parent`, in order; returns parent."""
     items: Iterable[Inline] = (
-        content if isinstance(content, (list, tuple)) else [content]  # type: ignore[list-item]
+        # anything but a list or tuple is one inline (a str is a Sequence too, but one text)
+        content if isinstance(content, (list, tuple)) else [cast(Inline, content)]
     )
     for item in items:
         if item is None:

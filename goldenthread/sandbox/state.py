@@ -54,6 +54,7 @@ class SandboxState:
         """A state over a freshly generated dataset. Either way of constructing a state also gets a Confluence
         space `IPM` with a home page and the parent page "Internal products"."""
         data = build_dataset(seed=seed, issues=issues, months=months, now=now)
+        # kwargs are the dataclass's other fields, checked by its constructor at run time
         return cls(data=data, jira_mode=jira_mode, confluence_mode=confluence_mode, **kwargs)  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:

@@ -48,9 +48,10 @@ class _App(FastAPI):
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is None:
-            schema = super().openapi()
+            schema = super().openapi()  # caches it in self.openapi_schema
             schema["paths"][WEBHOOK_PATH] = {"post": WEBHOOK_OPENAPI}
-        return self.openapi_schema  # type: ignore[return-value]
+            return schema
+        return self.openapi_schema
 
 
 def create_app(deps: AppDeps) -> FastAPI:

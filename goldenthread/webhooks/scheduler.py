@@ -36,7 +36,7 @@ class Job:
 def compute_last_slot(cron: str, now: datetime) -> datetime:
     """The most recent tick at or before `now` (UTC)."""
     it = croniter(cron, now + timedelta(microseconds=1))
-    return utc(it.get_prev(datetime))  # type: ignore[return-value]
+    return utc(it.get_prev(datetime))
 
 
 class Scheduler:

@@ -40,7 +40,7 @@ def load_status(store: Store, now: datetime) -> dict[str, Any]:
 def _ts(value: Any) -> str:
     if not isinstance(value, datetime):
         return "—"
-    return utc(value).strftime("%Y-%m-%d %H:%M:%S UTC")  # type: ignore[union-attr]
+    return utc(value).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _age(seconds: float) -> str:

@@ -41,6 +41,8 @@ RETRY_WAIT = wait_exponential_jitter(initial=5, max=600, exp_base=2, jitter=5)
 
 
 def compute_retry_delay(attempt: int) -> timedelta:
+    # a wait strategy reads only attempt_number: no Retrying object behind this state (tenacity's
+    # annotation asks for one)
     state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
     state.attempt_number = max(1, attempt)
     return timedelta(seconds=float(RETRY_WAIT(state)))

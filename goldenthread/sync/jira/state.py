@@ -144,5 +144,5 @@ def load_stored_updated(store: Store, keys: list[str]) -> dict[str, datetime]:
             )
         )
         for key, updated in rows:
-            out[key] = utc(updated)  # type: ignore[assignment]
+            out[key] = utc(updated)
     return out

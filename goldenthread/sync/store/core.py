@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 import pandas as pd
 from sqlalchemy import (
@@ -42,6 +42,10 @@ from goldenthread.sync.store.upgrade import upgrade_schema
 
 
 
+@overload
+def utc(value: datetime | str) -> datetime: ...
+@overload
+def utc(value: None) -> None: ...
 def utc(value: datetime | str | None) -> datetime | None:
     """A stored timestamp as aware UTC (SQLite hands back naive datetimes or text; everything
     we store is UTC)."""
@@ -138,8 +142,8 @@ def _issue_from_columns(m: Mapping[str, Any]) -> Issue:
         issue_type=m["issue_type"],
         status=m["status"],
         status_category=m["status_category"],
-        created=utc(m["created"]),  # type: ignore[arg-type]
-        updated=utc(m["updated"]),  # type: ignore[arg-type]
+        created=utc(m["created"]),
+        updated=utc(m["updated"]),
         resolution_date=utc(m["resolution_date"]),
         url=m["url"],
         reporter=UserRef(m["reporter_id"], m["reporter_name"] or "") if m["reporter_id"] else None,
@@ -272,7 +276,7 @@ class Store:
                 .where(t.issues.c.removed_at.is_not(None))
                 .order_by(t.issues.c.key)
             )
-            return [(r.key, utc(r.removed_at), r.removed_reason or "") for r in rows]  # type: ignore[misc]
+            return [(r.key, utc(r.removed_at), r.removed_reason or "") for r in rows]
 
     # --- statuses -----------------------------------------------------------------------
     def save_statuses(self, infos: Iterable[StatusInfo]) -> None:
@@ -302,6 +306,7 @@ class Store:
             res = conn.execute(
                 t.sync_runs.insert().values(kind=kind, started_at=started_at, status="running", stats={})
             )
+            # typed Optional by SQLAlchemy; a single-row INSERT always has its key
             return int(res.inserted_primary_key[0])  # type: ignore[index]
 
     def finish_run(self, run_id: int, status: str, finished_at: datetime, stats: dict[str, Any], error: str | None = None) -> None:

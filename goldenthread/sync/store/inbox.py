@@ -169,7 +169,7 @@ def _event(row: Any) -> InboxEvent:
         event=row.event,
         issue_key=row.issue_key,
         payload=row.payload,
-        received_at=utc(row.received_at),  # type: ignore[arg-type]
+        received_at=utc(row.received_at),
         attempts=row.attempts,
         claimed_by=row.claimed_by,
     )

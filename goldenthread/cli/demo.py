@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -35,6 +35,7 @@ from goldenthread.sync.confluence.publisher import (
 )
 from goldenthread.sandbox import SandboxState, build_dataset, start_sandbox
 from goldenthread.sandbox.dataset import STAKEHOLDER_MANAGERS
+from goldenthread.sandbox.outcomes import DEMO_GOALS, build_kpi_csv, build_survey_json
 from goldenthread.sandbox.state import DEFAULT_TOKEN, DEFAULT_USER
 from goldenthread.sync.settings import Settings
 
@@ -49,8 +50,29 @@ class DemoPerson:
     interest: str
 
 
-def build_demo_config(people: list[DemoPerson], rules: list[tuple[dict[str, object], list[str]]]) -> str:
-    """The starter config with the sandbox's stakeholder managers, rules and write-back switched on."""
+def build_goals_yaml(now: datetime) -> str:
+    """The sandbox's demo goals as a `goals:` section, dates relative to `now`."""
+    lines = ["goals:"]
+    for goal in DEMO_GOALS:
+        lines += [f"  - name: {json.dumps(goal.name)}", "    objectives:"]
+        for o in goal.objectives:
+            lines.append(f"      - name: {json.dumps(o.name)}")
+            if o.weight is not None:
+                lines.append(f"        weight: {o.weight:g}")
+            lines += [f"        owner: {json.dumps(o.owner)}", "        kpis:"]
+            for k in o.kpis:
+                start = (now - timedelta(days=k.start_days_ago)).date().isoformat()
+                end = (now + timedelta(days=k.target_in_days)).date().isoformat()
+                lines.append(f"          - {{name: {json.dumps(k.name)}, unit: {json.dumps(k.unit)}, "
+                             f"baseline: {{value: {k.baseline:g}, date: {start}}}, "
+                             f"target: {{value: {k.target:g}, date: {end}}}}}")
+    return "\n".join(lines) + "\n"
+
+
+def build_demo_config(people: list[DemoPerson], rules: list[tuple[dict[str, object], list[str]]],
+                      now: datetime) -> str:
+    """The starter config with the sandbox's stakeholder managers, rules and write-back switched on,
+    and its goals, KPI readings (kpis.csv) and survey answers (survey.json) next to the file."""
     text = render_starter_config()
     people_yaml = "\n".join(
         f"    - {{id: {json.dumps(p.id)}, name: {json.dumps(p.name)}, power: {p.power}, interest: {p.interest}}}"
@@ -65,10 +87,11 @@ def build_demo_config(people: list[DemoPerson], rules: list[tuple[dict[str, obje
         "    - {when: {reporter: true}}  # whoever asked for the work is a stakeholder\n",
         f"    - {{when: {{reporter: true}}}}  # whoever asked for the work is a stakeholder\n{rule_yaml}\n",
     )
-    text = text.replace(
-        "  objective_weights: {}",
-        '  objective_weights: {"Cut time-to-hire": 1.5, "Platform reliability": 1.2, "Employee experience": 0.8}',
-    )
+    # the goals' own weights rank their objectives; an objective no goal lists keeps its weight here
+    text = text.replace("  objective_weights: {}", '  objective_weights: {"Employee experience": 0.8}')
+    text = text.replace("goals: []\n", build_goals_yaml(now), 1)
+    text = text.replace("  measurements: []", "  measurements:\n    - {path: kpis.csv}")
+    text = text.replace("  surveys: []", "  surveys:\n    - {path: survey.json}")
     return text
 
 
@@ -108,8 +131,10 @@ def run_demo(*, out_dir: Path, issues: int = 300, seed: int = 7, console: Consol
     pinned = now
     now = now or system_clock()
     people, rules = _demo_people()
-    config_text = build_demo_config(people, rules)
+    config_text = build_demo_config(people, rules, now)
     (out_dir / "goldenthread.yaml").write_text(config_text, encoding="utf-8")
+    (out_dir / "kpis.csv").write_text(build_kpi_csv(now, seed), encoding="utf-8")
+    (out_dir / "survey.json").write_text(build_survey_json(now, seed), encoding="utf-8")
     config, lines = parse_config(config_text, str(out_dir / "goldenthread.yaml"))
 
     console.print(f"building the sandbox backlog ({issues} issues, seed {seed})")
@@ -124,6 +149,7 @@ def run_demo(*, out_dir: Path, issues: int = 300, seed: int = 7, console: Consol
             confluence_user=DEFAULT_USER,
             confluence_token=SecretStr(DEFAULT_TOKEN),
             goldenthread_database_url=f"sqlite:///{db}",
+            goldenthread_config=out_dir / "goldenthread.yaml",  # kpis.csv and survey.json sit next to it
         )
         ctx = AppContext(settings=settings, config=config, lines=lines,
                          clock=(lambda: pinned) if pinned else system_clock,
@@ -169,7 +195,8 @@ def _run_steps(ctx: AppContext, console: Console, out_dir: Path, state: SandboxS
     if lt["p50"] is not None:
         console.print(f"lead time: p50 {lt['p50']:.1f} d, p85 {lt['p85']:.1f} d over {lt['count']} completed issues")
     console.print(f"\nopen {paths[0].resolve()} in a browser to see the pages as Confluence readers will.")
-    console.print(f"also written: {out_dir / 'metrics.json'}, {out_dir / 'goldenthread.yaml'} (the demo's config)")
+    console.print(f"also written: {out_dir / 'metrics.json'}, {out_dir / 'goldenthread.yaml'} (the demo's config, "
+                  "with its KPI readings kpis.csv and survey answers survey.json)")
     return paths[0]
 
 

@@ -10,11 +10,12 @@ import difflib
 import re
 import string
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from goldenthread.mappings.records import CANONICAL_FIELDS, TEXT_FIELDS, Stage
@@ -121,8 +122,42 @@ class PrioritisationSection(_Strict):
         return v
 
 
+class SourceRef(_Strict):
+    """A CSV or JSON file of KPI readings or survey answers: a local path (relative to the
+    config file) or an https URL. `format` defaults to the file's extension."""
+
+    path: str
+    format: Literal["csv", "json"] | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _local_or_https(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("a source path must not be empty")
+        parts = urlsplit(v)
+        scheme = parts.scheme.lower()
+        # plain http only on loopback (the bundled sandbox): survey answers can name people
+        loopback = scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if scheme and len(scheme) > 1 and scheme != "https" and not loopback:
+            raise ValueError(f"{v!r}: expected a local path or an https:// URL")
+        return v
+
+    @property
+    def is_url(self) -> bool:
+        return urlsplit(self.path).scheme.lower() in ("http", "https")
+
+    @property
+    def kind(self) -> Literal["csv", "json"]:
+        if self.format:
+            return self.format
+        return "json" if urlsplit(self.path).path.lower().endswith(".json") else "csv"
+
+
 class OutcomesSection(_Strict):
     sla_days: dict[str, Positive] = Field(default_factory=lambda: {"default": 30.0})
+    measurements: list[SourceRef] = Field(default_factory=list)  # KPI readings: kpi, date, value
+    surveys: list[SourceRef] = Field(default_factory=list)  # answers: date, score, objective[, comment]
 
     @field_validator("sla_days")
     @classmethod
@@ -145,6 +180,7 @@ class PublishSection(_Strict):
     whats_new: Title = "What's new"
     whats_new_archive: Title = "What's new in {year}"
     whats_new_months: int = Field(default=3, ge=1, le=24)
+    goals: Title = "Goals"
     monthly_parent: Title = "Stakeholder reports"
     monthly_report: Title = "Stakeholder report {month}"
     minutes: Title = "Stakeholder meeting {month}: minutes"
@@ -223,6 +259,59 @@ def parse_cron(expr: str) -> str:
     return expr
 
 
+class DatedValue(_Strict):
+    value: float
+    date: date
+
+
+class Kpi(_Strict):
+    """A key result an objective is measured by: from `baseline` to `target` (lower is better
+    when the target is below the baseline)."""
+
+    name: str
+    unit: str = ""
+    baseline: DatedValue
+    target: DatedValue
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("a KPI needs a name (readings refer to it)")
+        return v.strip()
+
+    @model_validator(mode="after")
+    def _a_distance_to_cover(self) -> Kpi:
+        if self.target.value == self.baseline.value:
+            raise ValueError(f"KPI {self.name!r}: target equals baseline ({self.baseline.value:g}); "
+                             "progress toward it cannot be measured")
+        if self.target.date <= self.baseline.date:
+            raise ValueError(f"KPI {self.name!r}: target date {self.target.date} must come after "
+                             f"the baseline date {self.baseline.date}")
+        return self
+
+
+class ObjectiveSpec(_Strict):
+    """An objective under a goal: `name` is an option of the Jira field mapped as `objective`."""
+
+    name: str
+    weight: float | None = Field(default=None, ge=0)  # ranking multiplier; wins over objective_weights
+    owner: str | None = None  # a person of stakeholders.people
+    kpis: list[Kpi] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("an objective needs a name (an option of the Jira objective field)")
+        return v.strip()
+
+
+class Goal(_Strict):
+    name: str
+    objectives: list[ObjectiveSpec] = Field(default_factory=list)
+
+
 class ScheduleSection(_Strict):
     sync: str | None = "*/15 * * * *"
     monthly_report: str | None = "0 8 1 * *"
@@ -238,6 +327,7 @@ class Config(_Strict):
     fields: FieldsSection = Field(default_factory=FieldsSection)
     stakeholders: StakeholdersSection = Field(default_factory=StakeholdersSection)
     prioritisation: PrioritisationSection = Field(default_factory=PrioritisationSection)
+    goals: list[Goal] = Field(default_factory=list)
     outcomes: OutcomesSection = Field(default_factory=OutcomesSection)
     publish: PublishSection = Field(default_factory=PublishSection)
     schedule: ScheduleSection = Field(default_factory=ScheduleSection)
@@ -248,6 +338,19 @@ class Config(_Strict):
             if name.casefold() == wanted:
                 return stage
         return None
+
+    def objective_weights(self) -> dict[str, float]:
+        """Objective name (casefolded) -> ranking multiplier: `prioritisation.objective_weights`,
+        overridden by a weight given under `goals:` (the first objective of a name wins)."""
+        out = {k.casefold(): float(v) for k, v in self.prioritisation.objective_weights.items()}
+        seen: set[str] = set()
+        for goal in self.goals:
+            for objective in goal.objectives:
+                key = objective.name.casefold()
+                if objective.weight is not None and key not in seen:
+                    out[key] = float(objective.weight)
+                seen.add(key)
+        return out
 
 
 @dataclass(frozen=True)
@@ -293,6 +396,16 @@ class _BoundedLoader(yaml.SafeLoader):
                 raise _Refused(f"more than {MAX_ALIASES} YAML aliases (*name); write the values out",
                                self.line + 1)
         return super().compose_node(parent, index)
+
+
+def _date_as_text(loader: _BoundedLoader, node: yaml.Node) -> str:
+    """Dates stay text: PyYAML raises a bare ValueError (no line) for a date such as 2026-13-01,
+    while pydantic parses the text and names the YAML line when it is wrong."""
+    assert isinstance(node, yaml.ScalarNode)  # the timestamp resolver only matches scalars
+    return str(loader.construct_scalar(node))
+
+
+_BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", _date_as_text)
 
 
 class _Refused(Exception):

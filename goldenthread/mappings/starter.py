@@ -47,19 +47,43 @@ stakeholders:
 prioritisation:
   model: rice                   # rice | wsjf | weighted
   weights: {}                   # for `weighted`: canonical field -> weight
-  objective_weights: {}         # objective name -> multiplier (default 1.0)
+  objective_weights: {}         # objective name -> multiplier (default 1.0); a weight under goals: wins
   quick_win_max_effort: 3       # effort at most this is "small" (quick win / fill-in)
   # high_value_min: 500         # value (score before ÷ effort) that counts as high; default: the median
   next_size: 10                 # how many top-scored To Do items form "Next"
 
+# The golden thread: company goal -> objectives -> KPIs -> work. Objective names are options of
+# the Jira field mapped as `objective` (`goldenthread check` compares them). A KPI goes from its
+# baseline to its target (a target below the baseline means lower is better); its readings come
+# from outcomes.measurements. Uncomment the example and make it yours.
+goals: []
+# goals:
+#   - name: Hire faster
+#     objectives:
+#       - name: Cut time-to-hire
+#         weight: 1.5               # ranking multiplier for the work serving it (default 1.0)
+#         owner: "557058:00000000-0000-0000-0000-000000000000"   # a person of stakeholders.people
+#         kpis:
+#           - name: Offer approval time
+#             unit: days
+#             baseline: {value: 5, date: 2026-01-01}
+#             target: {value: 2, date: 2027-03-31}
+
 outcomes:
   sla_days: {default: 30}       # issue type -> days from created to done
+  # Read on every sync: a local path (relative to this file) or an https URL. A bad row is
+  # reported with its file and line and skipped; an unreachable source keeps the stored values.
+  measurements: []              # KPI readings: CSV with header kpi,date,value, or JSON [{kpi,date,value}]
+  #   - {path: kpis.csv}
+  surveys: []                   # survey answers (0-10): CSV date,score,objective[,comment], or JSON
+  #   - {path: "https://surveys.example.com/export/internal-products.json"}
 
 publish:
   space: IPM
   parent: Internal products
   roadmap: Roadmap
   whats_new: What's new
+  goals: Goals                  # goals, objectives, KPIs and the work serving each
   monthly_report: "Stakeholder report {month}"
   minutes: "Stakeholder meeting {month}: minutes"  # created once under the report, then never written
   later_limit: 20               # Roadmap "Later" items shown per objective; the rest behind a Jira link

@@ -129,3 +129,36 @@ def render_wip_age_chart(wip: pd.DataFrame, title: str = "Work in progress by ag
         ax.set_title(title)
         fig.tight_layout()
         return _png(fig)
+
+
+def render_kpi_trend_chart(
+    readings: pd.DataFrame,
+    baseline: tuple[pd.Timestamp, float],
+    target: tuple[pd.Timestamp, float],
+    title: str,
+    unit: str = "",
+) -> bytes:
+    """A KPI's readings over time (date, value) against the straight path from its baseline to
+    its target (dashed) and the target itself (dotted). No readings -> "No data yet"."""
+    with _figure() as fig:
+        fig.set_size_inches(KPI_SIZE_INCHES)
+        if readings.empty:
+            _no_data(fig, title)
+            return _png(fig)
+        ax = fig.add_subplot()
+        (b_date, b_value), (t_date, t_value) = baseline, target
+        path = pd.to_datetime([b_date, t_date]).tz_convert(None)
+        ax.plot(path, [b_value, t_value], color="#8993a4", linestyle="--", linewidth=1, label="planned path")
+        ax.axhline(t_value, color=_P50, linestyle=":", linewidth=1, label="target")
+        days = readings["date"].dt.tz_localize(None)
+        ax.plot(days, readings["value"].astype("float64"), color=_BAR, marker="o", markersize=3,
+                linewidth=1.5, label="readings")  # fmt: skip
+        ax.set_ylabel(unit)
+        ax.set_title(title)
+        ax.legend(loc="best", fontsize=8)
+        fig.autofmt_xdate()
+        fig.tight_layout()
+        return _png(fig)
+
+
+KPI_SIZE_INCHES = (6.0, 2.6)

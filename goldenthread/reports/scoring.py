@@ -71,7 +71,7 @@ def _weighted_formula(weights: dict[str, float]) -> str:
 
 
 def _objective_weights(objective: pd.Series, config: Config) -> pd.Series:
-    by_fold = {k.casefold(): float(v) for k, v in config.prioritisation.objective_weights.items()}
+    by_fold = config.objective_weights()  # goals' weights win over prioritisation.objective_weights
     weights = objective.astype("str").str.casefold().map(by_fold)
     return weights.astype("float64").fillna(1.0)
 

@@ -23,6 +23,7 @@ import pandas as pd
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Issue, StatusCategory, StatusChange
 from goldenthread.reports.frames import Frames, build_frames, to_utc
+from goldenthread.reports.goals import Goals, OutcomeTables, build_goals_summary, compute_goals
 from goldenthread.reports.metrics import (
     MonthComparison,
     SlaResult,
@@ -71,6 +72,7 @@ class Report:
     outcomes: Outcomes
     decisions: pd.DataFrame
     summary: dict[str, Any]
+    goals: Goals  # reports.goals: KPIs, NPS and work per objective, at as_of
 
 
 def compute_outcomes(frames: Frames, config: Config, as_of: datetime) -> Outcomes:
@@ -208,21 +210,30 @@ def compute_all(
     statuses: dict[str, StatusCategory],
     config: Config,
     as_of: datetime,
+    outcome_tables: OutcomeTables | None = None,
 ) -> Report:
-    """Frames, ranking, every outcome metric and the summary dict, computed once."""
-    return compute_report(build_frames(issues, changes, statuses, config, as_of), config, as_of)
+    """Frames, ranking, every outcome metric and the summary dict, computed once.
+    `outcome_tables`: the stored KPI readings and survey answers (none when not given)."""
+    frames = build_frames(issues, changes, statuses, config, as_of)
+    return compute_report(frames, config, as_of, outcome_tables)
 
 
-def compute_report(frames: Frames, config: Config, as_of: datetime) -> Report:
+def compute_report(
+    frames: Frames, config: Config, as_of: datetime, outcome_tables: OutcomeTables | None = None
+) -> Report:
     """`compute_all` from frames already built (e.g. from a store's tables with
     `build_frames_from_tables`)."""
     scores = compute_scores(frames, config)
     outcomes = compute_outcomes(frames, config, as_of)
+    goals = compute_goals(frames, config, as_of, outcome_tables, outcomes.by_objective)
+    summary = build_metrics_summary(frames, scores, outcomes, config, as_of)
+    summary["goals"] = build_goals_summary(goals)
     return Report(
         as_of=frames.as_of,
         frames=frames,
         scores=scores,
         outcomes=outcomes,
         decisions=compute_decisions(scores, outcomes.open_past_sla),
-        summary=build_metrics_summary(frames, scores, outcomes, config, as_of),
+        summary=summary,
+        goals=goals,
     )

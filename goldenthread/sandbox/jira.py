@@ -24,7 +24,7 @@ from goldenthread.sandbox.jira_render import (
 )
 from goldenthread.sandbox.jira_render_json import build_json_with_issues, encode_json, render_issues_json
 from goldenthread.sandbox.jql import JqlError, parse_jql
-from goldenthread.sandbox.model import STATUSES, SandboxIssue, SandboxUser
+from goldenthread.sandbox.model import STATUSES, FieldDef, SandboxIssue, SandboxUser
 from goldenthread.sandbox.state import SandboxState
 
 REMOVED_SEARCH = ("The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
@@ -153,6 +153,41 @@ def build_jira_router() -> APIRouter:  # noqa: C901 - one place that lists every
     @both("/field", ["GET"])
     async def fields(req: Request, st: SandboxState, fl: Flavor) -> Response:
         return JSONResponse([render_field_def(f) for f in st.data.fields])
+
+    def _select_field(st: SandboxState, fid: str) -> FieldDef:
+        found = next((f for f in st.data.fields if f.id == fid and f.options), None)
+        if found is None:
+            raise EditError(404, f"The custom field was not found: {fid}")
+        return found
+
+    def _page(req: Request, values: list[dict[str, Any]]) -> Response:
+        start, limit = _int(req.query_params.get("startAt"), 0), _int(req.query_params.get("maxResults"), 50)
+        chunk = values[start:start + limit]
+        return JSONResponse({"maxResults": limit, "startAt": start, "total": len(values),
+                             "isLast": start + len(chunk) >= len(values), "values": chunk})
+
+    # select-list options: Cloud per field context, Data Center per field (both admin-only APIs)
+    @both("/field/{fid}/context", ["GET"])
+    async def field_contexts(req: Request, st: SandboxState, fl: Flavor) -> Response:
+        if fl == "dc":
+            raise _NotHere
+        f = _select_field(st, req.path_params["fid"])
+        return _page(req, [{"id": f"1{f.id[12:]}", "name": f"Default Configuration Scheme for {f.name}",
+                            "isGlobalContext": True, "isAnyIssueType": True}])
+
+    @both("/field/{fid}/context/{cid}/option", ["GET"])
+    async def context_options(req: Request, st: SandboxState, fl: Flavor) -> Response:
+        if fl == "dc":
+            raise _NotHere
+        f = _select_field(st, req.path_params["fid"])
+        return _page(req, [{"id": f.option_id(v), "value": v, "disabled": False} for v in f.options])
+
+    @both("/customFields/{num}/options", ["GET"])
+    async def dc_options(req: Request, st: SandboxState, fl: Flavor) -> Response:
+        if fl != "dc":
+            raise _NotHere
+        f = _select_field(st, f"customfield_{req.path_params['num']}")
+        return _page(req, [{"id": int(f.option_id(v)), "value": v, "disabled": False} for v in f.options])
 
     @both("/status", ["GET"])
     async def statuses(req: Request, st: SandboxState, fl: Flavor) -> Response:

@@ -13,6 +13,7 @@ import pandas as pd
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Issue, StatusCategory, StatusChange
 from goldenthread.reports.frames import build_frames_from_tables
+from goldenthread.reports.goals import OutcomeTables
 from goldenthread.reports.summary import Report, compute_all, compute_report
 
 
@@ -28,18 +29,30 @@ class TableStore(MetricsStore, Protocol):
     def load_change_table(self) -> pd.DataFrame: ...
 
 
+@runtime_checkable
+class OutcomeStore(Protocol):
+    def load_outcome_tables(self) -> OutcomeTables: ...
+
+
+def load_outcome_tables(store: object) -> OutcomeTables | None:
+    """The stored KPI readings and survey answers, when the store keeps them."""
+    return store.load_outcome_tables() if isinstance(store, OutcomeStore) else None
+
+
 def load_report(store: MetricsStore, config: Config, as_of: datetime) -> Report:
     """Read the live backlog from the store and compute the run's `Report`.
 
     A store that can hand over columns (`Store.load_issue_table` / `load_change_table`) is
     read that way: no per-issue record objects are built, which is most of the cost of a
     large backlog. Any other store goes through its records."""
+    outcome_tables = load_outcome_tables(store)
     if isinstance(store, TableStore):
         frames = build_frames_from_tables(
             store.load_issue_table(), store.load_change_table(), store.load_statuses(),
             config, as_of,
         )  # fmt: skip
-        return compute_report(frames, config, as_of)
+        return compute_report(frames, config, as_of, outcome_tables)
     return compute_all(
-        store.load_issues(), store.load_status_changes(), store.load_statuses(), config, as_of
+        store.load_issues(), store.load_status_changes(), store.load_statuses(), config, as_of,
+        outcome_tables,
     )

@@ -40,13 +40,13 @@ def _lozenges(node: ET.Element) -> list[str]:
 
 def test_roadmap_lanes_objectives_classes_and_needs_scoring() -> None:
     page = build_roadmap_page(_data())
-    # RICE: HR-4 200×3×1÷3 = 200, HR-5 10×1×1÷13 ≈ 0.77 (next_size 2), HR-3 in progress, HR-6 unscored
-    assert _headings(page.storage, 2) == ["Now (1)", "Next (2)", "Later (1)", "Needs scoring (1)"]
-    assert _headings(page.storage, 3) == [
-        "Now · Onboarding in a day", "Next · Faster payroll", "Next · Onboarding in a day",
-        "Later · no objective set",
-    ]
+    # RICE: HR-4 200×3×1÷3 = 200, HR-3 300×1×0.5÷8 = 18.75 (in progress), HR-5 10×1×1÷13 ≈ 0.77
+    # (next_size 2), HR-6 unscored. No goals configured: objectives by their best-ranked item.
+    assert _headings(page.storage, 2) == ["Objectives", "Not linked to an objective (1)", "Needs scoring (1)"]
+    assert _headings(page.storage, 3) == ["Faster payroll (1)", "Onboarding in a day (2)"]
     root = s.parse_storage(page.storage)
+    lanes = [b.text for p in root.iter("p") for b in p.findall("strong") if b.text and b.text[:3] in ("Now", "Nex", "Lat")]
+    assert lanes == ["Next (1)", "Now (1)", "Next (1)", "Later (1)"]
     rows = {"".join(tr[1].itertext()): tr for tr in root.iter("tr") if len(tr) == 6 and tr[0].tag == "td"}
     assert set(rows) == {"HR-3", "HR-4", "HR-5", "HR-6"}
     assert rows["HR-4"][1].find("a").get("href") == "https://example.atlassian.net/browse/HR-4"  # type: ignore[union-attr]
@@ -57,7 +57,9 @@ def test_roadmap_lanes_objectives_classes_and_needs_scoring() -> None:
     assert "".join(rows["HR-4"][4].find("strong").itertext()) == "200"  # type: ignore[union-attr]
     why = rows["HR-4"][4].find(f"{AC}structured-macro")
     assert why is not None and why.get(f"{AC}name") == "expand"
-    assert "200 × 3 × 1 ÷ 3 = 200" in "".join(why.itertext())
+    assert "200 × 3 × 1 ÷ 3 = 200" in "".join(why.itertext())  # the formula stays
+    assert ("Ranked 1st: reaches 200 people × impact 3 × 100% confidence ÷ effort 3 = 200."
+            in "".join(why.itertext()))
     assert _lozenges(rows["HR-6"][4]) == ["needs scoring"]
     # HR-4 gets Dana from the Payroll rule; HR-5 credits a Jira-only user by name, not by mention
     assert "".join(rows["HR-4"][5].itertext()) == "Dana (Finance)"

@@ -99,7 +99,8 @@ class Rig:
         return {k: self.page(self.title(k)).version for k in LIVE_PAGES}
 
     def title(self, page_key: str) -> str:
-        return {"roadmap": self.ctx.config.publish.roadmap, "whats_new": self.ctx.config.publish.whats_new}[page_key]
+        publish = self.ctx.config.publish
+        return {"roadmap": publish.roadmap, "whats_new": publish.whats_new, "goals": publish.goals}[page_key]
 
     def shows(self, page_key: str, issue_key: str) -> bool:
         return re.search(rf"\b{re.escape(issue_key)}(?!\d)", self.page(self.title(page_key)).body) is not None
@@ -170,7 +171,7 @@ def rig(store_url: str) -> Iterator[Rig]:
     clock = Clock()
     state = SandboxState.build(seed=7, issues=40, now=NOW, clock=clock)
     people, rules = _demo_people()
-    config, lines = parse_config(build_demo_config(people, rules), "goldenthread.yaml")
+    config, lines = parse_config(build_demo_config(people, rules, NOW), "goldenthread.yaml")
     reporter = HookReporter()
     with start_sandbox(state) as sb:
         settings = Settings(
@@ -183,7 +184,7 @@ def rig(store_url: str) -> Iterator[Rig]:
             # what an admin does before turning webhooks on: one full sync (with write-back), one publish
             run_sync(ctx, full=True, writeback=True)
             first = publish_pages(ctx)
-            assert [p.outcome for p in first.pages] == ["created", "created"]
+            assert [p.outcome for p in first.pages] == ["created"] * len(LIVE_PAGES)
             metrics = Metrics(ctx.store, clock)
             services = build_services(
                 ctx, metrics, handlers=LiveJira(ctx, metrics).handlers(), publish=LivePublisher(ctx, metrics),
@@ -252,8 +253,8 @@ def test_status_change_then_delete_reach_confluence_once_per_page_after_the_debo
         assert r.publish_due() == []
         assert r.versions() == before and r.confluence_writes() == writes_before
         r.clock.advance(1)
-        assert r.publish_due() == ["roadmap", "whats_new"]
-        # two events, one write per page
+        assert r.publish_due() == sorted(LIVE_PAGES)
+        # two events, one write per page (Goals counts the issue done now, under its objective or not)
         assert r.versions() == {k: v + 1 for k, v in before.items()}
         assert r.shows("whats_new", key) and not r.shows("roadmap", key)  # shipped: off the roadmap
         assert "Payroll &amp; &lt;bonus&gt; export" in r.page("What's new").body
@@ -261,6 +262,7 @@ def test_status_change_then_delete_reach_confluence_once_per_page_after_the_debo
 
         # 3. the issue is deleted in Jira
         mid = r.versions()
+        linked = r.ctx.store.load_issue(key).objective is not None
         r.clock.advance(600)
         deleted = r.webhook("jira:issue_deleted", key, r.user("tom.baker"), None)
         delete_issue(r.state, key)
@@ -268,10 +270,12 @@ def test_status_change_then_delete_reach_confluence_once_per_page_after_the_debo
         assert r.work() == 1
         assert key not in r.ctx.store.load_live_keys()
         r.clock.advance(DEBOUNCE.total_seconds())
-        assert r.publish_due() == ["roadmap", "whats_new"]
+        assert r.publish_due() == sorted(LIVE_PAGES)
         assert not r.shows("whats_new", key) and not r.shows("roadmap", key)
-        # only What's new showed the issue: the Roadmap re-renders identically and is not written
-        assert r.versions() == {"roadmap": mid["roadmap"], "whats_new": mid["whats_new"] + 1}
+        # only What's new showed the issue (and Goals counted it done under its objective, if it
+        # had one): the Roadmap re-renders identically and is not written
+        assert r.versions() == {"roadmap": mid["roadmap"], "whats_new": mid["whats_new"] + 1,
+                                "goals": mid["goals"] + linked}
         assert [e["status"] for e in load_events(r.ctx.store)] == ["done", "done", "done"]
 
 
@@ -293,7 +297,7 @@ def test_echo_of_our_own_stakeholder_write_back_writes_and_publishes_nothing(sto
         r.post(r.webhook("jira:issue_updated", other, r.user("tom.baker"), hp))
         r.work()
         r.clock.advance(DEBOUNCE.total_seconds())
-        assert r.publish_due() == ["roadmap", "whats_new"]
+        assert r.publish_due() == sorted(LIVE_PAGES)
 
         echo = r.webhook("jira:issue_updated", key, api_user, history)
         jira_before, writes_before, versions = r.jira_requests(), r.state.stats.writes, r.versions()
@@ -337,13 +341,13 @@ def test_change_arriving_while_a_publish_runs_is_published_in_the_next_window(st
 
         r.reporter.hook = change_mid_publish
         r.clock.advance(DEBOUNCE.total_seconds())
-        assert r.publish_due() == ["roadmap", "whats_new"]
+        assert r.publish_due() == sorted(LIVE_PAGES)
         assert r.reporter.hook is None  # the hook ran, inside that publish
         assert r.shows("whats_new", first) and not r.shows("whats_new", second)
         # the change that landed during the publish keeps both pages dirty ...
         assert {k: r.ctx.store.load_published(k)["dirty"] for k in LIVE_PAGES} == {k: True for k in LIVE_PAGES}
         assert r.publish_due() == []  # ... with its own debounce window
         r.clock.advance(DEBOUNCE.total_seconds())
-        assert r.publish_due() == ["roadmap", "whats_new"]
+        assert r.publish_due() == sorted(LIVE_PAGES)
         assert r.shows("whats_new", second)
         assert r.versions() == {k: v + 2 for k, v in before.items()}

@@ -69,7 +69,7 @@ def test_two_serve_processes_on_postgresql_process_each_event_once_and_run_the_s
     tick = datetime.now(UTC) - timedelta(minutes=1)
     people, rules = _demo_people()
     config = tmp_path / "goldenthread.yaml"
-    config.write_text(build_demo_config(people, rules)
+    config.write_text(build_demo_config(people, rules, state.data.now)
                       + f"\nschedule:\n  sync: '{tick.minute} {tick.hour} * * *'\n  monthly_report: null\n", encoding="utf-8")
     env = {
         **os.environ,

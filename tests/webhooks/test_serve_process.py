@@ -91,7 +91,7 @@ def test_serve_process_accepts_processes_reports_and_stops_on_sigterm(
     sb, state = sandbox
     people, rules = _demo_people()
     config = tmp_path / "goldenthread.yaml"
-    config.write_text(build_demo_config(people, rules), encoding="utf-8")
+    config.write_text(build_demo_config(people, rules, state.data.now), encoding="utf-8")
     db_url = f"sqlite:///{tmp_path / 'gt.db'}"
     port = _free_port()
     env = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from goldenthread.reports.pages.common import PageData, PageModel, build_page_data
+from goldenthread.reports.pages.goals import build_goals_page
 from goldenthread.reports.pages.monthly import build_monthly_report_page
 from goldenthread.reports.pages.roadmap import build_roadmap_page
 from goldenthread.reports.pages.whats_new import build_whats_new_page
@@ -22,6 +23,7 @@ MonthlyPageBuilder = Callable[[PageData, str], PageModel]
 LIVE_PAGES: dict[str, LivePageBuilder] = {
     "roadmap": build_roadmap_page,
     "whats_new": build_whats_new_page,
+    "goals": build_goals_page,
 }
 MONTHLY_PAGES: dict[str, MonthlyPageBuilder] = {
     "monthly": build_monthly_report_page,
@@ -29,5 +31,5 @@ MONTHLY_PAGES: dict[str, MonthlyPageBuilder] = {
 
 __all__ = [
     "LIVE_PAGES", "MONTHLY_PAGES", "LivePageBuilder", "MonthlyPageBuilder", "PageData", "PageModel",
-    "build_monthly_report_page", "build_page_data", "build_roadmap_page", "build_whats_new_page",
+    "build_goals_page", "build_monthly_report_page", "build_page_data", "build_roadmap_page", "build_whats_new_page",
 ]

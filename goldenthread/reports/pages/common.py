@@ -24,6 +24,7 @@ from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Deployment, Issue, StatusCategory, StatusChange
 from goldenthread.mappings.stakeholders import Stakeholder, compute_stakeholders
 from goldenthread.reports import storage as s
+from goldenthread.reports.goals import OutcomeTables
 from goldenthread.reports.pages.meeting import Meeting
 from goldenthread.reports.scoring import CLASS_LABELS
 from goldenthread.reports.stakeholders import build_credit_plan
@@ -97,8 +98,9 @@ def build_page_data(
     config: Config,
     as_of: datetime,
     deployment: Deployment | None = None,
+    outcome_tables: OutcomeTables | None = None,
 ) -> PageData:
-    report = compute_all(issues, changes, statuses, config, as_of)
+    report = compute_all(issues, changes, statuses, config, as_of, outcome_tables)
     # the plan the report's figures credit with (not the deployment's): pages and JSON agree
     plan = build_credit_plan(config)
     stamps = [i.updated for i in issues] + [c.at for c in changes]

@@ -38,6 +38,7 @@ from goldenthread.reports.pages.common import (
     row_dicts,
     stage_lozenge,
 )
+from goldenthread.reports.pages.monthly_goals import build_goal_decisions, build_goal_headline
 
 DECISIONS_LIMIT = 25
 ITEMS_LIMIT = 15
@@ -110,6 +111,8 @@ def _headline(data: PageData, month: str) -> list[ET.Element]:
         ("SLA compliance", cur["sla_compliance"], prev["sla_compliance"], fmt_percent, False, "pct"),
         (f"Work in progress at {_at_label(data, month)}", wip_now, wip_prev, str, True, "n"),
     ]
+    goal_rows, goal_note = build_goal_headline(data, month, prev_end)
+    rows += goal_rows
     table = s.table(
         ("Outcome", fmt_month(month), fmt_month(str(cmp["previous_month"])), "Change"),
         [[s.strong(name), s.strong(fmt(c)), fmt(p), _delta(c, p, lower_is_better=low, kind=kind)]
@@ -118,7 +121,7 @@ def _headline(data: PageData, month: str) -> list[ET.Element]:
     )  # fmt: skip
     return [s.heading(2, "Headline outcomes"), table,
             s.paragraph(s.small("Lead time: created → done, for the items shipped in the month. "
-                                "SLA: share of those shipped within their issue type's SLA."))]  # fmt: skip
+                                "SLA: share of those shipped within their issue type's SLA. " + goal_note))]  # fmt: skip
 
 
 def compute_chart_titles(data: PageData, month: str) -> dict[str, str]:
@@ -269,6 +272,7 @@ def build_monthly_report_page(data: PageData, month: str, chart_images: dict[str
         *chart_blocks,
         *_stakeholder_sections(data, month),
         *_decisions(data, month),
+        *build_goal_decisions(data),
         *_meeting(data, month),
     ]  # fmt: skip
     return PageModel(

@@ -1,6 +1,8 @@
-"""The Roadmap page: Now / Next / Later, grouped by objective, each score with its "why".
+"""The Roadmap page: grouped by goal, then objective, each in Now / Next / Later; work linked to
+no objective apart; each score with its "why" as a sentence; target quarters labelled and a
+passed target quarter on an open item flagged.
 
-Tests: tests/reports/test_pages.py
+Tests: tests/reports/test_pages.py, tests/reports/test_roadmap_goals.py
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from goldenthread.mappings.config import Config
 from goldenthread.reports import storage as s
+from goldenthread.reports.explain import compute_score_sentences, compute_target_ends
+from goldenthread.reports.goals import compute_canonical_objectives
 from goldenthread.reports.pages.common import (
     LATER_LIMIT,
     NEEDS_SCORING_LIMIT,
@@ -28,12 +33,15 @@ from goldenthread.reports.pages.common import (
     row_dicts,
     stage_lozenge,
 )
+from goldenthread.reports.pages.goals import kpi_lozenge
 
 LANES: tuple[tuple[str, str, str], ...] = (
     ("now", "Now", "In progress."),
     ("next", "Next", "The highest-scored work not started yet."),
     ("later", "Later", "Everything else in the backlog, best score first."),
 )
+UNLINKED = "Not linked to an objective"
+OTHER_OBJECTIVES = "Objectives no goal lists"
 
 
 def _score_cell(row: Mapping[str, object]) -> list[s.Inline]:
@@ -41,24 +49,41 @@ def _score_cell(row: Mapping[str, object]) -> list[s.Inline]:
         return [s.status_lozenge("needs scoring", "Yellow", subtle=True)]
     inputs = row.get("inputs") or {}
     parts = ", ".join(f"{k} {fmt_number(v, 4)}" for k, v in dict(inputs).items())  # type: ignore[call-overload]
+    sentence: list[s.Inline] = [str(row["why"])]
+    if not is_missing(row["serves"]):
+        sentence += [s.emphasis(str(row["serves"])), str(row["then"])]
+    else:
+        sentence.append(str(row["then"]))
     why = s.expand("why", [
-        s.paragraph(str(row["formula"])),
-        s.paragraph(str(row["explanation"])),
+        s.paragraph(sentence),
+        s.paragraph(s.small(str(row["formula"]))),
+        s.paragraph(s.small(str(row["explanation"]))),
         s.paragraph(s.small(f"inputs: {parts}")),
         s.paragraph([s.strong("Class: "), str(row["class_reason"])]),
     ])  # fmt: skip
     return [s.strong(fmt_number(row["score"])), why]
 
 
+def _target_cell(row: Mapping[str, object], as_of: pd.Timestamp) -> list[s.Inline]:
+    if is_missing(row["target"]):
+        return []
+    target = str(row["target"])
+    passed = not is_missing(row["target_end"]) and pd.Timestamp(row["target_end"]) <= as_of  # type: ignore[arg-type]
+    if passed:
+        return [s.status_lozenge(f"target {target} passed", "Red")]
+    return [s.status_lozenge(f"target {target}", "Grey", subtle=True)]
+
+
 def _roadmap_rows(data: PageData, rows: pd.DataFrame) -> list[list[s.Content]]:
     out: list[list[s.Content]] = []
+    as_of = data.report.as_of
     for row in row_dicts(rows):
         klass = class_lozenge(row["class"])
-        target = "" if is_missing(row["target"]) else str(row["target"])
+        target = _target_cell(row, as_of)
         out.append([
             [s.strong(str(row["rank"])), None],
             issue_ref(row),
-            [str(row["summary"]), s.paragraph(s.small(target)) if target else None],
+            [str(row["summary"]), s.paragraph(target) if target else None],
             [stage_lozenge(str(row["stage"]), row["status"]), " ", klass],
             _score_cell(row),
             names_of(data, str(row["key"])),
@@ -70,13 +95,60 @@ ROADMAP_HEADERS = ("#", "Issue", "Summary", "Status", "Score", "Stakeholders")
 ROADMAP_WIDTHS = (40, 90, 380, 170, 140, 200)
 
 
-def _objective_groups(rows: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
-    """Objective groups ordered by their best-ranked item; "no objective" last."""
-    rows = rows.assign(_obj=rows["objective"].where(rows["objective"].notna(), None))
-    named = [(str(o), g) for o, g in rows.groupby("_obj", sort=False, dropna=True)]
-    named.sort(key=lambda og: (int(og[1]["rank"].min()), og[0]))
-    rest = rows.loc[rows["_obj"].isna()]
-    return [*named, *([(None, rest)] if len(rest) else [])]
+def build_roadmap_rows(data: PageData) -> pd.DataFrame:
+    """The ranking with what the page shows besides: the objective as configured, its goal
+    (None: no goal lists it), the "why" sentence parts and the target quarter's end."""
+    scores = data.report.scores
+    objective = compute_canonical_objectives(scores["objective"], data.config)
+    goal_of: dict[str, str] = {}
+    for g in data.config.goals:
+        for o in g.objectives:
+            goal_of.setdefault(o.name, g.name)
+    goal = objective.map(goal_of).astype(object)
+    rows = scores.assign(objective=objective, goal=goal.where(goal.notna(), None),
+                         target_end=compute_target_ends(scores["target"]))
+    return pd.concat([rows, compute_score_sentences(rows, data.config)], axis=1)
+
+
+def _objective_order(rows: pd.DataFrame, config: Config) -> list[tuple[str | None, list[str]]]:
+    """(goal, its objectives) in config order, then the objectives no goal lists by their
+    best-ranked item (goal None)."""
+    present = set(rows["objective"].dropna())
+    out: list[tuple[str | None, list[str]]] = []
+    listed: set[str] = set()
+    for goal in config.goals:
+        names = [o.name for o in goal.objectives if o.name not in listed]
+        listed.update(names)
+        out.append((goal.name, [n for n in names if n in present]))
+    others = rows.loc[rows["objective"].notna() & rows["goal"].isna()]
+    best = others.groupby("objective", sort=False)["rank"].min().sort_values(kind="stable")
+    if len(best):
+        out.append((None, [str(n) for n in best.index]))
+    return out
+
+
+def _lane_blocks(data: PageData, rows: pd.DataFrame) -> list[ET.Element]:
+    blocks: list[ET.Element] = []
+    for lane, name, _ in LANES:
+        group = rows.loc[rows["lane"].eq(lane)]
+        if group.empty:
+            continue
+        shown = group.head(LATER_LIMIT) if lane == "later" else group
+        blocks.append(s.paragraph([s.strong(f"{name} ({len(group)})")]))
+        blocks.append(s.table(ROADMAP_HEADERS, _roadmap_rows(data, shown), widths=ROADMAP_WIDTHS))
+        blocks.extend(more_line(len(shown), len(group), f"items in {name}"))
+    return blocks
+
+
+def _kpi_line(data: PageData, objective: str) -> list[ET.Element]:
+    kpis = data.report.goals.kpis
+    mine = kpis.loc[kpis["objective"].eq(objective).to_numpy()]
+    if mine.empty:
+        return []
+    parts: list[s.Inline] = ["KPIs: "]
+    for i, k in enumerate(row_dicts(mine)):
+        parts += [", " if i else None, f"{k['kpi']} ", kpi_lozenge(str(k["status"]))]
+    return [s.paragraph(s.small(parts))]
 
 
 def _class_matrix(classes: Mapping[str, Any]) -> list[ET.Element]:
@@ -115,7 +187,8 @@ def build_roadmap_page(data: PageData) -> PageModel:
         s.panel("info", [
             s.paragraph([
                 s.strong("The golden thread: "),
-                "every item below is grouped by the objective it serves. Scores use the ",
+                "every item below is grouped by the goal and then the objective it serves, in Now, Next "
+                "and Later. Scores use the ",
                 s.strong(cfg.prioritisation.model.upper()), " model; open ", s.emphasis("why"),
                 " under a score to see how it was computed.",
             ]),
@@ -129,19 +202,24 @@ def build_roadmap_page(data: PageData) -> PageModel:
         ], title="Roadmap"),
         s.toc(3),
     ]  # fmt: skip
-    for lane, name, blurb in LANES:
-        rows = scores.loc[scores["lane"].eq(lane)]
-        blocks.append(s.heading(2, f"{name} ({len(rows)})"))
-        blocks.append(s.paragraph(s.small(blurb)))
-        if rows.empty:
-            blocks.append(s.paragraph(s.emphasis("Nothing here right now.")))
-            continue
-        shown = rows.head(LATER_LIMIT) if lane == "later" else rows
-        for objective, group in _objective_groups(shown):
-            title = f"{name} · {objective}" if objective else f"{name} · no objective set"
-            blocks.append(s.heading(3, title))
-            blocks.append(s.table(ROADMAP_HEADERS, _roadmap_rows(data, group), widths=ROADMAP_WIDTHS))
-        blocks.extend(more_line(len(shown), len(rows), "items in Later"))
+    rows = build_roadmap_rows(data)
+    for goal, objectives in _objective_order(rows, cfg):
+        blocks.append(s.heading(2, goal if goal is not None else OTHER_OBJECTIVES if cfg.goals else "Objectives"))
+        if not objectives:
+            blocks.append(s.paragraph(s.emphasis("No open work serves this goal's objectives right now.")))
+        for objective in objectives:
+            mine = rows.loc[rows["objective"].eq(objective)]
+            blocks.append(s.heading(3, f"{objective} ({len(mine)})"))
+            blocks.extend(_kpi_line(data, objective))
+            blocks.extend(_lane_blocks(data, mine))
+    unlinked = rows.loc[rows["objective"].isna()]
+    blocks.append(s.heading(2, f"{UNLINKED} ({len(unlinked)})"))
+    if unlinked.empty:
+        blocks.append(s.paragraph("Every open item serves an objective."))
+    else:
+        blocks.append(s.paragraph(s.small("Open work that names no objective in Jira: it cannot be tied to a "
+                                          "goal until someone sets one.")))  # fmt: skip
+        blocks.extend(_lane_blocks(data, unlinked))
 
     blocks.append(s.heading(2, f"Needs scoring ({len(unscored)})"))
     if unscored.empty:

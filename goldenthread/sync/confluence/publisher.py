@@ -209,7 +209,7 @@ class _Publisher:
 def load_page_data(ctx: AppContext, as_of: datetime, deployment: Any = None) -> PageData:
     store = ctx.store
     return build_page_data(store.load_issues(), store.load_status_changes(), store.load_statuses(),
-                           ctx.config, as_of, deployment)
+                           ctx.config, as_of, deployment, outcome_tables=store.load_outcome_tables())
 
 
 def previous_month(now: datetime) -> str:

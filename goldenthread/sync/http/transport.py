@@ -503,6 +503,20 @@ def build_session(
     return session
 
 
+def build_plain_session(
+    *, timeout: float = 30, retry: RetryPolicy | None = None, http: httpx.Client | None = None,
+) -> AtlassianSession:
+    """A session with no credentials at all, on the same transport and retries: for files
+    goldenthread reads from other hosts (KPI readings, survey answers), which must never see
+    an Atlassian token."""
+    owns = http is None
+    client = http or httpx.Client(follow_redirects=True, timeout=timeout)
+    adapter = HttpxAdapter(client, owns_client=owns, timeout=timeout, policy=retry or RetryPolicy())
+    session = AtlassianSession(adapter, "")
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
 __all__ = [
     "DEFAULT_POLICY",
     "USER_AGENT",
@@ -513,6 +527,7 @@ __all__ = [
     "RequestCounter",
     "RequestRecord",
     "RetryPolicy",
+    "build_plain_session",
     "build_session",
     "describe_failure",
     "get_redactor",

@@ -232,3 +232,38 @@ def fetch_issue(jira: JiraHandle, key: str, fields: Sequence[str]) -> dict[str, 
             return None
         raise_jira_error(exc, jira)
         raise
+
+
+def _paged_values(jira: JiraHandle, path: str) -> list[dict[str, Any]]:
+    """Every `values` item of a startAt-paged list (the field context and option APIs)."""
+    out: list[dict[str, Any]] = []
+    start = 0
+    while True:
+        body = jira.client.get(path, params={"startAt": start, "maxResults": 100}) or {}
+        values = list(body.get("values") or ())
+        out.extend(v for v in values if isinstance(v, dict))
+        start += len(values)
+        if body.get("isLast", True) or not values:
+            return out
+
+
+def fetch_field_options(jira: JiraHandle, field_id: str) -> list[str] | None:
+    """Option values of a select field (disabled ones included: old work still names them).
+
+    Cloud: every context of the field, then each context's options; Data Center:
+    /rest/api/2/customFields/{number}/options. None when Jira does not answer, most often
+    because those APIs need the Administer Jira permission, or the field has no options."""
+    if not field_id.startswith("customfield_"):
+        return None
+    try:
+        if jira.cloud:
+            contexts = _paged_values(jira, f"rest/api/3/field/{field_id}/context")
+            options = [o for c in contexts if c.get("id") is not None
+                       for o in _paged_values(jira, f"rest/api/3/field/{field_id}/context/{c['id']}/option")]
+        else:
+            options = _paged_values(jira, f"rest/api/2/customFields/{field_id.removeprefix('customfield_')}/options")
+    except Exception as exc:  # noqa: BLE001 - optional: `check` falls back to the synced values
+        log.info("could not list the options of %s (%s)", field_id, classify_error(exc, service="jira"))
+        return None
+    values = sorted({str(o["value"]) for o in options if o.get("value")})
+    return values or None

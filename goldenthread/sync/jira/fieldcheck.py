@@ -11,11 +11,13 @@ from rich.text import Text
 
 from goldenthread.mappings.config import ConfigProblem
 from goldenthread.mappings.fields import check_field_config, check_field_mappings
+from goldenthread.mappings.goals import check_goals, check_objective_options
 from goldenthread.mappings.jira import FieldSpec, parse_field_list
 from goldenthread.mappings.records import Deployment
 from goldenthread.sync.context import AppContext
-from goldenthread.sync.jira.fetch import fetch_field_list
+from goldenthread.sync.jira.fetch import fetch_field_list, fetch_field_options
 from goldenthread.sync.jira.ingest import open_jira
+from goldenthread.sync.outcomes import check_outcome_sources
 
 
 def _source(ctx: AppContext) -> str:
@@ -30,22 +32,37 @@ def _stakeholder_problems(ctx: AppContext, mapped: list[str] | None, deployment:
     return list(check_stakeholder_rules(ctx.config, ctx.lines, mapped, deployment, source=_source(ctx)))
 
 
+def _goal_problems(ctx: AppContext, offline: bool) -> list[ConfigProblem]:
+    source = _source(ctx)
+    base = ctx.settings.goldenthread_config.parent
+    return (check_goals(ctx.config, ctx.lines, source)
+            + check_outcome_sources(ctx.config, ctx.lines, source, base, offline=offline))
+
+
 def run_check(ctx: AppContext, offline: bool) -> list[ConfigProblem]:
     """Problems in the config. Online: every mapped field resolved against Jira's /field list,
-    and the Confluence space checked when CONFLUENCE_URL is set."""
+    the Confluence space checked when CONFLUENCE_URL is set, and every objective under `goals:`
+    against the options of the field mapped as `objective`."""
     source = _source(ctx)
     if offline:
-        return check_field_config(ctx.config, ctx.lines, source) + _stakeholder_problems(ctx, None, None)
+        return (check_field_config(ctx.config, ctx.lines, source) + _stakeholder_problems(ctx, None, None)
+                + _goal_problems(ctx, offline=True))
     jira = open_jira(ctx)
     try:
         raw = fetch_field_list(jira)
+        field_map, problems = check_field_mappings(ctx.config, ctx.lines, parse_field_list(raw), source)
+        objective = field_map.fields.get("objective")
+        options = fetch_field_options(jira, objective.id) if objective is not None and ctx.config.goals else None
     finally:
         jira.close()
-    field_map, problems = check_field_mappings(ctx.config, ctx.lines, parse_field_list(raw), source)
+    if options is not None:
+        problems += check_objective_options(ctx.config, ctx.lines, options, source)
+    elif objective is not None and ctx.config.goals:
+        problems += _objectives_seen(ctx, objective.name)
     problems += _stakeholder_problems(ctx, list(field_map.fields), jira.deployment)
     if ctx.settings.confluence_url.strip():
         problems += _space_problems(ctx, jira.deployment)
-    return problems
+    return problems + _goal_problems(ctx, False)
 
 
 def _space_problems(ctx: AppContext, deployment: Deployment) -> list[ConfigProblem]:
@@ -58,6 +75,17 @@ def _space_problems(ctx: AppContext, deployment: Deployment) -> list[ConfigProbl
     finally:
         api.handle.close()
     return [problem] if problem is not None else []
+
+
+def _objectives_seen(ctx: AppContext, field_name: str) -> list[ConfigProblem]:
+    """Without options to compare with (a text field, or an API that refused), the objectives
+    of the synced issues stand in, as warnings (a new objective may have no issue yet)."""
+    seen = sorted({i.objective for i in ctx.store.load_issues() if i.objective})
+    if not seen:
+        return []
+    found = check_objective_options(ctx.config, ctx.lines, seen, _source(ctx),
+                                    what=f"value of {field_name!r} on any synced issue")
+    return [ConfigProblem(p.source, p.line, p.path, p.message, "warning") for p in found]
 
 
 def build_fields_rows(fields: list[FieldSpec]) -> list[dict[str, Any]]:

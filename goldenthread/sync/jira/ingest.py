@@ -77,6 +77,8 @@ class SyncResult:
     duration_s: float = 0.0
     cursor: str | None = None
     run_id: int | None = None
+    kpi_readings: int = 0  # rows read from outcomes.measurements (upserted by KPI and date)
+    survey_answers: int = 0  # rows read from outcomes.surveys
     warnings: list[str] = field(default_factory=list)
     writeback: Any = None  # writeback.WritebackResult when write-back ran
 
@@ -150,6 +152,7 @@ def run_sync(
     try:
         _sync(ctx, jira, result, full=full, run_start=run_start, page_size=page_size, on_page=on_page,
               streams=streams)
+        _sync_outcomes(ctx, result)
         if writeback and ctx.config.stakeholders.write_back != "off":
             result.writeback = _writeback(ctx, jira, dry_run=dry_run)
     except BaseException as exc:
@@ -267,6 +270,16 @@ def _sync(ctx: AppContext, jira: JiraHandle, result: SyncResult, *, full: bool, 
         _census(ctx, result, present, now=run_start)
 
 
+def _sync_outcomes(ctx: AppContext, result: SyncResult) -> None:
+    """KPI readings and survey answers are re-read on every sync (so `serve`'s schedule keeps
+    them fresh); a bad source only warns."""
+    from goldenthread.sync.outcomes import sync_outcome_sources
+
+    outcomes = sync_outcome_sources(ctx)
+    result.kpi_readings, result.survey_answers = outcomes.readings, outcomes.answers
+    result.warnings.extend(outcomes.warnings)
+
+
 def _census_due(ctx: AppContext, jira: JiraHandle, *, full: bool, now: datetime) -> bool:
     """After every full sync; on incremental runs when it is one request, else once a day."""
     if full:
@@ -340,6 +353,8 @@ def run_sync_command(ctx: AppContext, console: Console, *, full: bool, dry_run: 
         ("issues removed from backlog", result.removed if result.census else "no census this run"),
         ("changelogs fetched", result.changelogs),
         ("status changes stored", result.status_changes),
+        *([("KPI readings read", result.kpi_readings), ("survey answers read", result.survey_answers)]
+          if ctx.config.outcomes.measurements or ctx.config.outcomes.surveys else []),
         ("requests", result.requests),
         ("duration", f"{result.duration_s:.1f} s"),
         ("cursor", result.cursor or "-"),

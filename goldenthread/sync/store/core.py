@@ -34,7 +34,10 @@ from goldenthread.mappings.records import (
     StatusInfo,
     UserRef,
 )
+from goldenthread.mappings.outcomes import KpiReading, SurveyAnswer
+from goldenthread.reports.goals import OutcomeTables
 from goldenthread.reports.tables import gc_paused
+from goldenthread.sync.store import outcomes as store_outcomes
 from goldenthread.sync.store import schema as t
 from goldenthread.sync.store import tables as store_tables
 from goldenthread.sync.store.bulk import save_rows
@@ -277,6 +280,16 @@ class Store:
                 .order_by(t.issues.c.key)
             )
             return [(r.key, utc(r.removed_at), r.removed_reason or "") for r in rows]
+
+    # --- KPI readings and survey answers (see store.outcomes) ----------------------------
+    def save_kpi_readings(self, readings: Iterable[KpiReading], at: datetime) -> int:
+        return store_outcomes.save_kpi_readings(self.engine, readings, at)
+
+    def save_survey_answers(self, answers: Iterable[SurveyAnswer], at: datetime) -> int:
+        return store_outcomes.save_survey_answers(self.engine, answers, at)
+
+    def load_outcome_tables(self) -> OutcomeTables:
+        return store_outcomes.load_outcome_tables(self.engine)
 
     # --- statuses -----------------------------------------------------------------------
     def save_statuses(self, infos: Iterable[StatusInfo]) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     Index,
@@ -179,4 +180,34 @@ job_runs = Table(
     Column("error", Text),
     # one run per job and tick, whatever the number of replicas
     UniqueConstraint("job", "slot", name="uq_job_runs_job_slot"),
+)
+
+# KPI readings and survey answers read from `outcomes.measurements` / `outcomes.surveys` on every
+# sync. Rows are upserted and never deleted: a file that loses a row, or cannot be read, leaves
+# what was stored before (first_seen_at says since when a row is known, updated_at its last read).
+kpi_readings = Table(
+    "kpi_readings",
+    metadata,
+    Column("kpi", String(255), primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("value", Float, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("line", Integer),
+    Column("first_seen_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+survey_answers = Table(
+    "survey_answers",
+    metadata,
+    # source + content digest + occurrence (mappings.outcomes.build_answer_ids)
+    Column("answer_id", String(64), primary_key=True),
+    Column("date", Date, nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("objective", Text, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("line", Integer),
+    Column("first_seen_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
 )

@@ -57,8 +57,8 @@ def _page(state: SandboxState, title: str) -> Any:
 def test_first_run_creates_pages_under_parents_with_labels_property_and_charts(env: Any) -> None:
     state, ctx, handle = env
     outcomes = _publish_all(ctx, handle)
-    assert [p.outcome for p in outcomes] == ["created"] * 4
-    assert [p.key for p in outcomes] == ["roadmap", "whats_new", "monthly:2026-05", "minutes:2026-05"]
+    assert [p.outcome for p in outcomes] == ["created"] * 5
+    assert [p.key for p in outcomes] == ["roadmap", "whats_new", "goals", "monthly:2026-05", "minutes:2026-05"]
     store = state.confluence
     parent = _page(state, "Internal products")
     reports = _page(state, "Stakeholder reports")
@@ -79,10 +79,10 @@ def test_unchanged_second_run_writes_nothing_and_costs_at_most_one_request_per_p
     _publish_all(ctx, handle)
     writes, requests = _counts(state)
     outcomes = _publish_all(ctx, handle)
-    assert [p.outcome for p in outcomes] == ["unchanged"] * 4
+    assert [p.outcome for p in outcomes] == ["unchanged"] * 5
     assert _counts(state)[0] == writes
     # a GET per generated page, one for the previous month's minutes, none for this month's
-    assert _counts(state)[1] - requests <= 4
+    assert _counts(state)[1] - requests <= 5
     assert sum(p.attachments_uploaded for p in outcomes) == 0
 
 
@@ -92,7 +92,7 @@ def test_lost_store_still_recognises_our_pages_through_the_property(env: Any, tm
     writes = state.stats.writes
     (tmp_path / "other").mkdir()
     fresh = make_context(tmp_path / "other", ctx.settings.confluence_url, state.user, state.token)
-    assert [p.outcome for p in _publish_all(fresh, handle)] == ["unchanged"] * 4
+    assert [p.outcome for p in _publish_all(fresh, handle)] == ["unchanged"] * 5
     assert state.stats.writes == writes
     fresh.close()
 
@@ -166,14 +166,14 @@ def test_dry_run_prints_a_diff_and_writes_nothing(env: Any) -> None:
     state, ctx, handle = env
     writes, _ = _counts(state)
     result = publish_pages(ctx, confluence=handle, dry_run=True)
-    assert [p.outcome for p in result.pages] == ["would-create", "would-create"]
-    assert "+<h2>Now (1)</h2>" in result.pages[0].diff
+    assert [p.outcome for p in result.pages] == ["would-create"] * 3
+    assert "+<h2>Needs scoring (1)</h2>" in result.pages[0].diff
     assert state.stats.writes == writes
     publish_pages(ctx, confluence=handle)
     state.confluence.simulate_manual_edit(_page(state, "Roadmap").id, "<p>hand edit</p>")
     writes = state.stats.writes
     diff = publish_pages(ctx, confluence=handle, dry_run=True).pages[0].diff
-    assert "-<p>hand edit</p>" in diff and "+<h2>Now (1)</h2>" in diff
+    assert "-<p>hand edit</p>" in diff and "+<h2>Needs scoring (1)</h2>" in diff
     assert state.stats.writes == writes
 
 

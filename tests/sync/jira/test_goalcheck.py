@@ -1,0 +1,55 @@
+"""`goldenthread check` on `goals:` against a live Jira (the sandbox, Cloud and Data Center): each
+objective must be an option of the field mapped as `objective`, with "did you mean"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from goldenthread.sandbox.server import start_sandbox
+from goldenthread.sandbox.state import SandboxState
+
+CONFIG = """fields: {reach: Reach, impact: Impact, confidence: Confidence, effort: Story Points,
+         objective: Objective}
+goals:
+  - name: Hire faster
+    objectives:
+      - name: Cut time to hire
+        kpis:
+          - {name: Offer approval time, baseline: {value: 5, date: 2026-01-01},
+             target: {value: 2, date: 2027-03-31}}
+      - name: self-service it
+outcomes:
+  measurements: [{path: kpis.csv}]
+"""
+
+
+@pytest.mark.parametrize("mode", ["cloud", "datacenter"])
+def test_check_names_an_objective_jira_does_not_offer_and_a_reading_of_an_unknown_kpi(
+    mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goldenthread.cli.app import app
+
+    (tmp_path / "kpis.csv").write_text("kpi,date,value\nOffer approval tme,2026-02-01,4\n", encoding="utf-8")
+    cfg = tmp_path / "goldenthread.yaml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    with start_sandbox(SandboxState.build(seed=3, issues=10, jira_mode=mode)) as sb:  # type: ignore[arg-type]
+        monkeypatch.setenv("JIRA_URL", sb.jira_url)
+        monkeypatch.setenv("JIRA_USER", sb.user if mode == "cloud" else "")
+        monkeypatch.setenv("JIRA_TOKEN", sb.token)
+        monkeypatch.setenv("GOLDENTHREAD_DATABASE_URL", f"sqlite:///{tmp_path / 'gt.db'}")
+        result = CliRunner().invoke(app, ["check", "--config", str(cfg)])
+        fixed = CONFIG.replace("Cut time to hire", "Cut time-to-hire")
+        cfg.write_text(fixed, encoding="utf-8")
+        (tmp_path / "kpis.csv").write_text("kpi,date,value\nOffer approval time,2026-02-01,4\n", encoding="utf-8")
+        again = CliRunner().invoke(app, ["check", "--config", str(cfg)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert (f"{cfg}:6 (goals.0.objectives.0.name): error: objective 'Cut time to hire' is no option of the "
+            "Jira objective field; did you mean 'Cut time-to-hire'?") in text
+    assert "self-service it" not in text  # options match case-insensitively
+    assert ("kpis.csv:2 (outcomes.measurements.0): error: no KPI named 'Offer approval tme' is configured "
+            "under goals; did you mean 'Offer approval time'?") in text
+    assert again.exit_code == 0, again.output

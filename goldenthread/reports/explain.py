@@ -6,6 +6,8 @@
   name in italics) + "= 1,875". The formula and the inputs stay next to it on the page.
 - `compute_target_ends`: the end of a target quarter ("2026-Q3", "Q3 2026", "2026 Q3"), so an
   open item whose quarter has passed can be flagged; anything else is only shown as a label.
+
+Tests: tests/reports/test_roadmap_goals.py
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@ progress, status, a trend chart of the readings), NPS with its answer count and 
 and satisfaction, and the work serving it (in progress, next, shipped in the last 90 days, lead
 time p50, SLA compliance). Every figure comes from `report.goals` (the JSON `goals` block), so
 the page and `goldenthread metrics` agree.
+
+Tests: tests/reports/test_goals_page.py
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """The goal rows of the monthly report: its headline's KPI status counts, NPS, adoption and cycle
 time against the previous month, and the decisions "KPIs at risk" (owners @mentioned, configured
-people only) and "Work not linked to an objective"."""
+people only) and "Work not linked to an objective".
+
+Tests: tests/reports/test_monthly_goals.py
+"""
 
 from __future__ import annotations
 

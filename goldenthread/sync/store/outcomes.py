@@ -2,7 +2,10 @@
 
 Upserts only: readings by (KPI, date), answers by their id (source + content + occurrence, see
 `mappings.outcomes.build_answer_ids`). Nothing is deleted, so a source that loses rows or cannot
-be read leaves what was stored; `first_seen_at` is kept from the first read.
+be read leaves what was stored; `first_seen_at` is kept from the first read. The tests run on
+SQLite and PostgreSQL.
+
+Tests: tests/sync/test_outcomes.py
 """
 
 from __future__ import annotations

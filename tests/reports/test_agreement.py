@@ -121,8 +121,15 @@ def test_roadmap_figures_are_the_json_figures(shared: tuple[dict[str, Any], Any]
     root = s.parse_storage(build_roadmap_page(data).storage)
     headings = [_text(h) for h in root.iter("h2")]
     lanes = [r["lane"] for r in summary["ranking"]]
-    for lane, name in (("now", "Now"), ("next", "Next"), ("later", "Later")):
-        assert _heading_count(headings, name) == lanes.count(lane)
+    # each objective (and the unlinked work) lists its Now / Next / Later: together, every item
+    shown = {"Now": 0, "Next": 0, "Later": 0}
+    for label in (_text(b) for p in root.iter("p") for b in p.findall("strong")):
+        found = re.fullmatch(r"(Now|Next|Later) \((\d+)\)", label)
+        if found:
+            shown[found.group(1)] += int(found.group(2))
+    assert shown == {name: lanes.count(lane) for lane, name in (("now", "Now"), ("next", "Next"), ("later", "Later"))}
+    unlinked = sum(1 for r in summary["ranking"] if r["objective"] is None)
+    assert _heading_count(headings, "Not linked to an objective") == unlinked
     assert _heading_count(headings, "Needs scoring") == summary["backlog"]["unscored"]
     classes = summary["classes"]
     matrix = next(tb for tb in root.iter("table") if "Small effort" in _text(tb))

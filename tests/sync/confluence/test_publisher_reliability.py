@@ -43,11 +43,13 @@ def test_a_failed_page_does_not_stop_the_others(env: Any) -> None:
     state, ctx, handle = env
     state.faults.inject("500", path_prefix=CREATE[state.confluence_mode], method="POST")  # the Roadmap's create
     result = publish_pages(ctx, confluence=handle)
-    assert [(p.key, p.outcome) for p in result.pages] == [("roadmap", "failed"), ("whats_new", "created")]
+    assert [(p.key, p.outcome) for p in result.pages] == [("roadmap", "failed"), ("whats_new", "created"),
+                                                          ("goals", "created")]
     assert "500" in result.pages[0].note and "Roadmap" not in _titles(state) and "What's new" in _titles(state)
-    assert result.render_failure().startswith("1 of 2 page(s) failed (Roadmap: ")
+    assert result.render_failure().startswith("1 of 3 page(s) failed (Roadmap: ")
     again = publish_pages(ctx, confluence=handle)
-    assert [(p.key, p.outcome) for p in again.pages] == [("roadmap", "created"), ("whats_new", "unchanged")]
+    assert [(p.key, p.outcome) for p in again.pages] == [("roadmap", "created"), ("whats_new", "unchanged"),
+                                                         ("goals", "unchanged")]
 
 
 @pytest.mark.parametrize("env", ["datacenter"], indirect=True)  # the command detects the deployment itself
@@ -57,7 +59,7 @@ def test_the_publish_command_prints_every_page_then_exits_1(env: Any) -> None:
     console = Console(record=True, width=200)
     with pytest.raises(RunFailed) as info:
         run_publish_command(ctx, console, dry_run=False, preview_dir=None)
-    assert info.value.exit_code == 1 and "1 of 2 page(s) failed" in str(info.value)
+    assert info.value.exit_code == 1 and "1 of 3 page(s) failed" in str(info.value)
     printed = console.export_text()
     assert "Roadmap: failed" in printed and "What's new: created" in printed
 

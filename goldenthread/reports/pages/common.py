@@ -31,8 +31,7 @@ from goldenthread.reports.stakeholders import build_credit_plan
 from goldenthread.reports.summary import Report, compute_all
 
 LABELS: tuple[str, ...] = ("goldenthread",)
-LATER_LIMIT = 150  # a 5,000-issue Later lane is unreadable; the rest is one JQL click away
-NEEDS_SCORING_LIMIT = 200
+NEEDS_SCORING_LIMIT = 100
 STAGE_COLOURS: dict[str, s.Colour] = {"todo": "Grey", "in_progress": "Blue", "done": "Green", "discarded": "Grey"}
 
 

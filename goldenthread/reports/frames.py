@@ -36,7 +36,7 @@ ISSUE_COLUMNS: tuple[str, ...] = (
     "status_category", "stage", "created", "updated", "resolution_date", "started_at",
     "completed_at", "completed_month", "lead_time_days", "cycle_time_days", "sla_days", "objective", "team",
     "target", "reporter_id", "assignee_id", "labels", "components", "stakeholder_ids",
-    *NUMERIC_FIELDS,
+    *NUMERIC_FIELDS, "release_note",
 )  # fmt: skip
 CHANGE_COLUMNS: tuple[str, ...] = (
     "issue_key", "change_id", "at", "from_status", "to_status", "from_stage", "to_stage",
@@ -61,8 +61,8 @@ class Frames:
       for the issue type, else `default`), objective, team, target, reporter_id, assignee_id
       (str or NaN), labels, components, stakeholder_ids (tuples of str: the issue's
       stakeholders, its field's users ∪ everyone the rules add, see `reports.stakeholders`),
-      and every numeric
-      canonical field (float64, NaN when missing).
+      every numeric canonical field (float64, NaN when missing), release_note (plain text or
+      None).
     `changes` (one row per status change at or before as_of of an issue in `issues`, by issue
     then time):
       issue_key, change_id, at (datetime64 UTC), from_status, to_status (category),

@@ -76,6 +76,26 @@ def _objective_weights(objective: pd.Series, config: Config) -> pd.Series:
     return weights.astype("float64").fillna(1.0)
 
 
+def compute_values(df: pd.DataFrame, config: Config) -> pd.Series:
+    """Each row's value: its score before the division by effort (RICE reach × impact ×
+    confidence; WSJF business_value + time_criticality + risk_reduction; weighted: the weighted
+    sum of every field but effort) × objective weight; NaN when an input is missing. Ranks what
+    was shipped, where there is no effort left to divide by."""
+    prio = config.prioritisation
+    col = {n: df[n].astype("float64") if n in df.columns else pd.Series(np.nan, index=df.index)
+           for n in NUMERIC_FIELDS}  # fmt: skip
+    if prio.model == "rice":
+        value = col["reach"] * col["impact"] * normalise_confidence(col["confidence"])
+    elif prio.model == "wsjf":
+        value = col["business_value"] + col["time_criticality"] + col["risk_reduction"]
+    else:
+        terms = {n: w for n, w in prio.weights.items() if n != "effort"}
+        value = pd.Series(np.nan if not terms else 0.0, index=df.index)
+        for name, weight in terms.items():
+            value = value + weight * col.get(name, pd.Series(np.nan, index=df.index))
+    return (value * _objective_weights(df["objective"], config)).astype("float64")
+
+
 def _missing_lists(flags: dict[str, pd.Series], index: pd.Index) -> pd.Series:
     """Per row, the list of labels whose flag is set: each distinct combination of flags is
     turned into a list once; rows get their own copy of their combination's list."""

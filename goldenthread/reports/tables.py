@@ -85,9 +85,11 @@ TABLE_ISSUE_COLUMNS: tuple[str, ...] = (
     "key", "id", "project", "number", "summary", "url", "issue_type", "status",
     "status_category", "created", "updated", "resolution_date", "objective", "team", "target",
     "reporter_id", "assignee_id", "labels", "components", "stakeholder_ids", *NUMERIC_FIELDS,
+    "release_note",
 )  # fmt: skip
 _OBJECT_COLUMNS = ("key", "id", "project", "summary", "url", "objective", "team", "target",
-                   "reporter_id", "assignee_id", "labels", "components", "stakeholder_ids")  # fmt: skip
+                   "reporter_id", "assignee_id", "labels", "components", "stakeholder_ids",
+                   "release_note")  # fmt: skip
 _CATEGORY_COLUMNS = ("issue_type", "status", "status_category")
 _STAMP_COLUMNS = ("created", "updated", "resolution_date")
 
@@ -115,7 +117,7 @@ def build_issue_table_from_columns(columns: Mapping[str, Sequence[Any]]) -> pd.D
 _RECORD_FIELDS: tuple[str, ...] = (
     "key", "id", "project", "summary", "url", "issue_type", "status", "status_category",
     "created", "updated", "resolution_date", "objective", "team", "target", "labels",
-    "components", *NUMERIC_FIELDS,
+    "components", *NUMERIC_FIELDS, "release_note",
 )  # fmt: skip
 _ID = operator.attrgetter("id")
 

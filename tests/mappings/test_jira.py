@@ -312,3 +312,21 @@ def test_adf_date_nodes_read_epoch_milliseconds_and_survive_garbage() -> None:
 
     assert parse_adf_text(doc("1767225600000")) == "due 2026-01-01"
     assert parse_adf_text(doc("not-a-number")) == "due"
+
+
+def test_release_note_from_adf_or_wiki_markup_becomes_plain_text() -> None:
+    fields = [*FIELDS, FieldSpec("customfield_10113", "Release note", "string", custom="x:textarea", is_custom=True)]
+    field_map = resolve_fields({**MAPPING, "release_note": "Release note"}, fields)
+    adf = {"type": "doc", "version": 1, "content": [
+        {"type": "paragraph", "content": [{"type": "text", "text": "Payslips open on "},
+                                          {"type": "text", "text": "phones", "marks": [{"type": "strong"}]}]},
+        {"type": "paragraph", "content": [{"type": "text", "text": "<script>alert(1)</script> ]]>"}]},
+    ]}  # fmt: skip
+    raw = cloud_issue()
+    raw["fields"]["customfield_10113"] = adf
+    assert parse_issue(raw, field_map).release_note == "Payslips open on phones\n<script>alert(1)</script> ]]>"
+    raw["fields"]["customfield_10113"] = "h3. Faster *payslips*\n{html}<b>x</b>{html} see [docs|https://x.example]"
+    assert parse_issue(raw, field_map).release_note == "Faster payslips\n{html}<b>x</b>{html} see docs"
+    for empty in (None, "", "  ", {"type": "doc", "version": 1, "content": []}):
+        raw["fields"]["customfield_10113"] = empty
+        assert parse_issue(raw, field_map).release_note is None

@@ -84,6 +84,7 @@ class PageData:
     data_as_of: datetime | None  # newest issue update / status change: the footer stamp
     deployment: Deployment | None = None
     meeting: Meeting | None = None  # the monthly report's: actions read from the last minutes
+    names: Mapping[str, str] = field(default_factory=dict)  # user id -> name as Jira gave it
 
     @property
     def mentioner(self) -> s.Mentioner:
@@ -109,7 +110,18 @@ def build_page_data(
         stakeholders=compute_stakeholders(issues, plan),
         data_as_of=max(stamps) if stamps else None,
         deployment=deployment,
+        names=build_user_names(issues),
     )
+
+
+def build_user_names(issues: Sequence[Issue]) -> dict[str, str]:
+    """Display names Jira gave for the users the issues name (reporters, assignees, stakeholders)."""
+    names: dict[str, str] = {}
+    for issue in issues:
+        for user in (issue.reporter, issue.assignee, *issue.stakeholders):
+            if user is not None and user.name:
+                names.setdefault(user.id, user.name)
+    return names
 
 
 # --- small formatting helpers (shared with monthly.py) ---------------------------------------
@@ -138,6 +150,18 @@ def fmt_percent(value: object) -> str:
 
 def fmt_date(value: object) -> str:
     return "—" if is_missing(value) else pd.Timestamp(value).strftime("%-d %b %Y")  # type: ignore[arg-type]
+
+
+def fmt_duration(days: object) -> str:
+    """A lead time as a reader says it: 'took 3 days', 'took 2 weeks', 'took 4 months'."""
+    if is_missing(days):
+        return ""
+    d = float(days)  # type: ignore[arg-type]
+    if d < 1:
+        return "took less than a day"
+    unit, size = ("day", 1.0) if d < 10 else ("week", 7.0) if d < 56 else ("month", 30.4) if d < 365 else ("year", 365.0)
+    n = max(1, round(d / size))
+    return f"took a {unit}" if n == 1 else f"took {n} {unit}s"
 
 
 def fmt_month(month: str) -> str:
@@ -210,7 +234,10 @@ def build_parent_body(title: str) -> str:
 
 
 def people_of(data: PageData) -> dict[str, str]:
+    """User id -> name: configured people first, then the names Jira gave."""
     out = {p.id: p.name or p.id for p in data.config.stakeholders.people}
+    for uid, name in data.names.items():
+        out.setdefault(uid, name)
     for sts in data.stakeholders.values():
         for st in sts:
             out.setdefault(st.id, st.name or st.id)

@@ -22,6 +22,7 @@ from goldenthread.reports.pages.common import PageData, PageModel, fmt_date, fmt
 from goldenthread.reports.pages.meeting import Meeting, Task
 
 MINUTES_LABELS: tuple[str, ...] = ("goldenthread", "meeting-minutes")
+CARRIED_LIMIT = 50  # open actions listed; the rest are on the previous minutes page
 
 
 def previous_month_of(month: str) -> str:
@@ -79,8 +80,12 @@ def build_carried_actions(data: PageData, meeting: Meeting) -> list[ET.Element]:
     ])]  # fmt: skip
     if tasks.open:
         blocks.append(s.table(("Action", "Owner", "Due"), [
-            [t.text, _owner(data, t), _due(t, data.report.as_of)] for t in tasks.open
+            [t.text, _owner(data, t), _due(t, data.report.as_of)] for t in tasks.open[:CARRIED_LIMIT]
         ], widths=(560, 220, 210)))  # fmt: skip
+    if len(tasks.open) > CARRIED_LIMIT:
+        blocks.append(s.paragraph(s.emphasis([
+            f"… and {len(tasks.open) - CARRIED_LIMIT} more open actions on ", s.page_link(meeting.previous_title), ".",
+        ])))  # fmt: skip
     if tasks.problems:
         blocks.append(s.panel("warning", [
             s.paragraph(f"Some of the {prev} minutes could not be read:"), s.bullet_list(tasks.problems),

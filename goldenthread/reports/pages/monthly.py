@@ -42,6 +42,7 @@ from goldenthread.reports.pages.monthly_goals import build_goal_decisions, build
 
 DECISIONS_LIMIT = 25
 ITEMS_LIMIT = 15
+STAKEHOLDER_ITEMS = 900  # items listed over every stakeholder's three lists: keeps the page small
 MINUTES_HEADING = "Meeting minutes"
 QUADRANT_COLOURS: dict[str, s.Colour] = {
     "manage_closely": "Red", "keep_satisfied": "Yellow", "keep_informed": "Blue", "monitor": "Grey",
@@ -161,12 +162,12 @@ def build_month_charts(data: PageData, month: str) -> dict[str, bytes]:
     }
 
 
-def _item_list(rows: list[dict[str, object]], empty: str, extra: str) -> list[ET.Element]:
+def _item_list(rows: list[dict[str, object]], empty: str, extra: str, limit: int) -> list[ET.Element]:
     if not rows:
         return [s.paragraph(s.small(empty))]
     items = [[issue_ref(r), " ", str(r["summary"]), s.small(f" {r[extra]}") if r.get(extra) else None]
-             for r in rows[:ITEMS_LIMIT]]  # fmt: skip
-    return [s.bullet_list(items), *more_line(ITEMS_LIMIT, len(rows), "items")]
+             for r in rows[:limit]]  # fmt: skip
+    return [s.bullet_list(items), *more_line(limit, len(rows), "items")]
 
 
 def _stakeholder_sections(data: PageData, month: str) -> list[ET.Element]:
@@ -183,6 +184,8 @@ def _stakeholder_sections(data: PageData, month: str) -> list[ET.Element]:
     if not people:
         blocks.append(s.paragraph(s.emphasis("No stakeholders are configured (stakeholders.people).")))
     mentioner = data.mentioner
+    # many configured people get shorter lists, so the page stays readable (and small)
+    limit = max(3, min(ITEMS_LIMIT, STAKEHOLDER_ITEMS // (3 * max(1, len(people)))))
     for person in people:
         keys = by_person.get(person.id.casefold(), set())
         quadrant = compute_quadrant(person)
@@ -197,9 +200,9 @@ def _stakeholder_sections(data: PageData, month: str) -> list[ET.Element]:
             f"  {len(delivered)} delivered · {len(doing)} in progress · {len(nxt)} next",
         ]))  # fmt: skip
         blocks.append(s.table(("Delivered this month", "In progress", "Next"), [[
-            _item_list(delivered, "Nothing delivered this month.", "when"),
-            _item_list([dict(r, st="") for r in doing], "Nothing in progress.", "st"),
-            _item_list(nxt, "Nothing planned next.", "st"),
+            _item_list(delivered, "Nothing delivered this month.", "when", limit),
+            _item_list([dict(r, st="") for r in doing], "Nothing in progress.", "st", limit),
+            _item_list(nxt, "Nothing planned next.", "st", limit),
         ]], widths=(330, 330, 330)))  # fmt: skip
     return blocks
 

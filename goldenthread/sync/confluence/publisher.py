@@ -223,7 +223,7 @@ def render_all_pages(ctx: AppContext, as_of: datetime, *, month: str | None = No
     data = load_page_data(ctx, as_of, deployment)
     month = month or previous_month(as_of)
     monthly = load_page_data(ctx, month_as_of(month, as_of), deployment)
-    return [*(build(data) for build in LIVE_PAGES.values()),
+    return [*(model for build in LIVE_PAGES.values() for model in build(data)),
             *(build(monthly, month) for build in MONTHLY_PAGES.values())]
 
 
@@ -321,7 +321,8 @@ def publish_pages(ctx: AppContext, *, dry_run: bool = False, confluence: Conflue
     unknown = [p for p in pages if p not in LIVE_PAGES]
     if unknown:
         raise BadUsage(f"unknown page(s) {unknown}; expected any of {', '.join(LIVE_PAGES)}")
-    result = publish_models(ctx, api, [LIVE_PAGES[p](data) for p in pages], dry_run=dry_run)
+    models = [model for p in pages for model in LIVE_PAGES[p](data)]
+    result = publish_models(ctx, api, models, dry_run=dry_run)
     _remember_space(ctx, api)
     return result
 
@@ -365,7 +366,7 @@ def _check_ready(ctx: AppContext) -> None:
 def run_publish_command(ctx: AppContext, console: Console, *, dry_run: bool, preview_dir: Path | None) -> None:
     if preview_dir is not None:
         data = load_page_data(ctx, ctx.clock())
-        paths = write_previews([build(data) for build in LIVE_PAGES.values()], preview_dir)
+        paths = write_previews([model for build in LIVE_PAGES.values() for model in build(data)], preview_dir)
         console.print(f"preview: {paths[0]}", markup=False)
     _check_ready(ctx)
     try:

@@ -35,6 +35,7 @@ def _issue(key: str, **kw: object) -> Issue:
         objective="Cut time-to-hire",
         reporter=UserRef("557058:aaaa", "Dana"),
         stakeholders=(UserRef("557058:bbbb", "Ola"),),
+        release_note="Payslips open on phones. <script>x</script>",
     )
     base.update(kw)
     return Issue(**base)  # type: ignore[arg-type]

@@ -3,6 +3,8 @@
 Pure: JQL text and a browse URL built from the configuration and values read from Jira. Values
 are quoted as JQL strings (backslash and double quote escaped) and the JQL is percent-encoded
 into the URL, so an objective called `x" OR project = SECRET` stays one string value.
+
+Tests: tests/reports/test_roadmap_limits.py, tests/reports/test_whats_new.py
 """
 
 from __future__ import annotations

@@ -76,23 +76,27 @@ def _objective_weights(objective: pd.Series, config: Config) -> pd.Series:
     return weights.astype("float64").fillna(1.0)
 
 
-def compute_values(df: pd.DataFrame, config: Config) -> pd.Series:
-    """Each row's value: its score before the division by effort (RICE reach × impact ×
-    confidence; WSJF business_value + time_criticality + risk_reduction; weighted: the weighted
-    sum of every field but effort) × objective weight; NaN when an input is missing. Ranks what
-    was shipped, where there is no effort left to divide by."""
+def _model_inputs(df: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """The model's input columns of `df` as floats (NaN when missing or not a numeric field),
+    confidence normalised."""
     prio = config.prioritisation
-    col = {n: df[n].astype("float64") if n in df.columns else pd.Series(np.nan, index=df.index)
-           for n in NUMERIC_FIELDS}  # fmt: skip
-    if prio.model == "rice":
-        value = col["reach"] * col["impact"] * normalise_confidence(col["confidence"])
-    elif prio.model == "wsjf":
-        value = col["business_value"] + col["time_criticality"] + col["risk_reduction"]
-    else:
-        terms = {n: w for n, w in prio.weights.items() if n != "effort"}
-        value = pd.Series(np.nan if not terms else 0.0, index=df.index)
-        for name, weight in terms.items():
-            value = value + weight * col.get(name, pd.Series(np.nan, index=df.index))
+    names = MODEL_FIELDS.get(prio.model, tuple(prio.weights) if prio.model == "weighted" else ())
+    used = pd.DataFrame(
+        {n: df[n] if n in NUMERIC_FIELDS and n in df.columns else np.nan for n in names}, index=df.index
+    ).astype("float64")
+    if "confidence" in used:
+        used["confidence"] = normalise_confidence(used["confidence"])
+    return used
+
+
+def compute_values(df: pd.DataFrame, config: Config) -> pd.Series:
+    """The value (see the module docstring) of any rows, open or not: what ranks shipped work,
+    where there is no effort left to divide by. NaN when an input is missing."""
+    prio = config.prioritisation
+    weights = dict(prio.weights) if prio.model == "weighted" else {}
+    value = _values(_model_inputs(df, config), prio.model, weights)
+    if prio.model == "weighted" and not set(weights) - {"effort"}:
+        value = pd.Series(np.nan, index=df.index)
     return (value * _objective_weights(df["objective"], config)).astype("float64")
 
 
@@ -228,11 +232,7 @@ def compute_scores(frames: Frames, config: Config) -> pd.DataFrame:
     keep = [c for c in df.columns if c in SCORE_COLUMNS or c in names]
     df = df.loc[df["stage"].isin(["todo", "in_progress"]).to_numpy(), keep]
     df["stage"] = df["stage"].astype("str")
-    used = pd.DataFrame(
-        {n: df[n] if n in NUMERIC_FIELDS else np.nan for n in names}, index=df.index
-    ).astype("float64")
-    if "confidence" in used:
-        used["confidence"] = normalise_confidence(used["confidence"])
+    used = _model_inputs(df, config)
 
     raw, raw_text, flags = _raw_scores(used, model, weights)
     ow = _objective_weights(df["objective"], config)

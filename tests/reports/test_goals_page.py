@@ -86,8 +86,9 @@ def _text(nodes: list[ET.Element]) -> str:
 
 
 def test_goals_page_is_registered_and_titled_by_publish_goals() -> None:
-    assert LIVE_PAGES["goals"] is build_goals_page
-    page = build_goals_page(_data())
+    data = _data()
+    (page,) = LIVE_PAGES["goals"](data)
+    assert page == build_goals_page(data)
     assert (page.key, page.title, page.parent_title) == ("goals", "Goals", "Internal products")
 
 

@@ -9,7 +9,7 @@ from goldenthread.mappings.config import Config, parse_config
 from goldenthread.reports import jql
 from goldenthread.reports import storage as s
 from goldenthread.reports.pages import build_page_data, build_roadmap_page
-from goldenthread.reports.pages.roadmap import LANE_ROWS
+from goldenthread.reports.pages.roadmap import ROW_BUDGET
 from tests.reports.page_fixtures import STATUSES, issue, t
 
 NOW = t("2026-06-03")
@@ -38,9 +38,8 @@ def _jql(link: s.ET.Element) -> str:
 
 def test_later_shows_later_limit_items_per_objective_then_a_jira_search() -> None:
     issues = [_todo(n, "Hire faster") for n in range(1, 31)] + [_todo(n, None) for n in range(31, 34)]
-    storage = _page(issues, _config(later_limit=5))
-    root = s.parse_storage(storage)
-    assert [h.text for h in root.iter("h3")] == ["Later · Hire faster (30)", "Later · no objective set"]
+    root = s.parse_storage(_page(issues, _config(later_limit=5)))
+    assert [h.text for h in root.iter("h3")] == ["Hire faster (30)"]
     shown = [a.text for a in root.iter("a") if (a.text or "").startswith("HR-")]
     assert shown == [*(f"HR-{n}" for n in range(1, 6)), "HR-31", "HR-32", "HR-33"]
     (more,) = [a for a in root.iter("a") if a.text == "see them in Jira"]
@@ -50,17 +49,15 @@ def test_later_shows_later_limit_items_per_objective_then_a_jira_search() -> Non
     assert "… and 25 more items:" in "".join(root.itertext())
 
 
-def test_a_lane_has_a_row_budget_and_lists_the_objectives_it_leaves_out_as_searches() -> None:
-    issues = [_todo(n, f"Objective {n:03d}") for n in range(1, 251)]
+def test_the_page_has_a_row_budget_and_objectives_past_it_link_to_their_searches() -> None:
+    issues = [_todo(n, f"Objective {n:03d}") for n in range(1, 301)] + [_todo(n, None) for n in range(301, 304)]
     root = s.parse_storage(_page(issues, _config(later_limit=20)))
     rows = [tr for tr in root.iter("tr") if tr[0].tag == "td" and len(tr) == 6]
-    assert len(rows) == LANE_ROWS["later"]
-    text = "".join(root.itertext())
-    assert "100 more items under 100 more objectives, in Jira:" in text
-    assert "… and 50 more objectives" in text
-    links = [a for a in root.iter("a") if (a.text or "").startswith("Objective ")]
-    assert [a.text for a in links][:2] == ["Objective 151", "Objective 152"] and len(links) == 50
-    assert _jql(links[0]).endswith('AND "Objective" = "Objective 151" ORDER BY key')
+    assert len(rows) == ROW_BUDGET
+    links = [a for a in root.iter("a") if a.text == "see them in Jira"]
+    assert len(links) == (300 - ROW_BUDGET) + 1  # one per objective past the budget, one for the unlinked work
+    assert _jql(links[0]).endswith(f'AND "Objective" = "Objective {ROW_BUDGET + 1:03d}" ORDER BY key')
+    assert _jql(links[-1]).endswith('AND "Objective" is EMPTY ORDER BY key')
 
 
 def test_jql_quotes_values_and_names_custom_fields_by_id() -> None:

@@ -219,6 +219,12 @@ def footer(data: PageData, extra: str = "") -> str:
     return s.render_storage([s.rule(), s.paragraph(text)])
 
 
+def compute_list_limit(cap: int, budget: int, lists: int) -> int:
+    """Items per list when `lists` lists share `budget` items: at most `cap`, at least 3. Pages
+    with a list per person or per objective stay small however many there are."""
+    return max(3, min(cap, budget // max(1, lists)))
+
+
 def more_line(shown: int, total: int, what: str) -> list[ET.Element]:
     if total <= shown:
         return []

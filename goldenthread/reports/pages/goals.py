@@ -20,6 +20,7 @@ from goldenthread.reports import charts
 from goldenthread.reports import storage as s
 from goldenthread.reports.goals import NPS_WINDOW_DAYS, compute_canonical_objectives
 from goldenthread.reports.pages.common import (
+    compute_list_limit,
     PageData,
     PageModel,
     fmt_date,
@@ -35,6 +36,7 @@ from goldenthread.reports.pages.common import (
 )
 
 ITEMS_LIMIT = 10
+WORK_ITEMS = 600  # items over every objective's three work lists: the page stays small
 TREND_MONTHS = 6
 STATUS_LOZENGES: dict[str, tuple[str, s.Colour]] = {
     "achieved": ("achieved", "Green"), "on_track": ("on track", "Blue"),
@@ -104,18 +106,19 @@ def _trend(monthly: pd.DataFrame, objective: str) -> str:
     return " · ".join(parts) if parts else "no answers yet"
 
 
-def _items(rows: list[dict[str, Any]], empty: str, extra: str | None = None) -> list[ET.Element]:
+def _items(rows: list[dict[str, Any]], empty: str, limit: int, extra: str | None = None) -> list[ET.Element]:
     if not rows:
         return [s.paragraph(s.small(empty))]
     items = [[issue_ref(r), " ", str(r["summary"]), s.small(f" {r[extra]}") if extra and r.get(extra) else None]
-             for r in rows[:ITEMS_LIMIT]]  # fmt: skip
-    return [s.bullet_list(items), *more_line(ITEMS_LIMIT, len(rows), "items")]
+             for r in rows[:limit]]  # fmt: skip
+    return [s.bullet_list(items), *more_line(limit, len(rows), "items")]
 
 
 class _Work:
     """The open and shipped work of every objective, canonical names, computed once per page."""
 
-    def __init__(self, data: PageData) -> None:
+    def __init__(self, data: PageData, limit: int = ITEMS_LIMIT) -> None:
+        self.limit = limit  # items per list (fewer when there are many objectives)
         report, config = data.report, data.config
         scores = report.scores
         self.scores = scores.assign(objective=compute_canonical_objectives(scores["objective"], config))
@@ -157,9 +160,9 @@ def _objective_blocks(data: PageData, o: Mapping[str, Any], kpis: list[dict[str,
     ))  # fmt: skip
     blocks.append(s.paragraph(s.small(f"NPS by month: {_trend(data.report.goals.nps_monthly, name)}")))
     blocks.append(s.table(("In progress", "Next", f"Shipped in the last {NPS_WINDOW_DAYS} days"), [[
-        _items(work.lane(name, "now"), "Nothing in progress."),
-        _items(work.lane(name, "next"), "Nothing planned next."),
-        _items(work.shipped_for(name), "Nothing shipped lately.", "when"),
+        _items(work.lane(name, "now"), "Nothing in progress.", work.limit),
+        _items(work.lane(name, "next"), "Nothing planned next.", work.limit),
+        _items(work.shipped_for(name), "Nothing shipped lately.", work.limit, "when"),
     ]], widths=(330, 330, 330)))  # fmt: skip
     return blocks
 
@@ -170,7 +173,7 @@ def build_goals_page(data: PageData) -> PageModel:
     images = build_goal_charts(data)
     chart_names = {str(k): chart_name(i, str(k)) for i, k in enumerate(goals.kpis["kpi"])}
     counts = goals.kpis["status"].value_counts()
-    work = _Work(data)
+    work = _Work(data, compute_list_limit(ITEMS_LIMIT, WORK_ITEMS, 3 * len(goals.objectives)))
     blocks: list[ET.Element] = [
         s.panel("info", [
             s.paragraph([

@@ -24,6 +24,7 @@ from goldenthread.reports.snapshot import IN_PROGRESS
 from goldenthread.reports.frames import Frames, compute_frames_snapshot
 from goldenthread.reports.pages.minutes import build_agenda, build_carried_actions, build_meeting
 from goldenthread.reports.pages.common import (
+    compute_list_limit,
     PageData,
     PageModel,
     fmt_date,
@@ -185,7 +186,7 @@ def _stakeholder_sections(data: PageData, month: str) -> list[ET.Element]:
         blocks.append(s.paragraph(s.emphasis("No stakeholders are configured (stakeholders.people).")))
     mentioner = data.mentioner
     # many configured people get shorter lists, so the page stays readable (and small)
-    limit = max(3, min(ITEMS_LIMIT, STAKEHOLDER_ITEMS // (3 * max(1, len(people)))))
+    limit = compute_list_limit(ITEMS_LIMIT, STAKEHOLDER_ITEMS, 3 * len(people))
     for person in people:
         keys = by_person.get(person.id.casefold(), set())
         quadrant = compute_quadrant(person)

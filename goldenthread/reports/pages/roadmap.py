@@ -2,7 +2,12 @@
 no objective apart; each score with its "why" as a sentence; target quarters labelled and a
 passed target quarter on an open item flagged.
 
-Tests: tests/reports/test_pages.py, tests/reports/test_roadmap_goals.py
+Readable at any backlog size: an objective shows at most NOW_LIMIT items in progress and
+`publish.later_limit` in Later, the whole page at most ROW_BUDGET rows (objectives past it show
+their counts only), and what is left out is one click away as a Jira search. A 20,000-issue
+backlog stays well under 500 KB (tests/reports/test_page_sizes.py).
+
+Tests: tests/reports/test_pages.py, tests/reports/test_roadmap_goals.py, tests/reports/test_roadmap_limits.py
 """
 
 from __future__ import annotations
@@ -14,11 +19,11 @@ from typing import Any
 import pandas as pd
 
 from goldenthread.mappings.config import Config
+from goldenthread.reports import jql
 from goldenthread.reports import storage as s
 from goldenthread.reports.explain import compute_score_sentences, compute_target_ends
 from goldenthread.reports.goals import compute_canonical_objectives
 from goldenthread.reports.pages.common import (
-    LATER_LIMIT,
     NEEDS_SCORING_LIMIT,
     PageData,
     PageModel,
@@ -35,6 +40,10 @@ from goldenthread.reports.pages.common import (
 )
 from goldenthread.reports.pages.goals import kpi_lozenge
 
+NOW_LIMIT = 50  # in-progress items per objective
+# issue rows on the whole page (a row is up to ~1.4 KB of storage): with the Needs scoring table
+# the page stays under ~450 KB whatever the backlog and the number of objectives
+ROW_BUDGET = 200
 LANES: tuple[tuple[str, str, str], ...] = (
     ("now", "Now", "In progress."),
     ("next", "Next", "The highest-scored work not started yet."),
@@ -127,16 +136,34 @@ def _objective_order(rows: pd.DataFrame, config: Config) -> list[tuple[str | Non
     return out
 
 
-def _lane_blocks(data: PageData, rows: pd.DataFrame) -> list[ET.Element]:
+def _in_jira(data: PageData, lane: str, objective: str | None, label: str) -> s.Inline:
+    """A link to the Jira search for a lane's items of one objective (None: of no objective)."""
+    base = jql.build_jira_base(data.report.frames.issues["url"])
+    clauses = [jql.build_stage_clause("in_progress" if lane == "now" else "todo")]
+    found = jql.build_field_clause(data.config, "objective", objective)
+    clauses += [found] if found else []
+    url = jql.build_search_url(base, jql.build_backlog_jql(data.config, *clauses))
+    return s.link(url, label) if url else label
+
+
+def _lane_blocks(data: PageData, rows: pd.DataFrame, objective: str | None, budget: list[int]) -> list[ET.Element]:
+    """Now / Next / Later of one objective: at most NOW_LIMIT and `publish.later_limit` items,
+    and no more than the page's remaining row `budget` ([rows left], shared by every call)."""
     blocks: list[ET.Element] = []
+    limits = {"now": NOW_LIMIT, "later": data.config.publish.later_limit}
     for lane, name, _ in LANES:
         group = rows.loc[rows["lane"].eq(lane)]
         if group.empty:
             continue
-        shown = group.head(LATER_LIMIT) if lane == "later" else group
+        shown = group.head(max(0, min(limits.get(lane, len(group)), budget[0])))
+        budget[0] -= len(shown)
         blocks.append(s.paragraph([s.strong(f"{name} ({len(group)})")]))
-        blocks.append(s.table(ROADMAP_HEADERS, _roadmap_rows(data, shown), widths=ROADMAP_WIDTHS))
-        blocks.extend(more_line(len(shown), len(group), f"items in {name}"))
+        if len(shown):
+            blocks.append(s.table(ROADMAP_HEADERS, _roadmap_rows(data, shown), widths=ROADMAP_WIDTHS))
+        if len(shown) < len(group):
+            more = len(group) - len(shown)
+            lead = f"… and {more} more {'item' if more == 1 else 'items'}: " if len(shown) else ""
+            blocks.append(s.paragraph(s.emphasis([lead, _in_jira(data, lane, objective, "see them in Jira"), "."])))
     return blocks
 
 
@@ -203,6 +230,7 @@ def build_roadmap_page(data: PageData) -> PageModel:
         s.toc(3),
     ]  # fmt: skip
     rows = build_roadmap_rows(data)
+    budget = [ROW_BUDGET]
     for goal, objectives in _objective_order(rows, cfg):
         blocks.append(s.heading(2, goal if goal is not None else OTHER_OBJECTIVES if cfg.goals else "Objectives"))
         if not objectives:
@@ -211,7 +239,7 @@ def build_roadmap_page(data: PageData) -> PageModel:
             mine = rows.loc[rows["objective"].eq(objective)]
             blocks.append(s.heading(3, f"{objective} ({len(mine)})"))
             blocks.extend(_kpi_line(data, objective))
-            blocks.extend(_lane_blocks(data, mine))
+            blocks.extend(_lane_blocks(data, mine, objective, budget))
     unlinked = rows.loc[rows["objective"].isna()]
     blocks.append(s.heading(2, f"{UNLINKED} ({len(unlinked)})"))
     if unlinked.empty:
@@ -219,7 +247,7 @@ def build_roadmap_page(data: PageData) -> PageModel:
     else:
         blocks.append(s.paragraph(s.small("Open work that names no objective in Jira: it cannot be tied to a "
                                           "goal until someone sets one.")))  # fmt: skip
-        blocks.extend(_lane_blocks(data, unlinked))
+        blocks.extend(_lane_blocks(data, unlinked, None, budget))
 
     blocks.append(s.heading(2, f"Needs scoring ({len(unscored)})"))
     if unscored.empty:

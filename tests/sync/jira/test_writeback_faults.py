@@ -25,8 +25,8 @@ class RecordingSleep:
 
 def test_writeback_completes_at_a_15_percent_fault_rate_of_every_kind(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """10 of 10 runs exited 1 at 15% before: a 500 or a reset on an atomic add was final."""
-    config, lines = parse_config(build_demo_config(*_demo_people()))
     state = SandboxState.build(seed=3, issues=150, jira_mode="cloud")
+    config, lines = parse_config(build_demo_config(*_demo_people(), state.data.now))
     sleep = RecordingSleep()
     with start_sandbox(state) as sb:
         settings = Settings(jira_url=sb.jira_url, jira_user=sb.user, jira_token=SecretStr(sb.token))

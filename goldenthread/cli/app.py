@@ -67,13 +67,21 @@ ConfigOpt = Annotated[
 ]
 
 
+DetailsOpt = Annotated[bool, typer.Option("--details", help="With --dry-run: print the whole diff of every page, "
+                                                              "not its first lines.")]
+
+
+_log_handler: logging.Handler | None = None
+
+
 def setup_logging(verbose: bool = False) -> None:
     """Log to stderr: through rich on a terminal (so log lines and progress bars share one
-    console and never overwrite each other), plain lines otherwise (cron mail, CI logs)."""
+    console and never overwrite each other), plain lines otherwise (cron mail, CI logs).
+    Replaces the handler an earlier call installed; other handlers on the root stay."""
+    global _log_handler
     from goldenthread.sync.http.redaction import install_redaction  # not the transport: no HTTP stack
     from goldenthread.sync.settings import Settings
 
-    level = logging.DEBUG if verbose else logging.INFO
     handler: logging.Handler
     if err.is_terminal:
         from rich.logging import RichHandler
@@ -84,8 +92,11 @@ def setup_logging(verbose: bool = False) -> None:
     else:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler])
-    # httpx logs every request at INFO; our own request counters and progress say what matters
+    root = logging.getLogger()
+    _remove_log_handler()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    _log_handler = handler
     logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
     # migration plugin set-up, font caches and backend chatter say nothing about goldenthread
     for noisy in ("alembic", "matplotlib"):
@@ -120,6 +131,15 @@ def guarded(command: str, fn: Callable[[], T]) -> T:
             if not _verbose:
                 err.print(f"(run `goldenthread {command} -v` for details)", markup=False, highlight=False)
         raise typer.Exit(code) from None
+    finally:
+        _remove_log_handler()  # the command is over (tests run many in one process)
+
+
+def _remove_log_handler() -> None:
+    global _log_handler
+    if _log_handler is not None:
+        logging.getLogger().removeHandler(_log_handler)
+        _log_handler = None
 
 
 def build_context(config_path: Path | None) -> AppContext:
@@ -221,6 +241,7 @@ def sync(
     config: ConfigOpt = None,
     full: Annotated[bool, typer.Option("--full", help="Re-read the whole backlog instead of what changed.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show which stakeholders would be written back; write nothing to Jira.")] = False,
+    details: Annotated[bool, typer.Option("--details", help="List every stakeholder added, not the first few.")] = False,
 ) -> None:
     """Pull Jira into the store, write stakeholders back, print a summary."""
 
@@ -229,7 +250,7 @@ def sync(
 
         ctx = build_context(config)
         try:
-            run_sync_command(ctx, out, full=full, dry_run=dry_run)
+            run_sync_command(ctx, out, full=full, dry_run=dry_run, details=details)
         finally:
             ctx.close()
 
@@ -239,8 +260,9 @@ def sync(
 @app.command()
 def publish(
     config: ConfigOpt = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print a diff per page; write nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print a diff of each page's text; write nothing.")] = False,
     preview_dir: Annotated[Path | None, typer.Option("--preview", help="Also write an HTML preview of each page here.")] = None,
+    details: DetailsOpt = False,
 ) -> None:
     """Render and upsert the Roadmap and What's new pages."""
 
@@ -249,7 +271,7 @@ def publish(
 
         ctx = build_context(config)
         try:
-            run_publish_command(ctx, out, dry_run=dry_run, preview_dir=preview_dir)
+            run_publish_command(ctx, out, dry_run=dry_run, preview_dir=preview_dir, details=details)
         finally:
             ctx.close()
 
@@ -260,8 +282,9 @@ def publish(
 def report_monthly(
     config: ConfigOpt = None,
     month: Annotated[str | None, typer.Option("--month", help="YYYY-MM (default: the previous month).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the page diff; write nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print a diff of the page's text; write nothing.")] = False,
     preview_dir: Annotated[Path | None, typer.Option("--preview", help="Also write an HTML preview here.")] = None,
+    details: DetailsOpt = False,
 ) -> None:
     """Produce and publish the month's stakeholder report (idempotent, safe to re-run)."""
 
@@ -270,7 +293,8 @@ def report_monthly(
 
         ctx = build_context(config)
         try:
-            run_monthly_command(ctx, out, month=month, dry_run=dry_run, preview_dir=preview_dir)
+            run_monthly_command(ctx, out, month=month, dry_run=dry_run, preview_dir=preview_dir,
+                                details=details)
         finally:
             ctx.close()
 
@@ -294,7 +318,7 @@ def metrics(
 
         ctx = build_context(config)
         try:
-            text = run_metrics(ctx.store, ctx.config, when, fmt)
+            text = run_metrics(ctx.store, ctx.config, when, fmt, width=out.width)
             never_synced = not ctx.store.load_runs(limit=1) and ctx.store.count("issues") == 0
             where = ctx.store.engine.url.render_as_string(hide_password=True)
         finally:
@@ -323,7 +347,7 @@ def demo(
     def body() -> None:
         from goldenthread.cli.demo import run_demo
 
-        run_demo(out_dir=out_dir, issues=issues, seed=seed, console=out)
+        run_demo(out_dir=out_dir, issues=issues, seed=seed, console=out, progress_console=err)
 
     guarded("demo", body)
 

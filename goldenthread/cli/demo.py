@@ -23,7 +23,7 @@ from goldenthread.mappings.starter import render_starter_config
 from goldenthread.reports.pages import PageModel
 from goldenthread.sync.context import AppContext, system_clock
 from goldenthread.sync.errors import RunFailed
-from goldenthread.sync.jira.ingest import run_sync
+from goldenthread.sync.jira.ingest import SyncResult, run_sync
 from goldenthread.cli.metrics import run_metrics
 from goldenthread.sync.progress import build_reporter
 from goldenthread.sync.confluence.publisher import (
@@ -120,8 +120,10 @@ class DemoResult:
 
 
 def run_demo(*, out_dir: Path, issues: int = 300, seed: int = 7, console: Console | None = None,
-             now: datetime | None = None) -> DemoResult:
-    """Run the whole path against a fresh sandbox; `now` pins the clock (tests)."""
+             now: datetime | None = None, progress_console: Console | None = None) -> DemoResult:
+    """Run the whole path against a fresh sandbox; `now` pins the clock (tests). Progress bars go
+    to `progress_console`: the CLI passes the console its log handler writes to, so log lines
+    print above the bars instead of through them."""
     console = console or Console()
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / "demo.db"
@@ -153,7 +155,7 @@ def run_demo(*, out_dir: Path, issues: int = 300, seed: int = 7, console: Consol
         )
         ctx = AppContext(settings=settings, config=config, lines=lines,
                          clock=(lambda: pinned) if pinned else system_clock,
-                         reporter=build_reporter(Console(stderr=True)))
+                         reporter=build_reporter(progress_console or Console(stderr=True)))
         try:
             index = _run_steps(ctx, console, out_dir, state)
         finally:
@@ -163,10 +165,9 @@ def run_demo(*, out_dir: Path, issues: int = 300, seed: int = 7, console: Consol
 
 def _run_steps(ctx: AppContext, console: Console, out_dir: Path, state: SandboxState) -> Path:
     sync = run_sync(ctx, full=True, writeback=True)
-    console.print(f"sync: {sync.summary_line()}" if hasattr(sync, "summary_line") else f"sync: {sync.as_stats()}")
+    console.print(f"sync: {render_sync_sentence(sync)}", markup=False, highlight=False)
     again = run_sync(ctx, full=False, writeback=True)
-    console.print(f"incremental sync right after: {again.requests} request(s), "
-                  f"{again.as_stats().get('upserted', 0)} issue(s) changed")
+    console.print(f"incremental sync right after: {again.requests} request(s), {again.upserted} issue(s) changed")
 
     as_of = ctx.clock()
     month = previous_month(as_of)
@@ -174,7 +175,7 @@ def _run_steps(ctx: AppContext, console: Console, out_dir: Path, state: SandboxS
     report = publish_monthly_report(ctx, month)
     outcomes = [*published.pages, *report.pages]
     for page in outcomes:
-        console.print(f"published {page.title!r}: {page.outcome} {page.url or ''}", markup=False, highlight=False)
+        console.print(f"{page.title}: {page.outcome} {page.url or ''}", markup=False, highlight=False)  # as `publish`
     failed = [p for p in outcomes if p.outcome == "failed"]
     if failed:
         raise RunFailed(f"publishing failed for {[p.title for p in failed]}; see the log above")
@@ -197,7 +198,23 @@ def _run_steps(ctx: AppContext, console: Console, out_dir: Path, state: SandboxS
     console.print(f"\nopen {paths[0].resolve()} in a browser to see the pages as Confluence readers will.")
     console.print(f"also written: {out_dir / 'metrics.json'}, {out_dir / 'goldenthread.yaml'} (the demo's config, "
                   "with its KPI readings kpis.csv and survey answers survey.json)")
+    db = Path(ctx.settings.goldenthread_database_url.removeprefix("sqlite:///")).resolve()
+    config = (out_dir / "goldenthread.yaml").resolve()
+    console.print(f"\nthe demo's store is the SQLite file {db}; query it with the commands you would run at work:\n"
+                  f"  GOLDENTHREAD_DATABASE_URL=sqlite:///{db} GOLDENTHREAD_CONFIG={config} goldenthread metrics\n"
+                  f"  sqlite3 {db} 'select key, status, summary from issues limit 5'\n"
+                  "to try sync, publish and serve by hand, keep a sandbox running with `goldenthread sandbox`",
+                  markup=False, highlight=False, soft_wrap=True)
     return paths[0]
+
+
+def render_sync_sentence(sync: SyncResult) -> str:
+    """A full sync in one sentence: what was read and written, in how many requests."""
+    wb = sync.writeback
+    added = sum(len(users) for users in wb.added.values()) if wb is not None else 0
+    stakeholders = f"; {added} stakeholder(s) written back to {len(wb.added)} issue(s)" if wb is not None else ""
+    return (f"{sync.fetched} issues and {sync.status_changes} status changes read from Jira ({sync.deployment}) "
+            f"in {sync.requests} requests, {sync.duration_s:.1f} s{stakeholders}")
 
 
 def _verify_previews_match_published(models: list[PageModel], state: SandboxState) -> None:

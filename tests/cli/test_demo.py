@@ -70,3 +70,15 @@ def test_demo_command_runs_twice_in_the_same_folder(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         assert "index.html" in result.output
     assert (out / "index.html").exists() and (out / "goldenthread.yaml").exists()
+
+
+def test_demo_says_where_its_store_is_and_prints_no_python_reprs(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--issues", "30", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())  # rich wraps long lines at the terminal width
+    assert "{'" not in text and "['" not in text and "!r" not in text  # no dict or list reprs
+    db = (out / "demo.db").resolve()
+    assert f"GOLDENTHREAD_DATABASE_URL=sqlite:///{db}" in text and "goldenthread metrics" in text
+    assert f"sqlite3 {db}" in text and "goldenthread sandbox" in text
+    assert re.search(r"sync: \d+ issues and \d+ status changes read from Jira \(cloud\)", text)

@@ -8,10 +8,13 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from goldenthread.reports.pages import PageModel
+from goldenthread.reports.text import render_storage_text
 from goldenthread.sync.confluence.client import LivePage
 
 Outcome = Literal["created", "updated", "unchanged", "skipped-manual-edit", "would-create", "would-update", "failed"]
@@ -57,13 +60,24 @@ def compute_page_hash(model: PageModel) -> str:
 
 
 def render_diff_lines(storage: str) -> list[str]:
-    """Storage split at block boundaries so a unified diff is readable (storage is one line)."""
+    """Storage split at block boundaries (storage is one line): the fallback for a live page
+    whose storage cannot be read as text."""
     split = re.sub(r"(?=<(?:h[1-6]|p|tr|table|ul|li|hr|ac:structured-macro|ac:image|ac:task-list|ac:task)[ >/])", "\n", storage)
     return [line for line in split.splitlines() if line]
 
 
+def _text_lines(storage: str, people: Mapping[str, str]) -> list[str]:
+    try:
+        return render_storage_text(storage, people)
+    except ET.ParseError:  # markup someone saved that we cannot read: show the markup itself
+        return render_diff_lines(storage)
+
+
 def render_diff(model: PageModel, live: LivePage | None) -> str:
-    before = render_diff_lines(live.storage or "") if live else []
+    """A unified diff of the page's text, what readers see (not its storage markup): the live
+    page against the one this run would write."""
+    before = _text_lines(live.storage or "", model.people) if live else []
     name = f"{model.title} (live)" if live else f"{model.title} (does not exist yet)"
-    lines = difflib.unified_diff(before, render_diff_lines(model.storage), name, f"{model.title} (new)", lineterm="")
+    lines = difflib.unified_diff(before, _text_lines(model.storage, model.people), name, f"{model.title} (new)",
+                                 lineterm="", n=1)
     return "\n".join(lines)

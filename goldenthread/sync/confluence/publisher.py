@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from goldenthread.mappings.config import ConfigError, ConfigProblem
 from goldenthread.mappings.records import Deployment
@@ -347,10 +348,25 @@ def publish_monthly_report(ctx: AppContext, month: str, *, dry_run: bool = False
     return result
 
 
-def _print(console: Console, result: PublishResult, dry_run: bool) -> None:
+DIFF_PREVIEW_LINES = 40  # a new Roadmap is ~1,000 lines of text: a glimpse, not a wall
+_DIFF_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
+
+
+def _print_diff(console: Console, diff: str, details: bool) -> None:
+    lines = diff.splitlines()
+    shown = lines if details else lines[:DIFF_PREVIEW_LINES]
+    for line in shown:
+        style = next((s for prefix, s in _DIFF_STYLES if line.startswith(prefix)), "")
+        console.print(Text(line, style=style), soft_wrap=True)
+    if len(shown) < len(lines):
+        console.print(f"  ... {len(lines) - len(shown)} more line(s): --details prints the whole diff, "
+                      "--preview DIR writes each page as HTML", markup=False, highlight=False)
+
+
+def _print(console: Console, result: PublishResult, dry_run: bool, details: bool = False) -> None:
     for page in result.pages:
         if dry_run and page.diff:
-            console.print(page.diff, markup=False, highlight=False, soft_wrap=True)
+            _print_diff(console, page.diff, details)
         extra = f" ({page.note})" if page.note else ""
         uploads = f", {page.attachments_uploaded} attachment(s) uploaded" if page.attachments_uploaded else ""
         where = f" {page.url}" if page.url else ""
@@ -363,7 +379,8 @@ def _check_ready(ctx: AppContext) -> None:
     require_settings("confluence", ctx.settings)
 
 
-def run_publish_command(ctx: AppContext, console: Console, *, dry_run: bool, preview_dir: Path | None) -> None:
+def run_publish_command(ctx: AppContext, console: Console, *, dry_run: bool, preview_dir: Path | None,
+                        details: bool = False) -> None:
     if preview_dir is not None:
         data = load_page_data(ctx, ctx.clock())
         paths = write_previews([model for build in LIVE_PAGES.values() for model in build(data)], preview_dir)
@@ -375,7 +392,7 @@ def run_publish_command(ctx: AppContext, console: Console, *, dry_run: bool, pre
         raise
     except Exception as exc:
         raise RunFailed(f"publishing to Confluence failed: {exc}") from exc
-    _print(console, result, dry_run)
+    _print(console, result, dry_run, details)
     if result.failed:
         raise RunFailed(result.render_failure())
 
@@ -399,7 +416,7 @@ def check_report_month(month: str, now: datetime, first_created: datetime | None
 
 
 def run_monthly_command(ctx: AppContext, console: Console, *, month: str | None, dry_run: bool,
-                        preview_dir: Path | None) -> None:
+                        preview_dir: Path | None, details: bool = False) -> None:
     month = month or previous_month(ctx.clock())
     try:
         parse_month(month)
@@ -421,6 +438,6 @@ def run_monthly_command(ctx: AppContext, console: Console, *, month: str | None,
         raise
     except Exception as exc:
         raise RunFailed(f"publishing the {month} stakeholder report failed: {exc}") from exc
-    _print(console, result, dry_run)
+    _print(console, result, dry_run, details)
     if result.failed:
         raise RunFailed(result.render_failure())

@@ -339,7 +339,11 @@ def fetch_issue_snapshot(
 
 
 # --- command -----------------------------------------------------------------------------------
-def run_sync_command(ctx: AppContext, console: Console, *, full: bool, dry_run: bool) -> None:
+PLAN_PREVIEW_ROWS = 10  # a first sync plans thousands of stakeholder adds: a sample, not a wall
+
+
+def run_sync_command(ctx: AppContext, console: Console, *, full: bool, dry_run: bool,
+                     details: bool = False) -> None:
     result = run_sync(ctx, full=full, writeback=True, dry_run=dry_run)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
@@ -364,16 +368,23 @@ def run_sync_command(ctx: AppContext, console: Console, *, full: bool, dry_run: 
     console.print(table)
     wbr = result.writeback
     if wbr is not None:
-        from goldenthread.sync.jira.writeback import render_plan_table
+        from goldenthread.sync.jira.writeback import render_plan_by_person, render_plan_table
 
         if wbr.plan:
-            console.print(render_plan_table(wbr.plan, wbr))
+            limit = None if details else PLAN_PREVIEW_ROWS
+            console.print(render_plan_by_person(wbr.plan, wbr, limit=limit))
+            console.print(render_plan_table(wbr.plan, wbr, limit=limit))
         for warning in wbr.warnings:
             console.print(f"[yellow]write-back:[/yellow] {warning}", highlight=False)
         verb = "would add" if wbr.dry_run else "added"
         n = sum(len(a.users) for a in wbr.plan) if wbr.dry_run else sum(len(v) for v in wbr.added.values())
         console.print(f"stakeholders: {verb} {n} on {len(wbr.plan)} issue(s)"
                       + (f"; {len(wbr.failed)} failed" if wbr.failed else ""))
+        adds = sum(len(a.users) for a in wbr.plan)
+        people = len({u.id for a in wbr.plan for u in a.users})
+        if not details and (adds > PLAN_PREVIEW_ROWS or people > PLAN_PREVIEW_ROWS):
+            console.print(f"(shown: the first {min(adds, PLAN_PREVIEW_ROWS)} of {adds} rows and the "
+                          f"{min(people, PLAN_PREVIEW_ROWS)} busiest of {people} people; --details lists them all)")
         if wbr.failed:
             raise RunFailed(f"stakeholder write-back failed for {len(wbr.failed)} issue(s): "
                             + "; ".join(f"{k}: {v}" for k, v in sorted(wbr.failed.items())[:5]))

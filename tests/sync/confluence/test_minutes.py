@@ -162,5 +162,5 @@ def test_dry_run_shows_the_minutes_it_would_create_and_writes_nothing(env: Any) 
     state, ctx, handle = env
     writes = state.stats.writes
     (_, minutes) = publish_monthly_report(ctx, "2026-05", confluence=handle, dry_run=True).pages
-    assert minutes.outcome == "would-create" and "+<ac:task-list>" in minutes.diff
+    assert minutes.outcome == "would-create" and "\n+[ ] " in minutes.diff and "<ac:" not in minutes.diff
     assert state.stats.writes == writes and load_minutes(ctx.store, "2026-05") is None

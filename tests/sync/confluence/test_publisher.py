@@ -167,13 +167,14 @@ def test_dry_run_prints_a_diff_and_writes_nothing(env: Any) -> None:
     writes, _ = _counts(state)
     result = publish_pages(ctx, confluence=handle, dry_run=True)
     assert [p.outcome for p in result.pages] == ["would-create"] * 3
-    assert "+<h2>Needs scoring (1)</h2>" in result.pages[0].diff
+    # the page's text, as readers see it, not its storage markup
+    assert "\n+## Needs scoring (1)\n" in result.pages[0].diff and "<h2>" not in result.pages[0].diff
     assert state.stats.writes == writes
     publish_pages(ctx, confluence=handle)
     state.confluence.simulate_manual_edit(_page(state, "Roadmap").id, "<p>hand edit</p>")
     writes = state.stats.writes
     diff = publish_pages(ctx, confluence=handle, dry_run=True).pages[0].diff
-    assert "-<p>hand edit</p>" in diff and "+<h2>Needs scoring (1)</h2>" in diff
+    assert "\n-hand edit\n" in diff and "\n+## Needs scoring (1)\n" in diff and "<p>" not in diff
     assert state.stats.writes == writes
 
 

@@ -1,0 +1,146 @@
+"""What the commands print: a summary with a sample and `--details` for the rest, a dry run as
+the page text's diff, and metrics tables that fit the terminal and cover every JSON section."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from goldenthread.cli.app import app
+from goldenthread.cli.demo import _demo_people, build_demo_config
+from goldenthread.cli.metrics import render_tables
+from goldenthread.sandbox import SandboxState, start_sandbox
+from goldenthread.sandbox.state import DEFAULT_TOKEN, DEFAULT_USER
+from goldenthread.sync.confluence.publisher import DIFF_PREVIEW_LINES
+from goldenthread.sync.jira.ingest import PLAN_PREVIEW_ROWS
+from tests.cli.test_errors import ENV_VARS
+
+runner = CliRunner()
+NOW = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
+PLAN_ROW = re.compile(r"^│ [A-Z]+-\d+ ")
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxState]:
+    """A sandbox and the demo's config: stakeholder rules and write-back on, as a real first sync."""
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GOLDENTHREAD_DATABASE_URL", f"sqlite:///{tmp_path / 'gt.db'}")
+    monkeypatch.setenv("COLUMNS", "200")
+    (tmp_path / "goldenthread.yaml").write_text(build_demo_config(*_demo_people()))
+    state = SandboxState.build(seed=5, issues=80, now=NOW)
+    with start_sandbox(state) as sb:
+        for prefix, url in (("JIRA", sb.jira_url), ("CONFLUENCE", sb.confluence_url)):
+            monkeypatch.setenv(f"{prefix}_URL", url)
+            monkeypatch.setenv(f"{prefix}_USER", DEFAULT_USER)
+            monkeypatch.setenv(f"{prefix}_TOKEN", DEFAULT_TOKEN)
+        yield state
+
+
+def planned(output: str) -> tuple[int, int]:
+    found = re.search(r"stakeholders: (?:would add|added) (\d+) on (\d+) issue", output)
+    assert found, output
+    return int(found.group(1)), int(found.group(2))
+
+
+def test_a_first_sync_prints_a_sample_of_the_stakeholders_and_details_lists_them_all(sandbox: SandboxState) -> None:
+    sample = runner.invoke(app, ["sync", "--dry-run"])
+    assert sample.exit_code == 0, sample.output
+    adds, _ = planned(sample.output)
+    assert adds > PLAN_PREVIEW_ROWS
+    assert sum(bool(PLAN_ROW.match(line)) for line in sample.output.splitlines()) == PLAN_PREVIEW_ROWS
+    assert f"the first {PLAN_PREVIEW_ROWS} of {adds} rows" in sample.output and "--details" in sample.output
+
+    everything = runner.invoke(app, ["sync", "--dry-run", "--details"])
+    assert everything.exit_code == 0, everything.output
+    assert sum(bool(PLAN_ROW.match(line)) for line in everything.output.splitlines()) == adds
+    assert "--details lists" not in everything.output
+
+    first = runner.invoke(app, ["sync"])  # the real write-back: the same sample, not a wall
+    assert first.exit_code == 0, first.output
+    assert planned(first.output)[0] == adds
+    assert sum(bool(PLAN_ROW.match(line)) for line in first.output.splitlines()) == PLAN_PREVIEW_ROWS
+    assert len(first.output.splitlines()) < 60
+
+
+def test_publish_dry_run_shows_the_text_that_changes_not_the_markup(sandbox: SandboxState) -> None:
+    assert runner.invoke(app, ["sync"]).exit_code == 0
+    short = runner.invoke(app, ["publish", "--dry-run"])
+    assert short.exit_code == 0, short.output
+    assert not re.search(r"<(p|h2|table|tr|td|ac:[a-z-]+)[ />]", short.output)  # no storage markup
+    assert "+++ Roadmap (new)" in short.output and "\n+## " in short.output
+    hidden = [int(n) for n in re.findall(r"\.\.\. (\d+) more line\(s\): --details prints the whole diff", short.output)]
+    assert hidden, short.output  # a new Roadmap is longer than the preview
+    diff_lines = short.output.split("+++ Roadmap (new)\n", 1)[1].split("  ... ", 1)[0].splitlines()
+    assert len(diff_lines) == DIFF_PREVIEW_LINES - 2  # the two header lines count
+    full = runner.invoke(app, ["publish", "--dry-run", "--details"])
+    assert full.exit_code == 0 and "more line(s)" not in full.output
+    assert len(full.output.splitlines()) >= len(short.output.splitlines()) + sum(hidden) - len(hidden)
+    assert sandbox.stats.writes_by.get("confluence.page.create", 0) == 0  # a dry run writes nothing
+
+
+def test_metrics_tables_fit_80_columns_and_show_every_json_section(sandbox: SandboxState,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    assert runner.invoke(app, ["sync"]).exit_code == 0
+    summary = json.loads(runner.invoke(app, ["metrics", "--format", "json"]).stdout)
+    monkeypatch.setenv("COLUMNS", "80")
+    result = runner.invoke(app, ["metrics", "--format", "table"])
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    headings = {
+        "as_of": f"as of {summary['as_of']}", "model": f"(model: {summary['model']})", "backlog": "Backlog",
+        "lead_time_days": "Lead and cycle time", "cycle_time_days": "│ cycle time", "throughput": "Throughput",
+        "sla_compliance": "SLA compliance:", "sla_by_issue_type": "┃ issue type", "wip": "Work in progress:",
+        "ranking": "Ranking (", "stakeholders": "Stakeholders (", "by_objective": "By objective",
+        "by_team": "By team", "previous_month": f"{summary['previous_month']['month']} (last complete month)",
+        "current_month": f"{summary['current_month']['month']} (current month so far)", "outcomes": "Outcomes",
+        "decisions_needed": "Decisions needed",
+    }  # fmt: skip
+    for key in summary:
+        # a section added to the JSON later shows under its own name until it gets its own table
+        assert headings.get(key, key.replace("_", " ").capitalize()) in result.stdout, key
+
+
+def test_a_section_without_its_own_table_still_shows(sandbox: SandboxState) -> None:
+    summary = {"as_of": "2026-06-10T09:00:00Z", "model": "rice",
+               "goals": [{"goal": "Hire faster", "objectives": 2, "progress": 0.5}],
+               "survey": {"responses": 12, "mean": 4.25}}  # fmt: skip
+    text = render_tables(summary, width=80)
+    assert "Goals" in text and "Hire faster" in text and "0.50" in text
+    assert "Survey" in text and "responses" in text and "4.25" in text
+
+
+def test_logs_go_through_rich_on_a_terminal_so_they_share_the_progress_console(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+    import logging
+
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    from goldenthread.cli import app as cli
+
+    for terminal in (True, False):
+        buf = io.StringIO()
+        console = Console(file=buf, force_terminal=terminal, width=100)
+        monkeypatch.setattr(cli, "err", console)
+        monkeypatch.setattr("sys.stderr", buf)
+        cli.setup_logging(False)
+        try:
+            handler = cli._log_handler
+            assert isinstance(handler, RichHandler) is terminal
+            if terminal:
+                assert handler.console is console  # the console progress bars are drawn on
+            logging.getLogger("goldenthread.test").info("hello from the log")
+        finally:
+            cli._remove_log_handler()
+        assert "hello from the log" in buf.getvalue()
+        assert handler not in logging.getLogger().handlers

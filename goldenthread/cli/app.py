@@ -267,7 +267,7 @@ def publish(
     """Render and upsert the Roadmap and What's new pages."""
 
     def body() -> None:
-        from goldenthread.sync.confluence.publisher import run_publish_command
+        from goldenthread.sync.confluence.commands import run_publish_command
 
         ctx = build_context(config)
         try:
@@ -289,7 +289,7 @@ def report_monthly(
     """Produce and publish the month's stakeholder report (idempotent, safe to re-run)."""
 
     def body() -> None:
-        from goldenthread.sync.confluence.publisher import run_monthly_command
+        from goldenthread.sync.confluence.commands import run_monthly_command
 
         ctx = build_context(config)
         try:

@@ -23,8 +23,8 @@ from goldenthread.sync.confluence.publisher import (
     publish_models,
     publish_monthly_report,
     publish_pages,
-    run_monthly_command,
 )
+from goldenthread.sync.confluence.commands import run_monthly_command
 from goldenthread.sandbox import SandboxState, start_sandbox
 from tests.reports.page_fixtures import config
 from tests.sync.publish_helpers import NOW, make_context

@@ -89,9 +89,10 @@ def test_publish_dry_run_shows_the_text_that_changes_not_the_markup(sandbox: San
 def test_metrics_tables_fit_80_columns_and_show_every_json_section(sandbox: SandboxState,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     assert runner.invoke(app, ["sync"]).exit_code == 0
-    summary = json.loads(runner.invoke(app, ["metrics", "--format", "json"]).stdout)
+    as_of = ["--as-of", NOW.isoformat()]  # both runs at one instant (the heading shows it)
+    summary = json.loads(runner.invoke(app, ["metrics", "--format", "json", *as_of]).stdout)
     monkeypatch.setenv("COLUMNS", "80")
-    result = runner.invoke(app, ["metrics", "--format", "table"])
+    result = runner.invoke(app, ["metrics", "--format", "table", *as_of])
     assert result.exit_code == 0, result.output
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
     headings = {

@@ -34,7 +34,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GOLDENTHREAD_DATABASE_URL", f"sqlite:///{tmp_path / 'gt.db'}")
     monkeypatch.setenv("COLUMNS", "200")
-    (tmp_path / "goldenthread.yaml").write_text(build_demo_config(*_demo_people()))
+    (tmp_path / "goldenthread.yaml").write_text(build_demo_config(*_demo_people(), NOW))
     state = SandboxState.build(seed=5, issues=80, now=NOW)
     with start_sandbox(state) as sb:
         for prefix, url in (("JIRA", sb.jira_url), ("CONFLUENCE", sb.confluence_url)):

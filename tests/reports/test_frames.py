@@ -64,7 +64,7 @@ def row(frames: Any, key: str) -> pd.Series:
     return df.loc[df["key"] == key].iloc[0]
 
 
-_REOPENED = moves(
+REOPENED = moves(
     "P-1",
     (utc(2024, 1, 3), "To Do", "In Progress"),
     (utc(2024, 1, 5), "In Progress", "Done"),
@@ -75,7 +75,7 @@ _REOPENED = moves(
 
 
 def test_reopened_issue_completes_at_last_move_into_done_and_release_does_not_count() -> None:
-    f = build_frames([issue("P-1", "Released")], _REOPENED, STATUSES, Config(), AS_OF)
+    f = build_frames([issue("P-1", "Released")], REOPENED, STATUSES, Config(), AS_OF)
     r = row(f, "P-1")
     assert r["stage"] == "done"
     assert r["started_at"] == pd.Timestamp("2024-01-03", tz="UTC")
@@ -226,11 +226,11 @@ _STRAIGHT = moves(
 @pytest.mark.parametrize(
     "order",
     [
-        pytest.param(_REOPENED + _STRAIGHT, id="by-issue-then-time"),  # the store's order
-        pytest.param(_STRAIGHT[::-1] + _REOPENED[::-1], id="newest-first"),
-        pytest.param([c for pair in zip(_REOPENED, _STRAIGHT) for c in pair] + [_REOPENED[-1]],
+        pytest.param(REOPENED + _STRAIGHT, id="by-issue-then-time"),  # the store's order
+        pytest.param(_STRAIGHT[::-1] + REOPENED[::-1], id="newest-first"),
+        pytest.param([c for pair in zip(REOPENED, _STRAIGHT) for c in pair] + [REOPENED[-1]],
                      id="interleaved"),  # fmt: skip
-        pytest.param(_REOPENED[2:] + _REOPENED[:2] + _STRAIGHT, id="grouped-not-in-time-order"),
+        pytest.param(REOPENED[2:] + REOPENED[:2] + _STRAIGHT, id="grouped-not-in-time-order"),
     ],
 )
 def test_times_do_not_depend_on_the_order_changes_arrive_in(order: list[StatusChange]) -> None:

@@ -20,7 +20,7 @@ from goldenthread.reports.frames import build_frames, build_frames_from_tables, 
 from goldenthread.reports.pages.monthly import month_as_of
 from goldenthread.reports.summary import compute_all
 from goldenthread.reports.tables import build_change_table, build_issue_table
-from tests.reports.test_frames import STATUSES, issue, moves, utc
+from tests.reports.test_frames import REOPENED, STATUSES, issue, moves, utc
 
 STATUS_NAMES = ("To Do", "In Progress", "In Review", "Done", "Released", "Won't Do")
 ALL_STATUSES = {**STATUSES, "In Review": "indeterminate"}
@@ -237,28 +237,20 @@ def test_replay_of_the_frames_at_an_earlier_time(
 
 # --- hand-checked cases -------------------------------------------------------------------------
 
-_REOPENED = moves(
-    "P-1",
-    (utc(2024, 1, 3), "To Do", "In Progress"),
-    (utc(2024, 1, 5), "In Progress", "Done"),
-    (utc(2024, 1, 10), "Done", "In Progress"),  # reopened
-    (utc(2024, 1, 15), "In Progress", "Done"),
-)
-
-
 def _summary(issues: list[Issue], changes: list[StatusChange], at: datetime) -> dict[str, object]:
     return compute_all(issues, changes, ALL_STATUSES, CONFIG, at).summary
 
 
 def test_reopened_after_t_is_done_at_t_with_its_first_completion() -> None:
-    s = _summary([issue("P-1", "Done")], _REOPENED, utc(2024, 1, 7))
+    # REOPENED: started 3 Jan, done 5 Jan, reopened 10 Jan, done 15 Jan, released 20 Jan
+    s = _summary([issue("P-1", "Released")], REOPENED, utc(2024, 1, 7))
     assert s["backlog"]["done"] == 1 and s["wip"]["count"] == 0  # type: ignore[index]
     assert s["lead_time_days"] == {"count": 1, "p50": 4.0, "p85": 4.0, "p95": 4.0}  # Jan 1 -> Jan 5
     assert s["throughput"] == {"2024-01": 1}
 
 
 def test_reopened_before_t_is_in_progress_since_its_first_start() -> None:
-    s = _summary([issue("P-1", "Done")], _REOPENED, utc(2024, 1, 12))
+    s = _summary([issue("P-1", "Released")], REOPENED, utc(2024, 1, 12))
     assert s["backlog"]["in_progress"] == 1 and s["backlog"]["done"] == 0  # type: ignore[index]
     assert s["wip"] == {"count": 1, "items": [{"key": "P-1", "age_days": 9.0}]}  # Jan 3 -> Jan 12
     assert s["lead_time_days"]["count"] == 0 and s["throughput"] == {}  # type: ignore[index]

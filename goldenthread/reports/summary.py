@@ -134,6 +134,13 @@ def compute_class_summary(scores: pd.DataFrame, config: Config) -> dict[str, Any
     }
 
 
+def format_as_of(stamp: pd.Timestamp) -> str:
+    """ISO 8601 UTC, with microseconds only when there are any: a month's report is as of its
+    last microsecond, and `--as-of` with this text must give the same snapshot."""
+    fraction = f".{stamp.microsecond:06d}" if stamp.microsecond else ""
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+
+
 def json_records(df: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
     """Rows as JSON-safe dicts: NaN/NaT -> None, numpy scalars -> Python, timestamps -> ISO."""
     names = list(columns)
@@ -165,7 +172,7 @@ def build_metrics_summary(
     breakdown_cols = ["group", "issues", "open", "done", "completed", "lead_time_p50",
                       "lead_time_p85", "sla_compliance", "adoption_mean", "satisfaction_mean"]
     return {
-        "as_of": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "as_of": format_as_of(stamp),
         "backlog": {
             "total": int(len(stage)),
             **{s: int(counts.get(s, 0)) for s in ("todo", "in_progress", "done", "discarded")},

@@ -67,3 +67,11 @@ def test_without_as_of_every_figure_is_todays(synced: str) -> None:
     assert now["ranking"] == later["ranking"]
     assert now["lead_time_days"] == later["lead_time_days"]
     assert now["stakeholders"] == later["stakeholders"]
+
+
+def test_a_month_end_as_of_round_trips_through_its_own_text(synced: str) -> None:
+    # the monthly report for May is as of its last microsecond and prints that as_of for the CLI
+    s = _metrics("--as-of", "2026-05-31T23:59:59.999999Z")
+    assert s["as_of"] == "2026-05-31T23:59:59.999999Z"
+    assert _metrics("--as-of", s["as_of"]) == s
+    assert s["current_month"]["month"] == "2026-05" and s["current_month"]["current"]["completed"] == 1

@@ -103,8 +103,8 @@ def test_monthly_report_sections_mentions_and_charts() -> None:
     assert headline["Work in progress at month end"][:2] == ["1", "0"]
     assert "Items that need scoring at month end (1)" in _headings(page.storage, 3)
     # each chart says what it shows: the 12-month window, and how many of the WIP items
-    assert "Shipped per month, June 2025 – May 2026 (last 12 months)" in text
-    assert ("Lead time of the 2 items shipped June 2025 – May 2026 (last 12 months), days; the "
+    assert "Shipped per month, Jun 2025 – May 2026 (last 12 months)" in text
+    assert ("Lead time, 2 items shipped Jun 2025 – May 2026 (last 12 months), days; the "
             "headline's lead times are for the items shipped in May 2026 alone") in text
     assert "Work in progress at month end by age: all 1 items, days" in text
     assert "Meeting minutes" in _headings(page.storage, 3)

@@ -291,7 +291,7 @@ def test_utc_month_boundary() -> None:
     issues = [issue("P-1", "Done"), issue("P-2", "Done")]
     end_of_january = month_as_of("2024-01", utc(2024, 3, 1))
     s = _summary(issues, feb + jan, end_of_january)
-    assert s["as_of"] == "2024-01-31T23:59:59Z"
+    assert s["as_of"] == "2024-01-31T23:59:59.999999Z"  # --as-of with this text: the same T
     assert s["throughput"] == {"2024-01": 1} and s["backlog"]["done"] == 1  # type: ignore[index]
     s = _summary(issues, feb + jan, utc(2024, 2, 1, 0, 30))
     assert s["throughput"] == {"2024-01": 1, "2024-02": 1}

@@ -130,15 +130,16 @@ def compute_chart_titles(data: PageData, month: str) -> dict[str, str]:
     """What each chart shows, in words (its title and its caption): the window and how much of
     the data it holds, so a chart is never read as the month's headline figure."""
     out = data.report.outcomes
-    first, last = fmt_month((parse_month(month) - 11).strftime("%Y-%m")), fmt_month(month)
+    # short month names: a chart title has room for about 60 characters
+    first, last = ((parse_month(month) - 11).strftime("%b %Y"), parse_month(month).strftime("%b %Y"))
     shipped = out.lead_times["completed_month"].isin(_window(month)).sum()
     wip = len(out.wip)
     shown = (f"top {charts.WIP_CHART_LIMIT} of {wip}" if wip > charts.WIP_CHART_LIMIT
              else f"all {wip}")  # fmt: skip
     return {
         "throughput.png": f"Shipped per month, {first} – {last} (last 12 months)",
-        "lead-time.png": f"Lead time of the {shipped} items shipped {first} – {last} "
-                         f"(last 12 months), days",
+        "lead-time.png": f"Lead time, {shipped} items shipped {first} – {last} (last 12 "
+                         f"months), days",
         "wip-age.png": f"Work in progress at {_at_label(data, month)} by age: {shown} items, days",
     }
 

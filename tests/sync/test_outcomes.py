@@ -17,6 +17,7 @@ from goldenthread.sync.context import AppContext
 from goldenthread.sync.http.transport import RetryPolicy, build_plain_session
 from goldenthread.sync.outcomes import check_outcome_sources, sync_outcome_sources
 from goldenthread.sync.settings import Settings
+from tests.sync.http.test_transport import Waits
 
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 URL = "https://surveys.example.com/export/answers.json?sig=s3cr3t"
@@ -48,14 +49,6 @@ KPIS_CSV = (
 KPIS_JSON = '[{"kpi": "Offer approval time", "date": "2026-02-20", "value": 4.0}]'
 SURVEY_CSV = "date,score,objective,comment\n2026-02-03,9,Cut time-to-hire,quick\n2026-02-04,3,Cut time-to-hire,\n"
 SURVEY_JSON = '[{"date": "2026-02-10", "score": 10, "objective": "Cut time-to-hire"}]'
-
-
-class Waits:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 @pytest.fixture

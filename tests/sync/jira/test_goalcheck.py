@@ -53,3 +53,35 @@ def test_check_names_an_objective_jira_does_not_offer_and_a_reading_of_an_unknow
     assert ("kpis.csv:2 (outcomes.measurements.0): error: no KPI named 'Offer approval tme' is configured "
             "under goals; did you mean 'Offer approval time'?") in text
     assert again.exit_code == 0, again.output
+
+
+def test_field_options_are_paged_across_contexts_and_a_refusal_gives_none(store_url: str) -> None:
+    import httpx
+    import respx
+
+    from goldenthread.sync.jira.fetch import fetch_field_options
+    from tests.sync.jira_fake import CLOUD, DC, make_ctx, make_jira
+
+    ctx = make_ctx(store_url)
+    cloud = make_jira(ctx)
+    base = f"{CLOUD}/rest/api/3/field/customfield_10107"
+    with respx.mock(assert_all_called=True) as router:
+        router.get(f"{base}/context", params={"startAt": "0"}).respond(
+            json={"isLast": False, "values": [{"id": "1"}]})
+        router.get(f"{base}/context", params={"startAt": "1"}).respond(json={"isLast": True, "values": [{"id": "2"}]})
+        router.get(f"{base}/context/1/option", params={"startAt": "0"}).respond(
+            json={"isLast": True, "values": [{"id": "9", "value": "Cut time-to-hire", "disabled": False}]})
+        router.get(f"{base}/context/2/option", params={"startAt": "0"}).respond(json={"isLast": True, "values": [
+            {"id": "10", "value": "Self-service IT", "disabled": True}, {"id": "9", "value": "Cut time-to-hire"}]})
+        assert fetch_field_options(cloud, "customfield_10107") == ["Cut time-to-hire", "Self-service IT"]
+    with respx.mock() as router:
+        router.get(f"{base}/context").mock(return_value=httpx.Response(
+            403, json={"errorMessages": ["You don't have permission"]}))
+        assert fetch_field_options(cloud, "customfield_10107") is None  # not an admin: check falls back
+    dc = make_jira(make_ctx(store_url, base=DC), "datacenter")
+    with respx.mock() as router:
+        router.get(f"{DC}/rest/api/2/customFields/10107/options").respond(
+            json={"isLast": True, "values": [{"id": 9, "value": "Cut time-to-hire"}]})
+        assert fetch_field_options(dc, "customfield_10107") == ["Cut time-to-hire"]
+    assert fetch_field_options(dc, "labels") is None  # a system field has no option list
+    ctx.close()

@@ -108,12 +108,24 @@ class Goals:
     readings: pd.DataFrame
 
 
-def compute_canonical_objectives(values: pd.Series, config: Config) -> pd.Series:
-    """Each objective as spelled under `goals:` when it matches one case-insensitively, else
-    as given (NaN stays NaN); computed over the distinct values, not per row."""
+def compute_canonical_codes(values: pd.Series, config: Config) -> tuple[np.ndarray, list[str]]:
+    """(code per row, -1 for a missing objective; the names the codes index): each objective as
+    spelled under `goals:` when it matches one case-insensitively, else as first given. Only the
+    distinct values are looked at, never each row."""
     configured = {o.name.casefold(): o.name for g in config.goals for o in g.objectives}
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    names = [configured.get(str(u).casefold(), str(u)) for u in uniques]
+    first: dict[str, str] = {}
+    for u in uniques:
+        first.setdefault(str(u).casefold(), str(u))
+    spelled = [configured.get(str(u).casefold()) or first[str(u).casefold()] for u in uniques]
+    merged, names = pd.factorize(np.array(spelled, dtype=object))  # case variants become one
+    table = np.append(merged, -1).astype("int64")
+    return table[codes], [str(n) for n in names]
+
+
+def compute_canonical_objectives(values: pd.Series, config: Config) -> pd.Series:
+    """Each objective as spelled under `goals:` (see `compute_canonical_codes`); NaN -> None."""
+    codes, names = compute_canonical_codes(values, config)
     out = np.array([*names, None], dtype=object)[codes]
     return pd.Series(out, index=values.index, dtype=object)
 
@@ -146,24 +158,27 @@ def _kpi_definitions(config: Config) -> pd.DataFrame:
 
 
 def compute_kpis(config: Config, readings: pd.DataFrame, as_of: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(KPI table at as_of, the configured KPIs' readings at or before as_of by date)."""
+    """(KPI table at as_of, the configured KPIs' readings at or before as_of, by date). KPI
+    names are matched per distinct name; the latest reading of each KPI is found by one sort of
+    (KPI, date, row), so of two readings of a day the later row wins."""
     stamp = to_utc(as_of)
     defs = _kpi_definitions(config)
-    lookup = {str(name).casefold(): name for name in defs["kpi"]}
-    r = readings.loc[readings["date"].le(stamp).to_numpy()]
-    codes, uniques = pd.factorize(r["kpi"])
-    names = np.array([*(lookup.get(str(u).casefold()) for u in uniques), None], dtype=object)
-    kpi = names[codes] if len(r) else np.array([], dtype=object)
-    known = pd.notna(kpi)
-    seen = pd.DataFrame({"kpi": kpi[known], "date": r["date"].to_numpy()[known],
-                         "value": r["value"].to_numpy()[known]})  # fmt: skip
-    seen["date"] = seen["date"].astype(DT)
-    seen = seen.sort_values(["date", "kpi"], kind="stable").reset_index(drop=True)
-    latest = seen.drop_duplicates("kpi", keep="last").set_index("kpi")
-    out = defs.assign(
-        actual=latest["value"].reindex(defs["kpi"]).to_numpy(dtype="float64"),
-        actual_date=latest["date"].reindex(defs["kpi"]).array,
-    )
+    lookup = {str(name).casefold(): i for i, name in enumerate(defs["kpi"])}
+    keep = readings["date"].le(stamp).to_numpy()
+    codes, uniques = pd.factorize(readings["kpi"])
+    table = np.array([*(lookup.get(str(u).casefold(), -1) for u in uniques), -1], dtype="int64")
+    rows = np.flatnonzero(keep & (table[codes] >= 0))
+    pos = table[codes][rows]
+    day = readings["date"].array.asi8[rows]
+    order = np.lexsort((rows, day, pos))
+    rows, pos, day = rows[order], pos[order], day[order]
+    last = np.flatnonzero(np.append(pos[1:] != pos[:-1], True)) if len(pos) else np.array([], "int64")
+    values = readings["value"].to_numpy(dtype="float64")
+    actual = np.full(len(defs), np.nan)
+    actual_day = np.full(len(defs), np.iinfo("int64").min, dtype="int64")  # NaT
+    actual[pos[last]] = values[rows[last]]
+    actual_day[pos[last]] = day[last]
+    out = defs.assign(actual=actual, actual_date=_stamps(actual_day))
     span = (out["target_value"] - out["baseline_value"]).to_numpy()
     out["progress"] = (out["actual"] - out["baseline_value"]).to_numpy() / span
     elapsed = ((stamp - out["baseline_date"]) / (out["target_date"] - out["baseline_date"]))
@@ -175,46 +190,75 @@ def compute_kpis(config: Config, readings: pd.DataFrame, as_of: datetime) -> tup
              progress >= out["expected"].to_numpy() - ON_TRACK_SLACK - _EPS],
             ["no_data", "achieved", "on_track"], default="at_risk",
         ).astype(object)  # fmt: skip
+    by_date = np.argsort(day, kind="stable")  # the charts' series, by date
+    seen = pd.DataFrame({
+        "kpi": defs["kpi"].to_numpy(dtype=object)[pos[by_date]],
+        "date": _stamps(day[by_date]),
+        "value": values[rows[by_date]],
+    })  # fmt: skip
     return out.loc[:, list(KPI_COLUMNS)], seen
 
 
-def _nps(answers: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """answers, score per group of `answers` (rows: objective, score, and the `by` columns)."""
-    score = answers["score"].to_numpy()
-    parts = answers.loc[:, by].assign(
-        answers=1, promoters=(score >= 9).astype("int64"), detractors=(score <= 6).astype("int64"))
-    g = parts.groupby(by, sort=True, dropna=False)[["answers", "promoters", "detractors"]].sum()
-    g["score"] = 100.0 * (g["promoters"] - g["detractors"]) / g["answers"]
-    return g[["answers", "score"]].reset_index()
+def _stamps(micros: np.ndarray) -> pd.Series:
+    """int64 microseconds since the epoch (int64 min: NaT) as a UTC datetime column."""
+    naive = pd.Series(micros.astype("int64").view("datetime64[us]"), copy=False)
+    return naive.dt.tz_localize("UTC").astype(DT)
+
+
+def _nps_scores(counts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(answers, NPS) from (answers, promoters, detractors) counts; NaN where no answers."""
+    answers, promoters, detractors = counts
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(answers > 0, 100.0 * (promoters - detractors) / answers, np.nan)
+    return answers.astype("int64"), score
 
 
 def compute_nps(
     answers: pd.DataFrame, config: Config, as_of: datetime
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per objective over the last 90 days: objective, answers, score; per month: objective
-    (None = all objectives), month, answers, score for every month from the first answer to
-    the as-of month, zero months included with score NaN)."""
+    """(per objective over the last 90 days: objective, answers, score, by objective; per
+    month: objective (None = all objectives, last), month, answers, score for every month from
+    the first answer to the as-of month, zero months included with score NaN). Counted by
+    bincounts over integer objective and month codes."""
     stamp = to_utc(as_of)
     a = answers.loc[answers["date"].le(stamp).to_numpy()]
-    a = a.assign(objective=compute_canonical_objectives(a["objective"], config))
-    recent = a.loc[a["date"].gt(stamp - NPS_WINDOW_DAYS * _DAY).to_numpy()]
-    window = _nps(recent, ["objective"])
+    obj, names = compute_canonical_codes(a["objective"], config)
+    n = len(names)
+    score = a["score"].to_numpy(dtype="int64")
+    weights = ((score >= 9).astype("float64"), (score <= 6).astype("float64"))
+
+    def count(index: np.ndarray, size: int, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        i = index[mask]
+        return (np.bincount(i, minlength=size).astype("float64"),
+                np.bincount(i, weights[0][mask], minlength=size), np.bincount(i, weights[1][mask], minlength=size))
+
+    named = obj >= 0
+    recent = a["date"].gt(stamp - NPS_WINDOW_DAYS * _DAY).to_numpy() & named
+    w_answers, w_score = _nps_scores(count(obj, n, recent))
+    by_name = np.argsort(np.array(names, dtype=object), kind="stable").astype("int64")
+    window = pd.DataFrame({"objective": pd.Series(names, dtype=object), "answers": w_answers,
+                           "score": w_score}).iloc[by_name]  # fmt: skip
+    window = window.loc[window["answers"].gt(0)].reset_index(drop=True)
     if a.empty:
-        return window, pd.DataFrame({"objective": pd.Series(dtype=object), "month": pd.Series(dtype=str),
+        return window, pd.DataFrame({"objective": pd.Series(dtype=object), "month": pd.Series(dtype=object),
                                      "answers": pd.Series(dtype="int64"), "score": pd.Series(dtype="float64")})
-    period = a["date"].dt.tz_localize(None).dt.to_period("M")
-    months = pd.period_range(period.min(), stamp.tz_localize(None).to_period("M"), freq="M")
-    labels = pd.Index(months.strftime("%Y-%m").astype(object), name="month")
-    a = a.assign(month=period.dt.strftime("%Y-%m").astype(object))
-    # every (objective, month) pair, so a month without answers shows as such in the trend
-    objectives = sorted(a["objective"].unique().tolist())
-    full = pd.MultiIndex.from_product([objectives, labels], names=["objective", "month"])
-    per = _nps(a, ["objective", "month"]).set_index(["objective", "month"]).reindex(full).reset_index()
-    overall = _nps(a, ["month"]).set_index("month").reindex(labels).reset_index().assign(objective=None)
-    monthly = pd.concat([per, overall], ignore_index=True)
-    monthly["answers"] = monthly["answers"].fillna(0).astype("int64")
-    monthly["month"] = monthly["month"].astype(str)
-    return window, monthly.loc[:, ["objective", "month", "answers", "score"]]
+    dates = a["date"].dt
+    month = (dates.year.to_numpy() * 12 + dates.month.to_numpy() - 1).astype("int64")
+    first, last = int(month.min()), stamp.year * 12 + stamp.month - 1
+    months = last - first + 1
+    labels = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, last + 1)]
+    offset = month - first
+    p_answers, p_score = _nps_scores(count(obj * months + offset, n * months, named))
+    o_answers, o_score = _nps_scores(count(offset, months, np.ones(len(a), dtype=bool)))
+    rows = (by_name[:, None] * months + np.arange(months)).reshape(-1)  # objectives by name
+    monthly = pd.DataFrame({
+        "objective": pd.Series([*(names[i] for i in by_name for _ in range(months)), *([None] * months)],
+                               dtype=object),
+        "month": pd.Series(labels * n + labels, dtype=object),
+        "answers": np.concatenate([p_answers[rows], o_answers]),
+        "score": np.concatenate([p_score[rows], o_score]),
+    })  # fmt: skip
+    return window, monthly
 
 
 def _objective_rows(config: Config, others: Iterable[str]) -> pd.DataFrame:
@@ -245,30 +289,42 @@ def compute_goals(
     kpis, readings = compute_kpis(config, tables.readings, as_of)
     window, monthly = compute_nps(tables.answers, config, as_of)
 
-    raw = frames.issues["objective"]
-    canonical = compute_canonical_objectives(raw, config)
-    issues = frames.issues.assign(objective=canonical)
-    respelled = bool((canonical.notna() & canonical.ne(raw)).any())
+    df = frames.issues
+    codes, names = compute_canonical_codes(df["objective"], config)
+    # the report's breakdown groups by the raw value: reusable unless some value was respelled
+    # (a case variant, or not the spelling of goals:)
+    respelled = {str(v) for v in pd.unique(df["objective"].dropna())} != set(names)
     if by_objective is None or respelled:
+        canonical = pd.Series(np.array([*names, None], dtype=object)[codes], index=df.index, dtype=object)
+        issues = df.assign(objective=canonical)
         by_objective = compute_breakdown(Frames(issues, frames.changes, frames.as_of), "objective")
     breakdown = by_objective.set_index("group")
-    live = issues["stage"].ne("discarded").to_numpy() & canonical.notna().to_numpy()
-    done = issues.loc[live & issues["stage"].eq("done").to_numpy()]
-    means = pd.DataFrame({"objective": done["objective"], "adoption": _percent_share(done["adoption"]),
-                          "satisfaction": done["satisfaction"]}).groupby("objective").mean()  # fmt: skip
+    stage = df["stage"].astype(object).to_numpy()
+    live = (stage != "discarded") & (codes >= 0)
+    done = np.flatnonzero(live & (stage == "done"))
+    # means over each objective's done issues: sums and counts by bincount over the codes
+    means: dict[str, np.ndarray] = {}
+    for name, values in (("adoption", _percent_share(df["adoption"])), ("satisfaction", df["satisfaction"])):
+        v = values.to_numpy(dtype="float64")[done]
+        has = ~np.isnan(v)
+        total = np.bincount(codes[done][has], v[has], minlength=len(names))
+        count = np.bincount(codes[done][has], minlength=len(names))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[name] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    mean_of = pd.DataFrame(means, index=pd.Index(names, dtype=object))
 
-    seen = [str(o) for o in pd.unique(canonical[live])]
+    seen = [names[c] for c in np.unique(codes[live])]
     out = _objective_rows(config, [*seen, *window["objective"], *monthly["objective"].dropna()])
-    names = out["objective"]
+    listed = out["objective"]
     nps = window.set_index("objective")
-    out["nps_answers"] = nps["answers"].reindex(names).fillna(0).astype("int64").to_numpy()
-    out["nps_score"] = nps["score"].reindex(names).to_numpy(dtype="float64")
-    out["adoption_mean"] = means["adoption"].reindex(names).to_numpy(dtype="float64")
-    out["satisfaction_mean"] = means["satisfaction"].reindex(names).to_numpy(dtype="float64")
+    out["nps_answers"] = nps["answers"].reindex(listed).fillna(0).astype("int64").to_numpy()
+    out["nps_score"] = nps["score"].reindex(listed).to_numpy(dtype="float64")
+    out["adoption_mean"] = mean_of["adoption"].reindex(listed).to_numpy(dtype="float64")
+    out["satisfaction_mean"] = mean_of["satisfaction"].reindex(listed).to_numpy(dtype="float64")
     for col in ("open", "done"):
-        out[col] = breakdown[col].reindex(names).fillna(0).astype("int64").to_numpy()
+        out[col] = breakdown[col].reindex(listed).fillna(0).astype("int64").to_numpy()
     for col in ("lead_time_p50", "sla_compliance"):
-        out[col] = breakdown[col].reindex(names).to_numpy(dtype="float64")
+        out[col] = breakdown[col].reindex(listed).to_numpy(dtype="float64")
     return Goals(goal_names=tuple(g.name for g in config.goals), kpis=kpis,
                  objectives=out.loc[:, list(OBJECTIVE_COLUMNS)], nps_monthly=monthly, readings=readings)
 

@@ -64,3 +64,9 @@ def test_decisions_name_kpis_at_risk_with_their_owner_and_unlinked_work() -> Non
     unlinked = next(tb for tb in tables if ["".join(th.itertext()) for th in tb.iter("th")] ==
                     ["Issue", "Summary", "Stage", "Lane"])  # fmt: skip
     assert ["".join(tr[0].itertext()) for tr in unlinked.iter("tr") if tr[0].tag == "td"] == ["HR-6"]
+
+
+def test_the_headline_nps_is_read_in_whole_points() -> None:
+    from goldenthread.reports.pages.monthly_goals import _whole
+
+    assert (_whole(-10.6), _whole(-2.4), _whole(None), _whole(33.3333)) == (-11.0, -2.0, None, 33.0)

@@ -35,6 +35,10 @@ def _signed(value: object) -> str:
     return "—" if is_missing(value) else f"{float(value):+.0f}"  # type: ignore[arg-type]
 
 
+def _whole(value: object) -> float | None:
+    return None if is_missing(value) else float(round(float(value)))  # type: ignore[arg-type]
+
+
 def build_goal_headline(data: PageData, month: str, previous_at: datetime) -> tuple[list[HeadlineRow], str]:
     """Rows for the headline table and a note on what they count."""
     report = data.report
@@ -51,7 +55,8 @@ def build_goal_headline(data: PageData, month: str, previous_at: datetime) -> tu
             ("KPIs at risk", cur["kpi_status"]["at_risk"], prev["kpi_status"]["at_risk"], str, True, "n"),
         ]
     rows += [
-        ("NPS of the month's answers", cur["nps"], prev["nps"], _signed, False, "n"),
+        # NPS is read in whole points: the change is then the difference a reader sees
+        ("NPS of the month's answers", _whole(cur["nps"]), _whole(prev["nps"]), _signed, False, "n"),
         ("Adoption of the work shipped", cur["adoption_mean"], prev["adoption_mean"], fmt_percent, False, "pct"),
         ("Cycle time p50", cur["cycle_time_p50"], prev["cycle_time_p50"], fmt_days, True, "days"),
     ]  # fmt: skip

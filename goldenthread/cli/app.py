@@ -341,13 +341,15 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write the HTML previews.")] = Path("goldenthread-demo"),
     issues: Annotated[int, typer.Option("--issues", help="Issues in the generated sandbox backlog.")] = 300,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the generated backlog (same seed, same demo).")] = 7,
+    hostile: Annotated[bool, typer.Option("--hostile", help="Mix the escaping test corpus (markup, CDATA ends, wiki "
+                                          "macros) into the backlog's text, to see it stay text on every page.")] = False,
 ) -> None:
     """Start the bundled sandbox on loopback and run sync -> publish -> report against it."""
 
     def body() -> None:
         from goldenthread.cli.demo import run_demo
 
-        run_demo(out_dir=out_dir, issues=issues, seed=seed, console=out, progress_console=err)
+        run_demo(out_dir=out_dir, issues=issues, seed=seed, console=out, progress_console=err, hostile=hostile)
 
     guarded("demo", body)
 

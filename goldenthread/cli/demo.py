@@ -20,7 +20,10 @@ from rich.console import Console
 
 from goldenthread.mappings.config import parse_config
 from goldenthread.mappings.starter import render_starter_config
+from goldenthread.cli.demo_meeting import hold_meeting
 from goldenthread.reports.pages import PageModel
+from goldenthread.reports.pages.common import fmt_month
+from goldenthread.reports.pages.minutes import previous_month_of
 from goldenthread.sync.context import AppContext, system_clock
 from goldenthread.sync.errors import RunFailed
 from goldenthread.sync.jira.ingest import SyncResult, run_sync
@@ -30,7 +33,6 @@ from goldenthread.sync.confluence.publisher import (
     previous_month,
     publish_monthly_report,
     publish_pages,
-    render_all_pages,
     write_previews,
 )
 from goldenthread.sandbox import SandboxState, build_dataset, start_sandbox
@@ -120,10 +122,12 @@ class DemoResult:
 
 
 def run_demo(*, out_dir: Path, issues: int = 300, seed: int = 7, console: Console | None = None,
-             now: datetime | None = None, progress_console: Console | None = None) -> DemoResult:
+             now: datetime | None = None, progress_console: Console | None = None,
+             hostile: bool = False) -> DemoResult:
     """Run the whole path against a fresh sandbox; `now` pins the clock (tests). Progress bars go
     to `progress_console`: the CLI passes the console its log handler writes to, so log lines
-    print above the bars instead of through them."""
+    print above the bars instead of through them. `hostile` mixes the sandbox's escaping test
+    corpus into the backlog's text."""
     console = console or Console()
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / "demo.db"
@@ -140,7 +144,7 @@ def run_demo(*, out_dir: Path, issues: int = 300, seed: int = 7, console: Consol
     config, lines = parse_config(config_text, str(out_dir / "goldenthread.yaml"))
 
     console.print(f"building the sandbox backlog ({issues} issues, seed {seed})")
-    state = SandboxState(data=build_dataset(seed=seed, issues=issues, now=now))
+    state = SandboxState(data=build_dataset(seed=seed, issues=issues, now=now, hostile=hostile))
     with start_sandbox(state) as sandbox:
         console.print(f"sandbox Jira + Confluence listening on {sandbox.url}")
         settings = Settings(
@@ -171,9 +175,13 @@ def _run_steps(ctx: AppContext, console: Console, out_dir: Path, state: SandboxS
 
     as_of = ctx.clock()
     month = previous_month(as_of)
+    before = previous_month_of(month)
     published = publish_pages(ctx)
+    earlier = publish_monthly_report(ctx, before)
+    held = hold_meeting(state, ctx.config, before, month)
+    console.print(f"the {fmt_month(before)} meeting took place: {held}")
     report = publish_monthly_report(ctx, month)
-    outcomes = [*published.pages, *report.pages]
+    outcomes = [*published.pages, *earlier.pages, *report.pages]
     for page in outcomes:
         console.print(f"{page.title}: {page.outcome} {page.url or ''}", markup=False, highlight=False)  # as `publish`
     failed = [p for p in outcomes if p.outcome == "failed"]
@@ -183,9 +191,12 @@ def _run_steps(ctx: AppContext, console: Console, out_dir: Path, state: SandboxS
     metrics_json = run_metrics(ctx.store, ctx.config, as_of, "json")
     (out_dir / "metrics.json").write_text(metrics_json + "\n", encoding="utf-8")
 
-    models = render_all_pages(ctx, as_of, month=month, deployment="cloud")
+    models = [*published.models, *report.models]
     _verify_previews_match_published(models, state)
-    paths = write_previews(models, out_dir)
+    people = {p.id: p.name for p in ctx.config.stakeholders.people}
+    minutes = [build_stored_page(state, f"minutes:{m}", ctx.config.publish.minutes.format(month=m), people)
+               for m in (month, before)]
+    paths = write_previews([*models, *minutes], out_dir)
     summary = json.loads(metrics_json)
     backlog = summary["backlog"]
     lt = summary["lead_time_days"]
@@ -215,6 +226,13 @@ def render_sync_sentence(sync: SyncResult) -> str:
     stakeholders = f"; {added} stakeholder(s) written back to {len(wb.added)} issue(s)" if wb is not None else ""
     return (f"{sync.fetched} issues and {sync.status_changes} status changes read from Jira ({sync.deployment}) "
             f"in {sync.requests} requests, {sync.duration_s:.1f} s{stakeholders}")
+
+
+def build_stored_page(state: SandboxState, key: str, title: str, people: dict[str, str]) -> PageModel:
+    """A page as the sandbox's Confluence holds it (the minutes: the people's pages, not ours)."""
+    page = next(p for p in state.confluence.pages.values() if p.title == title and p.status == "current")
+    parent = state.confluence.pages[page.parent_id].title if page.parent_id else ""
+    return PageModel(key=key, title=title, parent_title=parent, body=page.body, people=people)
 
 
 def _verify_previews_match_published(models: list[PageModel], state: SandboxState) -> None:

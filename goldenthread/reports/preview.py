@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import xml.etree.ElementTree as ET
+from datetime import date
 from collections.abc import Mapping
 
 from goldenthread.reports.storage import AC_NS, RI_NS, parse_storage
@@ -49,6 +50,9 @@ img { max-width: 100%; border: 1px solid #ebecf0; }
 a { color: #0052cc; text-decoration: none; }
 ul { margin: 4px 0; padding-left: 20px; }
 .index li { margin: 6px 0; font-size: 16px; }
+ul.tasks { list-style: none; padding-left: 4px; }
+.date { background: #f4f5f7; border-radius: 3px; padding: 0 4px; }
+.page-link { color: #0052cc; }
 """
 
 
@@ -74,18 +78,53 @@ class _Converter:
         if tag == f"{_AC}image":
             return self.image(node)
         if tag == f"{_AC}link":
-            user = node.find(f"{_RI}user")
-            if user is not None:
-                uid = user.get(f"{_RI}account-id") or user.get(f"{_RI}username") or "?"
-                span = ET.Element("span", {"class": "mention"})
-                span.text = "@" + self.people.get(uid, uid)
-                return span
-            return None
+            return self.link(node)
+        if tag == f"{_AC}task-list":
+            return self.tasks(node)
+        if tag == "time":
+            span = ET.Element("span", {"class": "date"})
+            day = node.get("datetime", "")
+            try:
+                span.text = date.fromisoformat(day).strftime("%-d %b %Y")
+            except ValueError:
+                span.text = day
+            return span
         if tag.startswith("{"):
             return None  # anything else from the ac:/ri: namespaces has no preview
         out = ET.Element(tag, {k: v for k, v in node.attrib.items() if k in ("href", "style", "colspan")})
         self.convert(node, out)
         return out
+
+    def link(self, node: ET.Element) -> ET.Element | None:
+        """A user mention as "@name"; a link to another page as its link text."""
+        user = node.find(f"{_RI}user")
+        if user is not None:
+            uid = user.get(f"{_RI}account-id") or user.get(f"{_RI}username") or "?"
+            span = ET.Element("span", {"class": "mention"})
+            span.text = "@" + self.people.get(uid, uid)
+            return span
+        page = node.find(f"{_RI}page")
+        if page is not None:
+            out = ET.Element("span", {"class": "page-link"})
+            body = node.find(f"{_AC}link-body")
+            if body is not None:
+                self.convert(body, out)
+            else:
+                out.text = page.get(f"{_RI}content-title", "")
+            return out
+        return None
+
+    def tasks(self, node: ET.Element) -> ET.Element:
+        """A Confluence task list: a checkbox per task, ticked when complete."""
+        ul = ET.Element("ul", {"class": "tasks"})
+        for task in node.findall(f"{_AC}task"):
+            li = ET.SubElement(ul, "li")
+            done = (task.findtext(f"{_AC}task-status") or "").strip() == "complete"
+            li.text = "☑ " if done else "☐ "
+            body = task.find(f"{_AC}task-body")
+            if body is not None:
+                self.convert(body, li)
+        return ul
 
     def macro(self, node: ET.Element) -> ET.Element:
         name = node.get(f"{_AC}name", "")

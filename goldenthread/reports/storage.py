@@ -18,7 +18,7 @@ from __future__ import annotations
 import html.entities
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Literal, Union, cast
 from urllib.parse import urlsplit
 
@@ -151,13 +151,14 @@ def date(day: str) -> ET.Element:
     return _el("time", {"datetime": day})
 
 
-def task_list(bodies: Iterable[Content]) -> ET.Element:
-    """A Confluence task list (`ac:task-list`), every task incomplete, numbered from 1."""
+def task_list(bodies: Iterable[Content], done: Collection[int] = ()) -> ET.Element:
+    """A Confluence task list (`ac:task-list`) numbered from 1; the tasks at the 0-based
+    positions in `done` are complete, the others incomplete."""
     tasks = _el("ac:task-list")
     for n, body in enumerate(bodies, start=1):
         task = ET.SubElement(tasks, "ac:task")
         task.append(_el("ac:task-id", text=str(n)))
-        task.append(_el("ac:task-status", text="incomplete"))
+        task.append(_el("ac:task-status", text="complete" if n - 1 in done else "incomplete"))
         append(ET.SubElement(task, "ac:task-body"), body)
     return tasks
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import gc
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from goldenthread.sandbox.titles import TitleDealer, build_release_note
 from goldenthread.sandbox.model import (
     STATUS_BY_NAME,
     FieldDef,
@@ -35,7 +37,7 @@ USERS: tuple[SandboxUser, ...] = (
     SandboxUser("yuki.tanaka", "Yuki Tanaka", "yuki.tanaka@example.com", "Asia/Tokyo"),
     SandboxUser("fatima.zahra", "فاطمة الزهراء", "fatima.zahra@example.com", "Africa/Casablanca"),
     SandboxUser("jon.eriksen", "Jon Eriksen", "jon.eriksen@example.com", "Europe/Oslo"),
-    SandboxUser("amy.o.neil", "Amy O'Neil <ops>", "amy.oneil@example.com"),
+    SandboxUser("amy.o.neil", "Amy O'Neil", "amy.oneil@example.com"),
     SandboxUser("raj.patel", "Raj Patel", "raj.patel@example.com"),
     SandboxUser("zoe.martin", "Zoë Martin", "zoe.martin@example.com", "Europe/Paris"),
 )
@@ -237,23 +239,29 @@ def build_dataset(
     now: datetime | None = None,
     distractor_share: float = 0.1,
     churn: float = 0.0,
+    hostile: bool = False,
 ) -> SandboxData:
     """A backlog of `issues` issues (about `distractor_share` of them outside it) over `months`.
 
     `churn` adds that many back-and-forth moves per issue on average (sent back to the previous
     status and forward again: two status changes each); 0 keeps the default data set unchanged
-    (~3.3 status changes per issue), 1.6 gives ~6 (the sync benchmark's workload)."""
+    (~3.3 status changes per issue), 1.6 gives ~6 (the sync benchmark's workload).
+
+    Titles read like a real company's (`titles`), all different. `hostile` mixes the HOSTILE
+    corpus (markup, CDATA ends, wiki macros, mentions) into summaries and descriptions, for the
+    tests of escaping; without it the same random draws are made and dropped, so the rest of the
+    backlog is identical either way."""
     enabled = gc.isenabled()
     gc.disable()  # the generator allocates hundreds of thousands of long-lived objects: skip pointless GC passes
     try:
-        return _generate(seed, issues, months, now, distractor_share, churn)
+        return _generate(seed, issues, months, now, distractor_share, churn, hostile)
     finally:
         if enabled:
             gc.enable()
 
 
 def _generate(seed: int, issues: int, months: int, now: datetime | None, distractor_share: float,
-              churn: float) -> SandboxData:
+              churn: float, hostile: bool) -> SandboxData:
     now = (now or datetime.now(UTC).replace(hour=0, minute=0, second=0)).astimezone(UTC).replace(microsecond=0)
     rng = random.Random(seed)
     users = list(USERS)
@@ -265,6 +273,7 @@ def _generate(seed: int, issues: int, months: int, now: datetime | None, distrac
     proj_keys = list(PROJECTS)
     out: list[SandboxIssue] = []
     hid = 10000
+    texts: list[_Text] = []
     for n in range(issues):
         proj = proj_keys[rng.randrange(4)]
         counters[proj] += 1
@@ -273,14 +282,13 @@ def _generate(seed: int, issues: int, months: int, now: datetime | None, distrac
         age_days = (now - created).days
         r = rng.random()
         itype = "Epic" if r < 0.05 else "Bug" if r < 0.25 else "Task" if r < 0.45 else "Story"
-        summary = f"{rng.choice(_VERBS)} {rng.choice(_NOUNS[proj])}"
-        description = f"As an employee I want to {summary.lower()} so that work gets done.\n\nRaised by the {TEAMS[proj]} team."
-        if n < len(HOSTILE):  # every hostile string appears at least once, whatever the seed
-            summary = f"{summary}: {HOSTILE[n].replace('{mention}', users[n].account_id)}"
-        elif rng.random() < 0.12:
-            summary = f"{summary}: {_fmt_hostile(rng, users)}"
-        if rng.random() < 0.12:
-            description += "\n\n" + _fmt_hostile(rng, users)
+        rng.choice(_VERBS), rng.choice(_NOUNS[proj])  # the draws the old templated titles made
+        # every hostile string appears at least once, whatever the seed (kept only when asked for)
+        in_summary = (HOSTILE[n].replace("{mention}", users[n].account_id) if n < len(HOSTILE)
+                      else _fmt_hostile(rng, users) if rng.random() < 0.12 else None)  # fmt: skip
+        in_description = _fmt_hostile(rng, users) if rng.random() < 0.12 else None
+        texts.append(_Text(in_summary, in_description) if hostile else _Text(None, None))
+        summary = description = ""  # titled below, newest first
         o = rng.random() * (1.0 if age_days > 60 else 0.55)
         outcome = ("backlog" if o < 0.08 else "todo" if o < 0.2 else "inprogress" if o < 0.3 else "inreview"
                    if o < 0.35 else "wontdo" if o < 0.42 else "released" if o < 0.52 else "done")
@@ -296,6 +304,7 @@ def _generate(seed: int, issues: int, months: int, now: datetime | None, distrac
         issue.labels += rng.sample(PROJECT_LABELS[proj], rng.randint(0, 2))
         issue.components = rng.sample(COMPONENTS[proj], rng.randint(0, 2))
         _fill_custom(rng, issue, proj, quarters, users, epics[proj], outcome)
+        texts[-1].shipped = outcome in ("done", "released")
         if itype == "Epic":
             epics[proj].append(key)
         if outcome in ("done", "released") and rng.random() < 0.05:
@@ -330,8 +339,35 @@ def _generate(seed: int, issues: int, months: int, now: datetime | None, distrac
         issue.status = prev
         issue.updated = times[-1] if steps else created
         out.append(issue)
+    _title_backlog(out, texts, seed)
     return SandboxData(users=users, api_user=API_USER, stakeholder_managers=list(STAKEHOLDER_MANAGERS),
                        fields=fields, projects=dict(PROJECTS), components=dict(COMPONENTS), issues=out, now=now)
+
+
+@dataclass
+class _Text:
+    """What one issue's text gets besides its title: hostile extras (None when off or not drawn)."""
+
+    in_summary: str | None
+    in_description: str | None
+    shipped: bool = False
+
+
+def _title_backlog(issues: list[SandboxIssue], texts: list[_Text], seed: int) -> None:
+    """Titles, descriptions and release notes, dealt newest issue first: the recent work a reader
+    sees first gets the plain titles, older work the qualified ones (`titles.TitleDealer`)."""
+    titles = TitleDealer(seed)
+    notes = random.Random(seed * 31 + 5)  # own streams: the backlog's draws stay what they were
+    for issue, text in zip(reversed(issues), reversed(texts), strict=True):
+        title = titles.deal(issue.project, fix=issue.issue_type == "Bug")
+        product = PROJECTS[issue.project]
+        issue.summary = f"{title}: {text.in_summary}" if text.in_summary else title
+        issue.description = (f"{title}.\n\nAsked for by the {product} users; the {TEAMS[issue.project]} team "
+                             "will confirm the scope before starting.")
+        if text.in_description:
+            issue.description += "\n\n" + text.in_description
+        if text.shipped and notes.random() < 0.6:
+            issue.custom["customfield_10113"] = build_release_note(notes, title, product)
 
 
 def _hist(hid: int, author: str, at: datetime, items: list[HistoryItem]) -> History:

@@ -50,10 +50,12 @@ class SandboxState:
 
     @classmethod
     def build(cls, seed: int = 7, issues: int = 300, months: int = 12, now: datetime | None = None,
-              jira_mode: Mode = "cloud", confluence_mode: Mode = "cloud", **kwargs: object) -> SandboxState:
-        """A state over a freshly generated dataset. Either way of constructing a state also gets a Confluence
+              jira_mode: Mode = "cloud", confluence_mode: Mode = "cloud", hostile: bool = False,
+              **kwargs: object) -> SandboxState:
+        """A state over a freshly generated dataset (`hostile`: with the escaping test corpus in its
+        text, see `build_dataset`). Either way of constructing a state also gets a Confluence
         space `IPM` with a home page and the parent page "Internal products"."""
-        data = build_dataset(seed=seed, issues=issues, months=months, now=now)
+        data = build_dataset(seed=seed, issues=issues, months=months, now=now, hostile=hostile)
         # kwargs are the dataclass's other fields, checked by its constructor at run time
         return cls(data=data, jira_mode=jira_mode, confluence_mode=confluence_mode, **kwargs)  # type: ignore[arg-type]
 

@@ -56,20 +56,36 @@ def test_demo_publishes_every_page_and_writes_matching_previews(tmp_path: Path) 
     # the preview: an index linking one readable file per page, no markup leaking from Jira text
     index = result.index.read_text()
     linked = re.findall(r'href="([^"]+\.html)"', index)
-    assert {"roadmap.html", "whats-new.html", "goals.html", "monthly-2026-10.html"} <= set(linked)
+    assert {"roadmap.html", "whats-new.html", "goals.html", "monthly-2026-10.html", "minutes-2026-10.html",
+            "minutes-2026-09.html"} <= set(linked)
     for name in linked:
         html = (tmp_path / name).read_text()
         assert "<ac:" not in html and "<script>alert" not in html
+        # a newcomer's first look: no test corpus (that is `--hostile`)
+        assert "{html}" not in html and "]]&gt;" not in html and "CDATA" not in html, name
+
+    # the review loop: September's minutes, filled in by people, carry two open actions into
+    # October's report and October's minutes (created once, under the report)
+    report, minutes = pages["Stakeholder report 2026-10"], pages["Stakeholder meeting 2026-10: minutes"]
+    assert minutes.parent_id == report.id and len(minutes.history) == 1
+    assert "<strong>2 open</strong>, 1 closed" in report.body
+    for body in (report.body, minutes.body):
+        assert "Send the payroll self-service survey to every line manager" in body
+        assert "Book the room" not in body  # done: counted, not carried
+    assert len(pages["Stakeholder meeting 2026-09: minutes"].history) == 2  # created, then written by people
 
 
 def test_demo_command_runs_twice_in_the_same_folder(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "demo"
     for _ in range(2):
-        result = runner.invoke(app, ["demo", "--out", str(out), "--issues", "40", "--seed", "3"])
+        result = runner.invoke(app, ["demo", "--out", str(out), "--issues", "40", "--seed", "3", "--hostile"])
         assert result.exit_code == 0, result.output
         assert "index.html" in result.output
     assert (out / "index.html").exists() and (out / "goldenthread.yaml").exists()
+    # --hostile: the escaping corpus is on the pages, as text
+    previews = "".join(p.read_text() for p in out.glob("*.html"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in previews and "<script>alert" not in previews
 
 
 def test_demo_says_where_its_store_is_and_prints_no_python_reprs(tmp_path: Path) -> None:

@@ -94,8 +94,8 @@ def test_unscored_and_distractor_issues_exist() -> None:
     assert any(c <= 1 for c in conf) and any(c >= 50 for c in conf)
 
 
-def test_hostile_corpus_is_in_the_backlog() -> None:
-    d = build_dataset(seed=5, issues=200, now=NOW)
+def test_hostile_corpus_is_in_the_backlog_when_asked_for() -> None:
+    d = build_dataset(seed=5, issues=200, now=NOW, hostile=True)
     text = "\n".join(i.summary + "\n" + i.description for i in d.issues if "internal-product" in i.labels)
     for needle in ('<ac:structured-macro ac:name="html">', "]]>", "<script>alert(1)</script>", "&amp;", "{html}",
                    "[~accountid:557058:"):
@@ -136,3 +136,25 @@ def test_churn_adds_back_and_forth_moves_and_keeps_each_status_chain_consistent(
             assert items[-1].to_string == issue.status
             times = [h.created for h in issue.histories]
             assert times == sorted(times) and times[-1] <= NOW
+
+
+def test_titles_read_like_a_company_backlog_none_twice_and_no_test_corpus_by_default() -> None:
+    d = build_dataset(seed=5, issues=200, now=NOW)
+    summaries = [i.summary for i in d.issues]
+    assert len(set(summaries)) == len(summaries)
+    text = "\n".join(s + "\n" + i.description for s, i in zip(summaries, d.issues, strict=True))
+    for needle in ("<", ">", "]]>", "{html}", "[~accountid:", "&amp;"):
+        assert needle not in text, needle
+    assert all(i.summary.startswith("Fix ") for i in d.issues if i.issue_type == "Bug")
+    assert max(len(s) for s in summaries) < 120
+    # the same backlog either way: only the text differs
+    hostile = build_dataset(seed=5, issues=200, now=NOW, hostile=True)
+    assert [(i.key, i.status, i.created, i.updated, i.custom) for i in hostile.issues] == [
+        (i.key, i.status, i.created, i.updated, i.custom) for i in d.issues]
+    # shipped work often has a release note written for the company
+    shipped = [i for i in d.issues if i.status in ("Done", "Released")]
+    notes = [i.custom["customfield_10113"] for i in shipped if "customfield_10113" in i.custom]
+    assert 0.4 < len(notes) / len(shipped) < 0.8 and all(n.endswith(".") for n in notes)
+    # a backlog far bigger than the title lists still never repeats one
+    big = [i.summary for i in build_dataset(seed=5, issues=3000, now=NOW).issues]
+    assert len(set(big)) == len(big)

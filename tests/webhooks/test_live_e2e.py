@@ -169,7 +169,9 @@ def delete_issue(state: SandboxState, key: str) -> None:
 @contextmanager
 def rig(store_url: str) -> Iterator[Rig]:
     clock = Clock()
-    state = SandboxState.build(seed=7, issues=40, now=NOW, clock=clock)
+    # hostile: every page the rig publishes carries the escaping corpus, which the sandbox's
+    # Confluence refuses unless it is well-formed storage
+    state = SandboxState.build(seed=7, issues=40, now=NOW, clock=clock, hostile=True)
     people, rules = _demo_people()
     config, lines = parse_config(build_demo_config(people, rules, NOW), "goldenthread.yaml")
     reporter = HookReporter()

@@ -121,8 +121,9 @@ def build_month_blocks(data: PageData, month: str, items: pd.DataFrame, limit: i
     """One month: highlights, then products and categories; at most `limit` items (by value)."""
     names = people_of(data)
     blocks: list[ET.Element] = [s.heading(2, f"{fmt_month(month)} · {len(items)} shipped")]
-    top = items.loc[items["value"].notna()].head(HIGHLIGHTS)
-    if len(top) and len(items) > 1:
+    # a few of the month's items, never most of them: at most HIGHLIGHTS, at most half
+    top = items.loc[items["value"].notna()].head(min(HIGHLIGHTS, len(items) // 2))
+    if len(top):
         blocks.append(s.panel("tip", s.bullet_list(
             [[s.strong(str(r["text"])), s.small(f" — {r['product']}")] for r in row_dicts(top)]),
             title="Highlights"))  # fmt: skip

@@ -38,6 +38,7 @@ class PageOutcome:
 @dataclass
 class PublishResult:
     pages: list[PageOutcome] = field(default_factory=list)
+    models: list[PageModel] = field(default_factory=list)  # what was rendered (previews show these)
 
     @property
     def writes(self) -> int:

@@ -213,16 +213,6 @@ def previous_month(now: datetime) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def render_all_pages(ctx: AppContext, as_of: datetime, *, month: str | None = None,
-                     deployment: Any = None) -> list[PageModel]:
-    """Roadmap, What's new and the stakeholder report of `month` (default: the previous month)."""
-    data = load_page_data(ctx, as_of, deployment)
-    month = month or previous_month(as_of)
-    monthly = load_page_data(ctx, month_as_of(month, as_of), deployment)
-    return [*(model for build in LIVE_PAGES.values() for model in build(data)),
-            *(build(monthly, month) for build in MONTHLY_PAGES.values())]
-
-
 def write_previews(pages: Sequence[PageModel], out_dir: Path) -> list[Path]:
     """index.html plus one standalone HTML file per page; returns the paths (index first)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -292,7 +282,7 @@ def publish_models(ctx: AppContext, api: ConfluenceApi, models: Sequence[PageMod
     """Every page it can: a page that fails is reported as `failed` (with why) and the next one
     is still attempted. A problem with the config (the space, say) still stops the run."""
     publisher = _Publisher(ctx, api, dry_run=dry_run)
-    result = PublishResult()
+    result = PublishResult(models=list(models))
     with ctx.reporter.task("publish", total=len(models)) as task:
         for model in models:
             try:

@@ -38,7 +38,8 @@ fields:
 
 @pytest.fixture(params=["cloud", "datacenter"])
 def sandbox(request: pytest.FixtureRequest) -> Iterator[RunningSandbox]:
-    state = SandboxState.build(seed=11, issues=260, jira_mode=request.param)
+    # with the escaping corpus: markup, CDATA ends, RTL text and very long summaries must arrive intact
+    state = SandboxState.build(seed=11, issues=260, jira_mode=request.param, hostile=True)
     with start_sandbox(state) as sb:
         yield sb
 
@@ -72,6 +73,8 @@ def test_full_then_incremental_then_census(sandbox: RunningSandbox, store_url: s
     for c in ctx.store.load_status_changes():
         got[c.issue_key].append((c.from_status, c.to_status))
     assert got == expected_history(sandbox)
+    assert {k: i.summary for k, i in stored.items()} == {i.key: i.summary for i in backlog}
+    assert any("<script>" in i.summary for i in stored.values())
     sample = backlog[0]
     assert stored[sample.key].status == sample.status
     reach_id = sandbox.state.data.field_by_name("Reach").id  # type: ignore[union-attr]

@@ -1,8 +1,9 @@
 """What one inbox event does to the store.
 
-`build_event_action` is pure (payload -> what to do); `apply_event` does it through injected
-handlers, so the worker runs the same way against live Jira, the sandbox and recording fakes.
-Processing is idempotent: re-applying an event converges to the same rows.
+`build_event_action` is pure (payload -> what to do); `build_event_plans` decides a batch
+through injected handlers (so the worker runs the same way against live Jira, the sandbox and
+recording fakes) and `save_event_plans_in` writes it. A single event is a batch of one: there is
+one decision path. Processing is idempotent: re-applying an event converges to the same rows.
 
 Tests: tests/webhooks/test_worker.py"""
 
@@ -13,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from goldenthread.mappings.records import IssueSnapshot, is_issue_key
-from goldenthread.sync.store import schema as t
-from goldenthread.sync.store import Store, utc
-from goldenthread.sync.store.inbox import LIVE_PAGES, save_pages_dirty, save_pages_dirty_in
+from goldenthread.sync.store import Store
+from goldenthread.sync.store.core import mark_removed_in
+from goldenthread.sync.store.inbox import LIVE_PAGES, save_pages_dirty_in
 from goldenthread.webhooks.payload import PayloadError, parse_payload
 
 ISSUE_EVENTS = frozenset({"jira:issue_created", "jira:issue_updated", "jira:issue_deleted"})
@@ -110,12 +111,6 @@ def parse_stored_payload(text: str) -> dict[str, Any]:
         raise PermanentEventError(f"stored payload refused: {exc}") from None
 
 
-def _is_live(store: Store, key: str) -> bool:
-    with store.engine.connect() as conn:
-        removed = conn.execute(select(t.issues.c.removed_at).where(t.issues.c.key == key)).first()
-    return removed is not None and removed[0] is None
-
-
 @dataclass
 class EventHandlers:
     """The I/O the worker needs, injected.
@@ -134,43 +129,6 @@ class EventHandlers:
 class EventResult:
     action: EventAction
     changed: bool  # store rows changed, pages marked dirty
-
-
-def apply_event(store: Store, handlers: EventHandlers, payload_text: str, now: datetime) -> EventResult:
-    payload = parse_stored_payload(payload_text)
-    event, key = parse_event_meta(payload)
-    own = event == "jira:issue_updated" and handlers.is_own_change(payload)
-    live = store.load_issue(key) if key else None
-    known = live is not None and _is_live(store, live.key)
-    action = build_event_action(payload, known_issue=known, own_change=own)
-
-    if action.kind in ("ignore", "own"):
-        return EventResult(action, False)
-    assert action.issue_key is not None
-    if action.kind == "remove":
-        store.mark_removed([action.issue_key], action.reason, now)
-        save_pages_dirty(store, LIVE_PAGES, now)
-        return EventResult(action, True)
-    if action.kind == "fetch":
-        snap = handlers.fetch_snapshot(action.issue_key)
-        if snap is None:
-            gone = store.mark_removed([action.issue_key], "left the backlog (no longer matches backlog_jql)", now)
-            if gone:
-                save_pages_dirty(store, LIVE_PAGES, now)
-            return EventResult(action, bool(gone))
-        store.save_snapshots([snap], now, full_history=True)
-        save_pages_dirty(store, LIVE_PAGES, now)
-        return EventResult(action, True)
-    try:
-        snap = handlers.parse_snapshot(payload)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PermanentEventError(f"cannot parse {event} for {key}: {type(exc).__name__}: {exc}") from None
-    if live is not None and live.updated > snap.issue.updated:
-        # deliveries arrive out of order (retries, several replicas): never go back in time
-        return EventResult(EventAction("ignore", key, "older than the stored issue"), False)
-    store.save_snapshots([snap], now, full_history=False)
-    save_pages_dirty(store, LIVE_PAGES, now)
-    return EventResult(action, True)
 
 
 # --- batches: decide outside the transaction, write the whole batch in one ----------------------
@@ -194,18 +152,8 @@ class PlannedEvent:
         return EventResult(self.action, self.changed)
 
 
-def _load_issue_states(store: Store, keys: set[str]) -> dict[str, tuple[datetime | None, bool]]:
-    """key -> (updated, live) for the keys the store has, in one read."""
-    if not keys:
-        return {}
-    c = t.issues.c
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(c.key, c.updated, c.removed_at).where(c.key.in_(keys))).all()
-    return {r.key: (utc(r.updated), r.removed_at is None) for r in rows}
-
-
 def build_event_plans(store: Store, handlers: EventHandlers, events: list[tuple[int, str]]) -> list[PlannedEvent]:
-    """Decide every event of a batch (id, payload) in order, as `apply_event` would one by one.
+    """Decide every event of a batch (id, payload) in order, as if they came one by one.
 
     Jira is called here, outside any transaction, so the store's write lock is never held across
     the network. The store is read once; later events of the batch see the effect of earlier ones
@@ -222,7 +170,7 @@ def build_event_plans(store: Store, handlers: EventHandlers, events: list[tuple[
         key = parse_event_meta(payload)[1]
         if key:
             keys.add(key)
-    state = _load_issue_states(store, keys)
+    state: dict[str, tuple[datetime | None, bool]] = dict(store.load_issue_states(keys))
     plans = []
     for eid, payload in parsed:
         plan = PlannedEvent(eid)
@@ -301,12 +249,8 @@ def save_event_plans_in(conn: Connection, store: Store, plans: list[PlannedEvent
             if snaps:
                 store.save_snapshots_in(conn, snaps, now, full_history=full)
         for reason in sorted({p.remove_reason for p in round_ if p.snapshot is None and p.remove_reason}):
-            keys = [p.action.issue_key for p in round_ if p.snapshot is None and p.remove_reason == reason and p.action]
-            # Store.mark_removed's statement, in this transaction
-            conn.execute(
-                update(t.issues)
-                .where(t.issues.c.key.in_(keys), t.issues.c.removed_at.is_(None))
-                .values(removed_at=now, removed_reason=reason)
-            )
+            keys = [p.action.issue_key for p in round_
+                    if p.snapshot is None and p.remove_reason == reason and p.action and p.action.issue_key]
+            mark_removed_in(conn, keys, reason, now)
     if any(p.changed for p in plans if p.error is None and p.action is not None):
         save_pages_dirty_in(conn, store.dialect, LIVE_PAGES, now)

@@ -27,7 +27,6 @@ from goldenthread.webhooks.observability import Metrics
 from goldenthread.webhooks.processing import (
     EventHandlers,
     PermanentEventError,
-    apply_event,
     build_event_plans,
     save_event_plans_in,
 )
@@ -181,10 +180,17 @@ class Worker:
             self._give_up(ev, f"gave up after {self.max_attempts} attempts")
             return
         try:
-            result = apply_event(self.store, self.handlers, ev.payload, self.clock())
+            # the batch's own decision and write, for a batch of one
+            (plan,) = build_event_plans(self.store, self.handlers, [(ev.id, ev.payload)])
+            if plan.error is not None:
+                raise plan.error
+            now = self.clock()
+            with self.store.begin() as conn:
+                save_event_plans_in(conn, self.store, [plan], now)
         except Exception as exc:  # noqa: BLE001 - Jira down, store blip: retry later, never drop
             self._failed(ev, exc)
             return
+        result = plan.result
         status = "ignored" if result.action.kind in ("ignore", "own") else "done"
         complete_event(self.store, ev.id, self.worker_id, self.clock(), status=status, note=result.action.reason or None)
         self.metrics.processed.labels(ev.event, result.action.kind).inc()

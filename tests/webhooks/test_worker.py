@@ -256,3 +256,33 @@ def test_a_page_that_failed_in_a_run_waits_again_the_others_are_done(store) -> N
     assert {p["page_key"]: p["dirty"] for p in store.load_all_published()} == {"roadmap": True, "whats_new": False}
     clock.advance(31)
     assert publisher.run_once() == ["roadmap"] and calls == [("roadmap", "whats_new"), ("roadmap",)]
+
+
+def test_a_batch_whose_write_fails_is_redone_one_event_at_a_time(store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The single-event path (the fallback when the batch's one transaction fails) decides and
+    writes through the batch's own functions: the good events land, the bad one waits for a retry."""
+    clock, jira = FakeClock(), FakeJira()
+    for key in ("IPM-1", "IPM-2", "IPM-9"):
+        jira.full(key)
+    enqueue(store, clock, updated_payload("IPM-2"))
+    drain(make_worker(store, jira, clock))
+    real = store.save_snapshots_in
+
+    def refuse_ipm_9(conn, snaps, *args, **kw):  # type: ignore[no-untyped-def]
+        if any(s.issue.key == "IPM-9" for s in snaps):
+            raise RuntimeError("disk full while writing IPM-9")
+        return real(conn, snaps, *args, **kw)
+
+    monkeypatch.setattr(store, "save_snapshots_in", refuse_ipm_9)
+    enqueue(store, clock, updated_payload("IPM-1"))
+    enqueue(store, clock, updated_payload("IPM-9"))
+    enqueue(store, clock, deleted_payload("IPM-2"), ident="del-2")
+    assert make_worker(store, jira, clock).run_once() == 3
+    rows = {(e["issue_key"], e["event"]): e for e in load_events(store)}
+    assert {k: (r["status"], r["attempts"]) for k, r in rows.items()} == {
+        ("IPM-2", "jira:issue_updated"): ("done", 1), ("IPM-1", "jira:issue_updated"): ("done", 1),
+        ("IPM-9", "jira:issue_updated"): ("pending", 1), ("IPM-2", "jira:issue_deleted"): ("done", 1),
+    }  # fmt: skip
+    assert "disk full while writing IPM-9" in rows["IPM-9", "jira:issue_updated"]["error"]
+    assert store.load_live_keys() == {"IPM-1"}
+    assert [(k, r) for k, _, r in store.load_removed()] == [("IPM-2", "deleted in Jira")]

@@ -16,11 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
-
 from goldenthread.mappings.records import Deployment
-from goldenthread.sync.store import schema as t
-from goldenthread.sync.store import Store, utc
+from goldenthread.sync.store import Store
 
 CURSOR = "jira.cursor"
 FINGERPRINT = "jira.fingerprint"
@@ -134,15 +131,4 @@ def load_census_at(store: Store) -> datetime | None:
 def load_stored_updated(store: Store, keys: list[str]) -> dict[str, datetime]:
     """`updated` of the live stored issues among `keys`: an issue Jira reports with the same
     `updated` is unchanged, so its history needs no refetch."""
-    out: dict[str, datetime] = {}
-    if not keys:
-        return out
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(t.issues.c.key, t.issues.c.updated).where(
-                t.issues.c.key.in_(keys), t.issues.c.removed_at.is_(None)
-            )
-        )
-        for key, updated in rows:
-            out[key] = utc(updated)
-    return out
+    return {key: updated for key, (updated, live) in store.load_issue_states(keys).items() if live}

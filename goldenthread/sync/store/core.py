@@ -21,7 +21,6 @@ from sqlalchemy import (
     event,
     func,
     select,
-    text,
     true,
     update,
 )
@@ -129,10 +128,6 @@ if tuple(c.name for c in t.issues.columns) != _ISSUE_COLUMNS:  # a schema edit m
 _ISSUE_UPDATE_COLS = [c.name for c in t.issues.columns if c.name != "key"]
 
 
-def _row_to_issue(row: Any) -> Issue:
-    return _issue_from_columns(row._mapping)
-
-
 def _issue_from_columns(m: Mapping[str, Any]) -> Issue:
     """An `Issue` from one `issues` row by column name (JSON decoded; timestamps as the
     driver hands them over or as SQLite's text: `utc` takes both)."""
@@ -228,9 +223,21 @@ class Store:
             return list(map(_issue_from_columns, rows))
 
     def load_issue(self, key: str) -> Issue | None:
+        """One issue, live or removed (the same read as `load_issues`)."""
+        rows = store_tables.load_issue_rows(self.engine, t.issues.c.key == key, ())
+        return _issue_from_columns(rows[0]) if rows else None
+
+    def load_issue_states(self, keys: Iterable[str]) -> dict[str, tuple[datetime, bool]]:
+        """key -> (updated, live) for those of `keys` the store has, in one read: what the sync
+        and the webhook worker need to know of an issue before deciding to fetch or write it."""
+        out: dict[str, tuple[datetime, bool]] = {}
+        c = t.issues.c
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.issues).where(t.issues.c.key == key)).first()
-        return _row_to_issue(row) if row else None
+            for chunk in _chunks(sorted(set(keys)), 500):
+                rows = conn.execute(select(c.key, c.updated, c.removed_at).where(c.key.in_(chunk)))
+                for key, updated, removed_at in rows:
+                    out[key] = (utc(updated), removed_at is None)  # type: ignore[assignment]
+        return out
 
     def load_status_changes(self, *, include_removed: bool = False) -> list[StatusChange]:
         sc = t.status_changes
@@ -260,17 +267,10 @@ class Store:
             return set(conn.scalars(select(t.issues.c.key).where(t.issues.c.removed_at.is_(None))))
 
     def mark_removed(self, keys: Iterable[str], reason: str, at: datetime) -> int:
-        keys = list(keys)
-        count = 0
+        """Retire live issues (kept in history); returns how many were live. An issue already
+        removed keeps its first reason."""
         with self.engine.begin() as conn:
-            for chunk in _chunks(keys, 500):
-                res = conn.execute(
-                    update(t.issues)
-                    .where(t.issues.c.key.in_(chunk), t.issues.c.removed_at.is_(None))
-                    .values(removed_at=at, removed_reason=reason)
-                )
-                count += res.rowcount or 0
-        return count
+            return mark_removed_in(conn, keys, reason, at)
 
     def load_removed(self) -> list[tuple[str, datetime, str]]:
         with self.engine.connect() as conn:
@@ -371,6 +371,19 @@ class Store:
         tbl = t.metadata.tables[table]
         with self.engine.connect() as conn:
             return int(conn.scalar(select(func.count()).select_from(tbl)) or 0)
+
+
+def mark_removed_in(conn: Connection, keys: Iterable[str], reason: str, at: datetime) -> int:
+    """`Store.mark_removed` inside the caller's transaction."""
+    count = 0
+    for chunk in _chunks(list(keys), 500):
+        res = conn.execute(
+            update(t.issues)
+            .where(t.issues.c.key.in_(chunk), t.issues.c.removed_at.is_(None))
+            .values(removed_at=at, removed_reason=reason)
+        )
+        count += res.rowcount or 0
+    return count
 
 
 def _retire_moved(conn: Connection, keys_by_id: dict[str, str], at: datetime) -> None:

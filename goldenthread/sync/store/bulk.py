@@ -1,4 +1,5 @@
-"""Bulk upserts through the driver's own executemany, for the sync's hot path.
+"""Upserts: the store's one INSERT … ON CONFLICT implementation, through the driver's own
+executemany (every upsert of the store, the sync's hot path included, goes through `save_rows`).
 
 Why not `conn.execute(insert(...), rows)`: for a full sync (20k issues, 120k status changes)
 SQLAlchemy's per-row parameter processing cost more CPU than SQLite's own work. Here the SQL is
@@ -23,28 +24,33 @@ from sqlalchemy.engine import Dialect
 Processor = Callable[[Any], Any] | None
 
 
-@lru_cache(maxsize=32)
-def _statement(table: Table, dialect: Dialect, keys: tuple[str, ...], update_cols: tuple[str, ...]) -> tuple[str, tuple[Processor, ...]]:
-    """(SQL, one bind processor per column) for an INSERT … ON CONFLICT upsert of every column."""
-    names = [c.name for c in table.columns]
+@lru_cache(maxsize=64)
+def _statement(
+    table: Table, dialect: Dialect, columns: tuple[str, ...], keys: tuple[str, ...],
+    update_cols: tuple[str, ...], keep_cols: tuple[str, ...],
+) -> tuple[str, tuple[Processor, ...]]:
+    """(SQL, one bind processor per column) for an INSERT … ON CONFLICT upsert of `columns`."""
     pg = dialect.name == "postgresql"
+    cols = [table.c[name] for name in columns]
     marks = []
-    for c in table.columns:
+    for c in cols:
         # psycopg sends str as text; a json column needs the explicit cast SQLAlchemy would render
         marks.append(("%s::json" if isinstance(c.type, JSON) else "%s") if pg else "?")
     conflict = ", ".join(keys)
-    if update_cols:
-        action = "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update_cols)
-    else:
-        action = "DO NOTHING"
-    quoted = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
-    sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({quoted}) "
+    quote = dialect.identifier_preparer.quote
+    target = dialect.identifier_preparer.format_table(table)
+    sets = [f"{quote(c)} = excluded.{quote(c)}" for c in update_cols]
+    # keep_cols: a value already stored wins (e.g. the first time a page was marked dirty)
+    sets += [f"{quote(c)} = COALESCE({target}.{quote(c)}, excluded.{quote(c)})" for c in keep_cols]
+    action = "DO UPDATE SET " + ", ".join(sets) if sets else "DO NOTHING"
+    quoted = ", ".join(quote(n) for n in columns)
+    sql = (f"INSERT INTO {target} ({quoted}) "
            f"VALUES ({', '.join(marks)}) ON CONFLICT ({conflict}) {action}")
     procs = tuple(
         format_json if isinstance(c.type, JSON)
         else format_sqlite_datetime if not pg and isinstance(c.type, DateTime)
         else c.type.dialect_impl(dialect).bind_processor(dialect)
-        for c in table.columns
+        for c in cols
     )
     return sql, procs
 
@@ -63,10 +69,15 @@ def format_sqlite_datetime(value: datetime | None) -> str | None:
 
 
 def save_rows(
-    conn: Connection, table: Table, rows: Iterable[Sequence[Any]], *, keys: Sequence[str], update_cols: Sequence[str],
+    conn: Connection, table: Table, rows: Iterable[Sequence[Any]], *, keys: Sequence[str],
+    update_cols: Sequence[str], keep_cols: Sequence[str] = (), columns: Sequence[str] | None = None,
 ) -> int:
-    """Upsert `rows` (tuples in the table's column order); returns how many were sent."""
-    sql, procs = _statement(table, conn.dialect, tuple(keys), tuple(update_cols))
+    """Upsert `rows`, tuples in the order of `columns` (default: every column of the table);
+    on a conflict on `keys` the row's `update_cols` are overwritten and its `keep_cols` only
+    filled when NULL (neither: the stored row is left alone). Returns how many were sent.
+    Columns left out get their server default or NULL (no Python-side defaults: pass them)."""
+    names = tuple(c.name for c in table.columns) if columns is None else tuple(columns)
+    sql, procs = _statement(table, conn.dialect, names, tuple(keys), tuple(update_cols), tuple(keep_cols))
     active = [(i, p) for i, p in enumerate(procs) if p is not None]
     batch: list[tuple[Any, ...]] = []
     for row in rows:

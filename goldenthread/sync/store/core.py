@@ -74,25 +74,6 @@ def build_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def _upsert(conn: Connection, table: Any, rows: list[dict[str, Any]], keys: list[str], update_cols: list[str]) -> None:
-    if not rows:
-        return
-    # imported on the first write: the PostgreSQL dialect alone is ~0.1 s of a read-only command
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    # executemany with one cached statement: a multi-row .values(rows) is recompiled on every
-    # call (~300 ms for a 100-issue sync page); SQLAlchemy batches these via insertmanyvalues
-    stmt = dialect.insert(table)
-    if update_cols:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys, set_={c: getattr(stmt.excluded, c) for c in update_cols}
-        )
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
-    conn.execute(stmt, rows)
-
-
 def _issue_row(issue: Issue, synced_at: datetime) -> tuple[Any, ...]:
     """One `issues` row in the table's column order (see `_ISSUE_COLUMNS`)."""
     reporter, assignee = issue.reporter, issue.assignee
@@ -293,9 +274,9 @@ class Store:
 
     # --- statuses -----------------------------------------------------------------------
     def save_statuses(self, infos: Iterable[StatusInfo]) -> None:
-        rows = [{"name": s.name, "category": s.category, "status_id": s.id} for s in infos]
+        rows = [(s.name, s.category, s.id) for s in infos]
         with self.engine.begin() as conn:
-            _upsert(conn, t.statuses, rows, ["name"], ["category", "status_id"])
+            save_rows(conn, t.statuses, rows, keys=["name"], update_cols=["category", "status_id"])
 
     def load_statuses(self) -> dict[str, StatusCategory]:
         with self.engine.connect() as conn:
@@ -307,12 +288,12 @@ class Store:
             return conn.scalar(select(t.sync_state.c.value).where(t.sync_state.c.name == name))
 
     def save_state(self, name: str, value: str, at: datetime, conn: Connection | None = None) -> None:
-        row = [{"name": name, "value": value, "updated_at": at}]
+        row = [(name, value, at)]
         if conn is not None:
-            _upsert(conn, t.sync_state, row, ["name"], ["value", "updated_at"])
+            save_rows(conn, t.sync_state, row, keys=["name"], update_cols=["value", "updated_at"])
             return
         with self.engine.begin() as c:
-            _upsert(c, t.sync_state, row, ["name"], ["value", "updated_at"])
+            save_rows(c, t.sync_state, row, keys=["name"], update_cols=["value", "updated_at"])
 
     def start_run(self, kind: str, started_at: datetime) -> int:
         with self.engine.begin() as conn:
@@ -365,7 +346,8 @@ class Store:
         # defaults only fill a new row; an update touches just the columns given
         row = {"title": page_key, "space": "", "dirty": False, **values, "page_key": page_key}
         with self.engine.begin() as conn:
-            _upsert(conn, t.published_pages, [row], ["page_key"], list(values) or ["title"])
+            save_rows(conn, t.published_pages, [tuple(row.values())], keys=["page_key"],
+                      update_cols=list(values) or ["title"], columns=list(row))
 
     def count(self, table: str) -> int:
         tbl = t.metadata.tables[table]

@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from goldenthread.reports.pages import LIVE_PAGES as LIVE_PAGE_BUILDERS
 from goldenthread.sync.store import schema as t
+from goldenthread.sync.store.bulk import save_rows
 from goldenthread.sync.store.core import Store, utc
 
 inbox = t.webhook_inbox
@@ -311,18 +311,9 @@ def save_pages_dirty(store: Store, page_keys: Iterable[str], now: datetime) -> N
 
 def save_pages_dirty_in(conn: Connection, dialect: str, page_keys: Iterable[str], now: datetime) -> None:
     """`save_pages_dirty` inside the caller's transaction."""
-    rows = [{"page_key": k, "title": k, "space": "", "dirty": True, "dirty_since": now} for k in page_keys]
-    if not rows:
-        return
-    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(pages).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["page_key"],
-        set_={
-            "dirty": True,
-            "dirty_since": func.coalesce(pages.c.dirty_since, stmt.excluded.dirty_since),
-        },
-    )
-    conn.execute(stmt)
+    rows = [(k, k, "", True, now) for k in page_keys]
+    save_rows(conn, pages, rows, keys=["page_key"], update_cols=["dirty"], keep_cols=["dirty_since"],
+              columns=["page_key", "title", "space", "dirty", "dirty_since"])
 
 
 def claim_due_pages(store: Store, now: datetime, debounce: timedelta) -> list[str]:

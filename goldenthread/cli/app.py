@@ -158,12 +158,17 @@ def build_context(config_path: Path | None) -> AppContext:
 def parse_as_of(value: str | None) -> datetime:
     if not value:
         return datetime.now(UTC)
+    from goldenthread.mappings.values import parse_datetime
+
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        # ISO 8601 only: epoch digits are for payloads, not for a person typing a date
+        parsed = None if value.strip().isdigit() and len(value.strip()) != 8 else parse_datetime(value)
     except ValueError:
+        parsed = None
+    if parsed is None:
         err.print(f"--as-of: {value!r} is not an ISO 8601 date/time (e.g. 2026-11-01 or 2026-11-01T00:00:00Z)")
         raise typer.Exit(2) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed
 
 
 def _print_version(value: bool) -> None:

@@ -22,15 +22,14 @@ from goldenthread.mappings.config import parse_config
 from goldenthread.mappings.starter import render_starter_config
 from goldenthread.cli.demo_meeting import hold_meeting
 from goldenthread.reports.pages import PageModel
-from goldenthread.reports.pages.common import fmt_month
-from goldenthread.reports.pages.minutes import previous_month_of
+from goldenthread.reports.format import fmt_month
 from goldenthread.sync.context import AppContext, system_clock
 from goldenthread.sync.errors import RunFailed
 from goldenthread.sync.jira.ingest import SyncResult, run_sync
 from goldenthread.cli.metrics import run_metrics
+from goldenthread.reports.months import last_complete_month, previous_month
 from goldenthread.sync.progress import build_reporter
 from goldenthread.sync.confluence.publisher import (
-    previous_month,
     publish_monthly_report,
     publish_pages,
     write_previews,
@@ -174,8 +173,8 @@ def _run_steps(ctx: AppContext, console: Console, out_dir: Path, state: SandboxS
     console.print(f"incremental sync right after: {again.requests} request(s), {again.upserted} issue(s) changed")
 
     as_of = ctx.clock()
-    month = previous_month(as_of)
-    before = previous_month_of(month)
+    month = last_complete_month(as_of)
+    before = previous_month(month)
     published = publish_pages(ctx)
     earlier = publish_monthly_report(ctx, before)
     held = hold_meeting(state, ctx.config, before, month)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from goldenthread.mappings.config import Config
+from goldenthread.reports.format import fmt_number, fmt_percent
 from goldenthread.sync.runs import MetricsStore, load_report
 
 TOP_ROWS = 15  # ranked items, WIP items, stakeholders: the rest is in --format json
@@ -40,11 +41,7 @@ def run_metrics(
 
 
 def _num(value: Any, digits: int = 1) -> str:
-    return "—" if value is None else f"{value:,.{digits}f}"
-
-
-def _pct(value: Any) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
+    return fmt_number(value, digits, trim=False)
 
 
 def _table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], *, left: int = 1,
@@ -82,9 +79,9 @@ def _throughput(s: dict[str, Any], _: Mapping[str, str], __: int) -> list[Table]
 
 
 def _sla(s: dict[str, Any], _: Mapping[str, str], __: int) -> list[Table]:
-    rows = [[r["issue_type"], _num(r["sla_days"], 0), str(r["completed"]), str(r["within_sla"]), _pct(r["compliance"])]
+    rows = [[r["issue_type"], _num(r["sla_days"], 0), str(r["completed"]), str(r["within_sla"]), fmt_percent(r["compliance"])]
             for r in s["sla_by_issue_type"]]
-    return [_table(f"SLA compliance: {_pct(s['sla_compliance'])} overall",
+    return [_table(f"SLA compliance: {fmt_percent(s['sla_compliance'])} overall",
                    ["issue type", "SLA days", "completed", "within", "compliance"], rows)]
 
 
@@ -122,7 +119,7 @@ def _stakeholders(s: dict[str, Any], names: Mapping[str, str], __: int) -> list[
 def _groups(key: str, title: str) -> SectionRenderer:
     def render(s: dict[str, Any], _: Mapping[str, str], __: int) -> list[Table]:
         rows = [[g["group"] or "(none)", str(g["issues"]), str(g["open"]), str(g["done"]), _num(g["lead_time_p50"]),
-                 _pct(g["sla_compliance"]), _pct(g["adoption_mean"]), _num(g["satisfaction_mean"])]
+                 fmt_percent(g["sla_compliance"]), fmt_percent(g["adoption_mean"]), _num(g["satisfaction_mean"])]
                 for g in s[key]]
         return [_table(title, [title.split()[-1], "issues", "open", "done", "lead p50", "SLA", "adoption", "CSAT"], rows)]
     return render
@@ -136,7 +133,7 @@ def _month(key: str) -> SectionRenderer:
         rows = [["completed", str(cur["completed"]), str(prev["completed"])],
                 ["lead time p50 (d)", _num(cur["lead_time_p50"]), _num(prev["lead_time_p50"])],
                 ["lead time p85 (d)", _num(cur["lead_time_p85"]), _num(prev["lead_time_p85"])],
-                ["SLA compliance", _pct(cur["sla_compliance"]), _pct(prev["sla_compliance"])]]
+                ["SLA compliance", fmt_percent(cur["sla_compliance"]), fmt_percent(prev["sla_compliance"])]]
         return [_table(f"{m['month']} ({label}) against {m['previous_month']}", ["", m["month"], m["previous_month"]],
                        rows)]
     return render
@@ -145,9 +142,9 @@ def _month(key: str) -> SectionRenderer:
 def _outcomes(s: dict[str, Any], _: Mapping[str, str], __: int) -> list[Table]:
     adoption, csat = s["outcomes"]["adoption"], s["outcomes"]["satisfaction"]
     objectives = sorted({*(adoption.get("by_objective") or {}), *(csat.get("by_objective") or {})})
-    rows = [["(all)", _pct(adoption.get("mean")) if adoption.get("available") else "unavailable",
+    rows = [["(all)", fmt_percent(adoption.get("mean")) if adoption.get("available") else "unavailable",
              _num(csat.get("mean")) if csat.get("available") else "unavailable"]]
-    rows += [[o, _pct((adoption.get("by_objective") or {}).get(o)), _num((csat.get("by_objective") or {}).get(o))]
+    rows += [[o, fmt_percent((adoption.get("by_objective") or {}).get(o)), _num((csat.get("by_objective") or {}).get(o))]
              for o in objectives]
     return [_table("Outcomes", ["objective", "adoption", "satisfaction"], rows)]
 

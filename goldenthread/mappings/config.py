@@ -20,7 +20,6 @@ from pydantic_core import ErrorDetails
 
 from goldenthread.mappings.records import CANONICAL_FIELDS, TEXT_FIELDS, Stage
 
-STAGES: tuple[str, ...] = ("todo", "in_progress", "done", "discarded")
 SPACE_KEY = re.compile(r"~?[A-Za-z0-9_]+")  # "~name" is a personal space
 NonNegative = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]

@@ -15,6 +15,12 @@ from typing import Literal
 
 Stage = Literal["todo", "in_progress", "done", "discarded"]
 StatusCategory = Literal["new", "indeterminate", "done"]
+#: The stages, in the order every stage code (reports' frames and snapshot) indexes.
+STAGES: tuple[Stage, ...] = ("todo", "in_progress", "done", "discarded")
+#: Stages of an open issue: what the ranking, lanes and "open" counts read.
+OPEN_STAGES: tuple[Stage, ...] = ("todo", "in_progress")
+#: A status's stage when no `jira.status_overrides` entry names it: its Jira status category.
+CATEGORY_STAGE: dict[StatusCategory, Stage] = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
 Deployment = Literal["cloud", "datacenter"]
 
 # \A..\Z and [0-9], not ^..$ and \d: "IPM-1\n" and non-ASCII digits are not keys either

@@ -22,14 +22,13 @@ import numpy as np
 import pandas as pd
 
 from goldenthread.mappings.config import Config
-from goldenthread.mappings.records import NUMERIC_FIELDS, Issue, StatusCategory, StatusChange
+from goldenthread.mappings.records import CATEGORY_STAGE, NUMERIC_FIELDS, Issue, StatusCategory, StatusChange
 from goldenthread.reports.snapshot import EVER, Snapshot, compute_snapshot
-from goldenthread.reports.snapshot import STAGES as STAGES  # re-exported: the stage names
+from goldenthread.mappings.records import STAGES as STAGES  # re-exported: the stage names
 from goldenthread.reports.stakeholders import build_credit_plan, compute_stakeholder_column
 from goldenthread.reports.tables import DT, build_tables
 
 STAGE_DTYPE = pd.CategoricalDtype(list(STAGES), ordered=False)
-_CATEGORY_STAGE: dict[str, str] = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
 
 ISSUE_COLUMNS: tuple[str, ...] = (
     "key", "id", "project", "number", "summary", "url", "issue_type", "status",
@@ -82,6 +81,12 @@ def to_utc(as_of: datetime | pd.Timestamp) -> pd.Timestamp:
     return ts.tz_convert("UTC")
 
 
+def normalise_percent(values: pd.Series) -> pd.Series:
+    """A share read from a field that may hold a fraction or a percentage (confidence, adoption):
+    a value above 1 is a percentage, so 80 -> 0.8, while 1 stays 1.0 (100%); NaN stays NaN."""
+    return values.where(values.le(1) | values.isna(), values / 100)
+
+
 def compute_status_stages(
     names: Sequence[str],
     statuses: dict[str, StatusCategory],
@@ -97,7 +102,7 @@ def compute_status_stages(
         if override is not None:
             out[name] = override
         else:
-            out[name] = _CATEGORY_STAGE[by_fold.get(name.casefold(), "indeterminate")]
+            out[name] = CATEGORY_STAGE[by_fold.get(name.casefold(), "indeterminate")]
     return out
 
 

@@ -27,8 +27,9 @@ import pandas as pd
 
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.outcomes import KpiReading, SurveyAnswer
-from goldenthread.reports.frames import Frames, to_utc
-from goldenthread.reports.metrics import _percent_share, compute_breakdown
+from goldenthread.reports.frames import Frames, normalise_percent, to_utc
+from goldenthread.reports.metrics import compute_breakdown
+from goldenthread.reports.months import previous_month
 from goldenthread.reports.tables import DT
 
 STATUSES: tuple[str, ...] = ("achieved", "on_track", "at_risk", "no_data")
@@ -304,7 +305,7 @@ def compute_goals(
     done = np.flatnonzero(live & (stage == "done"))
     # means over each objective's done issues: sums and counts by bincount over the codes
     means: dict[str, np.ndarray] = {}
-    for name, values in (("adoption", _percent_share(df["adoption"])), ("satisfaction", df["satisfaction"])):
+    for name, values in (("adoption", normalise_percent(df["adoption"])), ("satisfaction", df["satisfaction"])):
         v = values.to_numpy(dtype="float64")[done]
         has = ~np.isnan(v)
         total = np.bincount(codes[done][has], v[has], minlength=len(names))
@@ -382,7 +383,7 @@ def compute_goal_month(
     "previous"}, each {kpi_status: {status: count} at `at` / `previous_at`, nps and nps_answers
     of the answers dated in the month (every objective), adoption_mean over the items shipped in
     the month, cycle_time_p50 of those items}."""
-    previous = (pd.Period(month, freq="M") - 1).strftime("%Y-%m")
+    previous = previous_month(month)
     issues = frames.issues
     overall = goals.nps_monthly.loc[goals.nps_monthly["objective"].isna()].set_index("month")
 
@@ -395,7 +396,7 @@ def compute_goal_month(
             "kpi_status": {status: int(counts.get(status, 0)) for status in STATUSES},
             "nps": _num(overall["score"].get(label)) if label in overall.index else None,
             "nps_answers": int(overall["answers"].get(label, 0)) if label in overall.index else 0,
-            "adoption_mean": _num(_percent_share(shipped["adoption"]).mean()),
+            "adoption_mean": _num(normalise_percent(shipped["adoption"]).mean()),
             "cycle_time_p50": _num(cycle.quantile(0.5)) if len(cycle) else None,
         }
 

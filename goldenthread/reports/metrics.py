@@ -23,7 +23,9 @@ import numpy as np
 import pandas as pd
 
 from goldenthread.mappings.config import Config
-from goldenthread.reports.frames import STAGES, Frames, compute_sla_days, to_utc
+from goldenthread.mappings.records import OPEN_STAGES, STAGES
+from goldenthread.reports.months import previous_month
+from goldenthread.reports.frames import Frames, compute_sla_days, normalise_percent, to_utc
 from goldenthread.reports.stakeholders import compute_stakeholder_rows
 from goldenthread.reports.tables import DT
 
@@ -137,11 +139,6 @@ def compute_monthly_outcomes(
     ]
 
 
-def previous_month_of(month: str) -> str:
-    """The calendar month before 'YYYY-MM'."""
-    return (pd.Period(month, freq="M") - 1).strftime("%Y-%m")
-
-
 class MonthSide(TypedDict):
     completed: int
     lead_time_p50: float | int | None
@@ -163,7 +160,7 @@ def compute_month_comparison(
     {completed, lead_time_p50, lead_time_p85, sla_compliance} (null when nothing completed).
     """
     done = compute_lead_times(frames) if lead is None else lead
-    previous = previous_month_of(month)
+    previous = previous_month(month)
 
     def side(label: str) -> MonthSide:
         rows = done.loc[done["completed_month"].eq(label)]
@@ -233,7 +230,7 @@ def compute_open_past_sla(frames: Frames, as_of: datetime | pd.Timestamp | None 
     stamp = to_utc(as_of) if as_of is not None else frames.as_of
     df = frames.issues
     cols = ["key", "summary", "stage", "issue_type", "objective", "created", "sla_days"]
-    open_ = df.loc[df["stage"].isin(["todo", "in_progress"]).to_numpy(), cols]
+    open_ = df.loc[df["stage"].isin(OPEN_STAGES).to_numpy(), cols]
     age: pd.Series[pd.Timedelta] = stamp - open_["created"]
     open_["age_days"] = (age / _DAY).astype("float64")
     open_["overdue_days"] = open_["age_days"] - open_["sla_days"]
@@ -242,10 +239,6 @@ def compute_open_past_sla(frames: Frames, as_of: datetime | pd.Timestamp | None 
     cols = ["key", "summary", "stage", "issue_type", "objective", "created", "sla_days",
             "age_days", "overdue_days"]  # fmt: skip
     return late.loc[:, cols].reset_index(drop=True)
-
-
-def _percent_share(values: pd.Series) -> pd.Series:
-    return values.where(values.le(1), values / 100)
 
 
 def compute_breakdown(frames: Frames, by: Dimension) -> pd.DataFrame:
@@ -295,7 +288,7 @@ def compute_breakdown(frames: Frames, by: Dimension) -> pd.DataFrame:
                                          within / out["lead_time_count"].to_numpy(), np.nan)  # fmt: skip
     values = pd.DataFrame({
         "lead_time": lead, "cycle_time": col("cycle_time_days"),
-        "adoption": _percent_share(pd.Series(col("adoption"))).to_numpy(),
+        "adoption": normalise_percent(pd.Series(col("adoption"))).to_numpy(),
         "satisfaction": col("satisfaction"),
     })  # fmt: skip
     g = values.groupby(codes, sort=True)
@@ -326,7 +319,7 @@ def compute_outcome_fields(frames: Frames, config: Config) -> dict[str, object]:
         if getattr(config.fields, name) is None:
             result[name] = {"available": False, "mean": None, "by_objective": {}}
             continue
-        values = _percent_share(df[name]) if name == "adoption" else df[name]
+        values = normalise_percent(df[name]) if name == "adoption" else df[name]
         rows = pd.DataFrame({"objective": df["objective"], "value": values})
         rows = rows.loc[rows["value"].notna()]
         per = rows.dropna().groupby("objective")["value"].mean().sort_index()

@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from goldenthread.mappings.config import Config
-from goldenthread.mappings.records import NUMERIC_FIELDS
-from goldenthread.reports.frames import Frames
+from goldenthread.mappings.records import NUMERIC_FIELDS, OPEN_STAGES
+from goldenthread.reports.format import format_numbers
+from goldenthread.reports.frames import Frames, normalise_percent
 
 MODEL_FIELDS: dict[str, tuple[str, ...]] = {
     "rice": ("reach", "impact", "confidence", "effort"),
@@ -41,28 +42,6 @@ CLASSES: tuple[str, ...] = ("quick_win", "strategic", "fill_in", "reconsider")
 CLASS_LABELS: dict[str, str] = {
     "quick_win": "quick win", "strategic": "strategic", "fill_in": "fill-in", "reconsider": "reconsider",
 }  # fmt: skip
-
-
-def format_numbers(values: pd.Series) -> pd.Series:
-    """Numbers as short text for explanations: 800.0 -> "800", 0.8 -> "0.8", 1/3 -> "0.3333".
-    Object dtype; NaN stays NaN."""
-    arr = values.to_numpy(dtype="float64", na_value=np.nan).round(4)
-    # Scores and inputs repeat a lot: format each distinct value once, then index.
-    uniq, inverse = np.unique(arr, return_inverse=True)
-    text = np.array([_short(v) for v in uniq.tolist()], dtype=object)
-    out = text[inverse.reshape(-1)] if len(arr) else np.array([], object)
-    out[np.isnan(arr)] = np.nan
-    return pd.Series(out, index=values.index, dtype=object)
-
-
-def _short(value: float) -> str:
-    text = repr(value)
-    return text[:-2] if text.endswith(".0") else text
-
-
-def normalise_confidence(values: pd.Series) -> pd.Series:
-    """Confidence > 1 is a percentage: 80 -> 0.8; 1 stays 1.0 (docs/metrics.md)."""
-    return values.where(values.le(1) | values.isna(), values / 100)
 
 
 def _weighted_formula(weights: dict[str, float]) -> str:
@@ -85,7 +64,7 @@ def _model_inputs(df: pd.DataFrame, config: Config) -> pd.DataFrame:
         {n: df[n] if n in NUMERIC_FIELDS and n in df.columns else np.nan for n in names}, index=df.index
     ).astype("float64")
     if "confidence" in used:
-        used["confidence"] = normalise_confidence(used["confidence"])
+        used["confidence"] = normalise_percent(used["confidence"])
     return used
 
 
@@ -230,7 +209,7 @@ def compute_scores(frames: Frames, config: Config) -> pd.DataFrame:
     df = frames.issues
     # copy only what the ranking shows or reads, not every issue column
     keep = [c for c in df.columns if c in SCORE_COLUMNS or c in names]
-    df = df.loc[df["stage"].isin(["todo", "in_progress"]).to_numpy(), keep]
+    df = df.loc[df["stage"].isin(OPEN_STAGES).to_numpy(), keep]
     df["stage"] = df["stage"].astype("str")
     used = _model_inputs(df, config)
 

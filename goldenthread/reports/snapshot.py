@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STAGES: tuple[str, ...] = ("todo", "in_progress", "done", "discarded")
+from goldenthread.mappings.records import STAGES
+
 TODO, IN_PROGRESS, DONE = (STAGES.index(s) for s in ("todo", "in_progress", "done"))
 NAT = np.iinfo("int64").min
 #: "T = the end of time": every move and resolution counts (the current backlog).

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from goldenthread.mappings.config import Config
-from goldenthread.mappings.records import Issue, StatusCategory, StatusChange
+from goldenthread.mappings.records import STAGES, Issue, StatusCategory, StatusChange
 from goldenthread.reports.frames import Frames, build_frames, to_utc
 from goldenthread.reports.goals import Goals, OutcomeTables, build_goals_summary, compute_goals
 from goldenthread.reports.metrics import (
@@ -37,9 +37,10 @@ from goldenthread.reports.metrics import (
     compute_sla,
     compute_throughput,
     compute_wip,
-    previous_month_of,
 )
-from goldenthread.reports.scoring import CLASSES, compute_scores, format_numbers
+from goldenthread.reports.format import format_numbers
+from goldenthread.reports.months import month_of, previous_month
+from goldenthread.reports.scoring import CLASSES, compute_scores
 
 @dataclass(frozen=True)
 class Outcomes:
@@ -78,7 +79,7 @@ class Report:
 def compute_outcomes(frames: Frames, config: Config, as_of: datetime) -> Outcomes:
     """Every outcome metric over `frames` at `as_of`."""
     stamp = to_utc(as_of)
-    month = stamp.strftime("%Y-%m")
+    month = month_of(stamp)
     lead = compute_lead_times(frames)
     return Outcomes(
         lead_times=lead,
@@ -88,7 +89,7 @@ def compute_outcomes(frames: Frames, config: Config, as_of: datetime) -> Outcome
         monthly=compute_monthly_outcomes(frames, stamp, lead),
         current_month=compute_month_comparison(frames, month, lead),
         # the last complete calendar month before the as-of month
-        previous_month=compute_month_comparison(frames, previous_month_of(month), lead),
+        previous_month=compute_month_comparison(frames, previous_month(month), lead),
         wip=compute_wip(frames, stamp),
         sla=compute_sla(frames, config, lead),
         open_past_sla=compute_open_past_sla(frames, stamp),
@@ -175,7 +176,7 @@ def build_metrics_summary(
         "as_of": format_as_of(stamp),
         "backlog": {
             "total": int(len(stage)),
-            **{s: int(counts.get(s, 0)) for s in ("todo", "in_progress", "done", "discarded")},
+            **{s: int(counts.get(s, 0)) for s in STAGES},
             "unscored": int(scores["needs_scoring"].sum()),
         },
         "lead_time_days": outcomes.lead_time_stats,

@@ -138,9 +138,9 @@ def build_live_publish(ctx: AppContext, metrics: Metrics | None = None) -> LiveP
 
 def compute_report_month(slot: datetime) -> str:
     """The month a report tick covers: the one before the tick (a 1st-of-month cron)."""
-    from goldenthread.sync.confluence.publisher import previous_month
+    from goldenthread.reports.months import last_complete_month
 
-    return previous_month(slot)
+    return last_complete_month(slot)
 
 
 def build_live_jobs(ctx: AppContext) -> dict[str, Job]:

@@ -20,7 +20,8 @@ from typing import Any
 
 from croniter import croniter
 
-from goldenthread.sync.store import Store, utc
+from goldenthread.mappings.values import parse_datetime
+from goldenthread.sync.store import Store
 from goldenthread.sync.store.jobs import job_lock, save_job_claim, save_job_result
 from goldenthread.webhooks.observability import Metrics
 
@@ -36,7 +37,7 @@ class Job:
 def compute_last_slot(cron: str, now: datetime) -> datetime:
     """The most recent tick at or before `now` (UTC)."""
     it = croniter(cron, now + timedelta(microseconds=1))
-    return utc(it.get_prev(datetime))
+    return parse_datetime(it.get_prev(datetime))  # type: ignore[return-value]
 
 
 class Scheduler:

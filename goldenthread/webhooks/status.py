@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from goldenthread.sync.store import Store, utc
+from goldenthread.mappings.values import parse_datetime
+from goldenthread.sync.store import Store
 from goldenthread.sync.store.inbox import load_failed_events, load_inbox_stats
 from goldenthread.sync.store.jobs import load_job_runs
 
@@ -40,7 +41,7 @@ def load_status(store: Store, now: datetime) -> dict[str, Any]:
 def _ts(value: Any) -> str:
     if not isinstance(value, datetime):
         return "—"
-    return utc(value).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return parse_datetime(value).strftime("%Y-%m-%d %H:%M:%S UTC")  # type: ignore[union-attr]
 
 
 def _age(seconds: float) -> str:
@@ -72,7 +73,7 @@ def _manual_edit(page: dict[str, Any]) -> str | None:
         return None
     what = ("not updated since (on_manual_edit: skip)" if page.get("last_result") == "skipped-manual-edit"
             else "overwritten; kept in the page history")
-    seen = _ts(utc(page.get("manual_edit_at")))
+    seen = _ts(parse_datetime(page.get("manual_edit_at")))
     return f"{page.get('manual_edit_by') or 'someone'}: version {version} ({what}), seen {seen}"
 
 
@@ -102,7 +103,7 @@ def build_status_view(status: dict[str, Any], warnings: Sequence[str], version: 
         ],
         "failed": [
             {"id": str(f["id"]), "event": str(f["event"]), "issue": str(f.get("issue_key") or "—"),
-             "received": _ts(utc(f.get("received_at"))), "attempts": str(f.get("attempts") or 0),
+             "received": _ts(parse_datetime(f.get("received_at"))), "attempts": str(f.get("attempts") or 0),
              "reason": _clip(f.get("error"))}
             for f in status.get("failed", ())
         ],
@@ -112,14 +113,14 @@ def build_status_view(status: dict[str, Any], warnings: Sequence[str], version: 
             for r in status["runs"]
         ],
         "jobs": [
-            {"job": str(j["job"]), "tick": _ts(utc(j["slot"])), "replica": str(j["replica"]),
+            {"job": str(j["job"]), "tick": _ts(parse_datetime(j["slot"])), "replica": str(j["replica"]),
              "outcome": _outcome(j["status"]), "error": _clip(j.get("error"))}
             for j in status["jobs"]
         ],
         "pages": [
             {"title": str(p.get("title") or p["page_key"]), "url": _link(p.get("url")), "key": str(p["page_key"]),
-             "published": _ts(utc(p.get("published_at"))), "version": str(p.get("version") or "—"),
-             "state": "dirty since " + _ts(utc(p.get("dirty_since"))) if p.get("dirty") else "up to date",
+             "published": _ts(parse_datetime(p.get("published_at"))), "version": str(p.get("version") or "—"),
+             "state": "dirty since " + _ts(parse_datetime(p.get("dirty_since"))) if p.get("dirty") else "up to date",
              "result": str(p.get("last_result") or ""), "manual_edit": _manual_edit(p)}
             for p in status["pages"]
         ],

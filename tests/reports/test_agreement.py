@@ -22,7 +22,7 @@ from goldenthread.reports.pages import (
     build_roadmap_page,
     build_whats_new_pages,
 )
-from goldenthread.reports.pages.common import fmt_days, fmt_month, fmt_number, fmt_percent
+from goldenthread.reports.format import fmt_days, fmt_month, fmt_number, fmt_percent
 from goldenthread.reports.pages.monthly import month_as_of
 from goldenthread.reports.summary import compute_report
 from goldenthread.reports.tables import build_change_table, build_issue_table

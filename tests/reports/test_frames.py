@@ -274,3 +274,11 @@ def test_a_workflow_with_many_in_progress_statuses() -> None:
     assert (row(f, "P-1")["lead_time_days"], row(f, "P-1")["cycle_time_days"]) == (19.0, 18.0)
     assert row(f, "P-2")["started_at"] == pd.Timestamp("2024-01-05", tz="UTC")
     assert row(f, "P-2")["stage"] == "in_progress"
+
+
+def test_normalise_percent_reads_above_one_as_a_percentage() -> None:
+    from goldenthread.reports.frames import normalise_percent
+
+    got = normalise_percent(pd.Series([80.0, 1.0, 0.5, 100.0, float("nan"), 1.5]))
+    assert got.iloc[[0, 1, 2, 3, 5]].tolist() == [0.8, 1.0, 0.5, 1.0, 0.015]
+    assert pd.isna(got.iloc[4])

@@ -10,7 +10,7 @@ from goldenthread.mappings.outcomes import KpiReading, SurveyAnswer
 from goldenthread.reports import storage as s
 from goldenthread.reports.goals import OutcomeTables, build_outcome_tables
 from goldenthread.reports.pages import LIVE_PAGES, PageData, build_goals_page, build_page_data
-from goldenthread.reports.pages.common import fmt_days, fmt_number, fmt_percent
+from goldenthread.reports.format import fmt_days, fmt_number, fmt_percent
 from goldenthread.reports.pages.goals import fmt_nps, fmt_value
 from tests.reports.page_fixtures import DANA, STATUSES, backlog, t
 from tests.reports.page_fixtures import config as base_config

@@ -13,7 +13,7 @@ from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Issue, StatusChange, UserRef
 from goldenthread.reports import storage as s
 from goldenthread.reports.pages import build_page_data, build_whats_new_pages
-from goldenthread.reports.pages.common import fmt_duration
+from goldenthread.reports.format import fmt_duration
 from tests.reports.page_fixtures import DANA, OMAR, STATUSES, backlog, config, issue, t
 
 NOW = t("2026-06-03")

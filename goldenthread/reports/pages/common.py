@@ -11,7 +11,6 @@ Tests: tests/reports/test_pages.py
 from __future__ import annotations
 
 import hashlib
-import math
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Deployment, Issue, StatusCategory, StatusChange
 from goldenthread.mappings.stakeholders import Stakeholder, compute_stakeholders
 from goldenthread.reports import storage as s
+from goldenthread.reports.format import fmt_stamp, is_missing
 from goldenthread.reports.goals import OutcomeTables
 from goldenthread.reports.pages.meeting import Meeting
 from goldenthread.reports.scoring import CLASS_LABELS
@@ -122,54 +122,6 @@ def build_user_names(issues: Sequence[Issue]) -> dict[str, str]:
             if user is not None and user.name:
                 names.setdefault(user.id, user.name)
     return names
-
-
-# --- small formatting helpers (shared with monthly.py) ---------------------------------------
-
-
-def is_missing(value: object) -> bool:
-    if value is None or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
-def fmt_number(value: object, digits: int = 1) -> str:
-    if is_missing(value):
-        return "—"
-    text = f"{float(value):,.{digits}f}"  # type: ignore[arg-type]
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def fmt_days(value: object) -> str:
-    return "—" if is_missing(value) else f"{fmt_number(value)} d"
-
-
-def fmt_percent(value: object) -> str:
-    return "—" if is_missing(value) else f"{float(value) * 100:.0f}%"  # type: ignore[arg-type]
-
-
-def fmt_date(value: object) -> str:
-    return "—" if is_missing(value) else pd.Timestamp(value).strftime("%-d %b %Y")  # type: ignore[arg-type]
-
-
-def fmt_duration(days: object) -> str:
-    """A lead time as a reader says it: 'took 3 days', 'took 2 weeks', 'took 4 months'."""
-    if is_missing(days):
-        return ""
-    d = float(days)  # type: ignore[arg-type]
-    if d < 1:
-        return "took less than a day"
-    unit, size = ("day", 1.0) if d < 10 else ("week", 7.0) if d < 56 else ("month", 30.4) if d < 365 else ("year", 365.0)
-    n = max(1, round(d / size))
-    return f"took a {unit}" if n == 1 else f"took {n} {unit}s"
-
-
-def fmt_month(month: str) -> str:
-    return pd.Period(month, freq="M").strftime("%B %Y")
-
-
-def fmt_stamp(value: datetime | None) -> str:
-    return "no data yet" if value is None else pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
 
 
 def issue_ref(row: Mapping[str, object]) -> s.Inline:

@@ -19,16 +19,12 @@ import pandas as pd
 from goldenthread.reports import charts
 from goldenthread.reports import storage as s
 from goldenthread.reports.goals import NPS_WINDOW_DAYS, compute_canonical_objectives
+from goldenthread.reports.format import fmt_date, fmt_days, fmt_number, fmt_percent, is_missing
 from goldenthread.reports.pages.common import (
     compute_list_limit,
     PageData,
     PageModel,
-    fmt_date,
-    fmt_days,
-    fmt_number,
-    fmt_percent,
     footer,
-    is_missing,
     issue_ref,
     more_line,
     people_of,

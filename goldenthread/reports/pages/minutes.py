@@ -18,21 +18,19 @@ import pandas as pd
 
 from goldenthread.mappings.stakeholders import compute_people_order
 from goldenthread.reports import storage as s
-from goldenthread.reports.pages.common import PageData, PageModel, fmt_date, fmt_month, people_of
+from goldenthread.reports.format import fmt_date, fmt_month
+from goldenthread.reports.pages.common import PageData, PageModel, people_of
+from goldenthread.reports.months import previous_month
 from goldenthread.reports.pages.meeting import Meeting, Task
 
 MINUTES_LABELS: tuple[str, ...] = ("goldenthread", "meeting-minutes")
 CARRIED_LIMIT = 50  # open actions listed; the rest are on the previous minutes page
 
 
-def previous_month_of(month: str) -> str:
-    return (pd.Period(month, freq="M") - 1).strftime("%Y-%m")
-
-
 def build_meeting(data: PageData, month: str) -> Meeting:
     """The meeting of `month` before anything was read from Confluence (no previous minutes)."""
     pub = data.config.publish
-    prev = previous_month_of(month)
+    prev = previous_month(month)
     return Meeting(month, pub.minutes.format(month=month), prev, pub.minutes.format(month=prev))
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
@@ -20,20 +19,16 @@ from goldenthread.mappings.stakeholders import QUADRANT_LABELS, compute_people_o
 from goldenthread.reports import charts
 from goldenthread.reports import storage as s
 from goldenthread.reports.metrics import compute_percentiles
+from goldenthread.reports.months import month_as_of, month_end, parse_month, previous_month
 from goldenthread.reports.snapshot import IN_PROGRESS
 from goldenthread.reports.frames import Frames, compute_frames_snapshot
 from goldenthread.reports.pages.minutes import build_agenda, build_carried_actions, build_meeting
+from goldenthread.reports.format import fmt_date, fmt_days, fmt_month, fmt_number, fmt_percent, fmt_points, is_missing
 from goldenthread.reports.pages.common import (
     compute_list_limit,
     PageData,
     PageModel,
-    fmt_date,
-    fmt_days,
-    fmt_month,
-    fmt_number,
-    fmt_percent,
     footer,
-    is_missing,
     issue_ref,
     more_line,
     row_dicts,
@@ -51,25 +46,6 @@ QUADRANT_COLOURS: dict[str, s.Colour] = {
 CHART_FILES = ("throughput.png", "lead-time.png", "wip-age.png")
 
 
-def parse_month(month: str) -> pd.Period:
-    """'YYYY-MM' -> Period; ValueError for anything else (the CLI turns it into exit 2)."""
-    if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit():
-        raise ValueError(f"{month!r} is not a month in YYYY-MM form")
-    period = pd.Period(month, freq="M")
-    if not 1 <= period.month <= 12:
-        raise ValueError(f"{month!r} is not a month in YYYY-MM form")
-    return period
-
-
-def month_as_of(month: str, now: datetime) -> datetime:
-    """The instant a month's report is computed at: its last microsecond (the store's
-    resolution, so a move in the month's last second still counts in it), or `now` if earlier."""
-    start = parse_month(month).to_timestamp().to_pydatetime().replace(tzinfo=UTC)
-    nxt = (parse_month(month) + 1).to_timestamp().to_pydatetime().replace(tzinfo=UTC)
-    end = nxt - timedelta(microseconds=1)
-    return max(start, min(end, now))
-
-
 def compute_wip_count_at(frames: Frames, at: pd.Timestamp) -> int:
     """Issues in an in_progress stage at `at` (not after frames.as_of), replayed from the
     status history by the same snapshot rules as the frames themselves."""
@@ -85,25 +61,21 @@ def _delta(cur: object, prev: object, *, lower_is_better: bool, kind: str) -> s.
         return s.status_lozenge("= same", "Grey", subtle=True)
     better = diff < 0 if lower_is_better else diff > 0
     arrow = "▲" if diff > 0 else "▼"
-    text = {"days": f"{fmt_number(abs(diff))} d", "pct": f"{abs(diff) * 100:.0f} pts"}.get(kind, fmt_number(abs(diff)))
+    text = {"days": f"{fmt_number(abs(diff))} d", "pct": fmt_points(abs(diff))}.get(kind, fmt_number(abs(diff)))
     return s.status_lozenge(f"{arrow} {text}", "Green" if better else "Red")
-
-
-def _month_end(month: str) -> pd.Timestamp:
-    return (parse_month(month) + 1).to_timestamp().tz_localize("UTC") - pd.Timedelta(microseconds=1)
 
 
 def _at_label(data: PageData, month: str) -> str:
     """When the report's snapshot was taken: "month end", or the day of a month still running."""
     as_of = data.report.as_of
-    return "month end" if as_of == _month_end(month) else fmt_date(as_of)
+    return "month end" if as_of == month_end(month) else fmt_date(as_of)
 
 
 def _headline(data: PageData, month: str) -> list[ET.Element]:
     report = data.report
     cmp = report.outcomes.current_month
     cur, prev = cmp["current"], cmp["previous"]
-    prev_end = parse_month(month).to_timestamp().tz_localize("UTC") - pd.Timedelta(microseconds=1)
+    prev_end = month_end(previous_month(month))
     wip_now = len(report.outcomes.wip)  # the snapshot's WIP: the JSON's wip.count at this as_of
     wip_prev = compute_wip_count_at(report.frames, prev_end)
     rows: list[tuple[str, object, object, Callable[[object], str], bool, str]] = [
@@ -292,4 +264,4 @@ def build_monthly_report_page(data: PageData, month: str, chart_images: dict[str
     )
 
 
-__all__ = ["build_monthly_report_page", "month_as_of", "parse_month", "compute_wip_count_at", "fmt_number"]
+__all__ = ["build_monthly_report_page", "month_as_of", "parse_month", "compute_wip_count_at"]

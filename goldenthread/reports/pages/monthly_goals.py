@@ -13,12 +13,9 @@ from datetime import datetime
 
 from goldenthread.reports import storage as s
 from goldenthread.reports.goals import compute_canonical_objectives, compute_goal_month
+from goldenthread.reports.format import fmt_days, fmt_month, fmt_percent, is_missing
 from goldenthread.reports.pages.common import (
     PageData,
-    fmt_days,
-    fmt_month,
-    fmt_percent,
-    is_missing,
     issue_ref,
     more_line,
     row_dicts,

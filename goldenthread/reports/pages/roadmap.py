@@ -23,14 +23,13 @@ from goldenthread.reports import jql
 from goldenthread.reports import storage as s
 from goldenthread.reports.explain import compute_score_sentences, compute_target_ends
 from goldenthread.reports.goals import compute_canonical_objectives
+from goldenthread.reports.format import fmt_number, is_missing
 from goldenthread.reports.pages.common import (
     NEEDS_SCORING_LIMIT,
     PageData,
     PageModel,
     class_lozenge,
-    fmt_number,
     footer,
-    is_missing,
     issue_ref,
     more_line,
     names_of,

@@ -24,13 +24,11 @@ import pandas as pd
 
 from goldenthread.reports import jql
 from goldenthread.reports import storage as s
+from goldenthread.reports.format import fmt_duration, fmt_month, is_missing
 from goldenthread.reports.pages.common import (
     PageData,
     PageModel,
-    fmt_duration,
-    fmt_month,
     footer,
-    is_missing,
     issue_ref,
     people_of,
     row_dicts,

@@ -16,11 +16,10 @@ from rich.text import Text
 from goldenthread.mappings.config import ConfigError
 from goldenthread.reports.pages import LIVE_PAGES, MONTHLY_PAGES
 from goldenthread.reports.pages.minutes import build_meeting, build_minutes_page
-from goldenthread.reports.pages.monthly import month_as_of, parse_month
+from goldenthread.reports.months import last_complete_month, month_as_of, month_of, parse_month
 from goldenthread.sync.confluence.outcomes import PublishResult
 from goldenthread.sync.confluence.publisher import (
     load_page_data,
-    previous_month,
     publish_monthly_report,
     publish_pages,
     write_previews,
@@ -81,13 +80,13 @@ def run_publish_command(ctx: AppContext, console: Console, *, dry_run: bool, pre
 def check_report_month(month: str, now: datetime, first_created: datetime | None) -> list[str]:
     """Warnings for a report month that is not over or holds no data; BadUsage for one that has
     not begun (its report would describe the future as if it were history)."""
-    current = f"{now.year:04d}-{now.month:02d}"
+    current = month_of(now)
     if month > current:  # both YYYY-MM: string order is month order
         raise BadUsage(f"--month {month} has not begun (it is {current} now): a report describes a month "
-                       f"that is over; the last complete month is {previous_month(now)}")
+                       f"that is over; the last complete month is {last_complete_month(now)}")
     if month == current:
         return [f"--month {month} is not over: the report covers {month} up to now and will change"]
-    first = None if first_created is None else f"{first_created.year:04d}-{first_created.month:02d}"
+    first = None if first_created is None else month_of(first_created)
     if first is None:
         return [f"--month {month}: the store holds no issues (run `goldenthread sync` first): the report will be empty"]
     if month < first:
@@ -98,7 +97,7 @@ def check_report_month(month: str, now: datetime, first_created: datetime | None
 
 def run_monthly_command(ctx: AppContext, console: Console, *, month: str | None, dry_run: bool,
                         preview_dir: Path | None, details: bool = False) -> None:
-    month = month or previous_month(ctx.clock())
+    month = month or last_complete_month(ctx.clock())
     try:
         parse_month(month)
     except ValueError as exc:

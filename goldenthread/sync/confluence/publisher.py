@@ -25,7 +25,7 @@ from goldenthread.mappings.records import Deployment
 
 from goldenthread.reports.pages import LIVE_PAGES, MONTHLY_PAGES, PageData, PageModel, build_page_data
 from goldenthread.reports.pages.common import build_parent_body
-from goldenthread.reports.pages.monthly import month_as_of, parse_month
+from goldenthread.reports.months import month_as_of, parse_month
 from goldenthread.reports.preview import render_preview_html, render_preview_index
 from goldenthread.sync.http.atlassian import (
     AtlassianError,
@@ -208,9 +208,6 @@ def load_page_data(ctx: AppContext, as_of: datetime, deployment: Any = None) -> 
                            ctx.config, as_of, deployment, outcome_tables=store.load_outcome_tables())
 
 
-def previous_month(now: datetime) -> str:
-    year, month = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
-    return f"{year:04d}-{month:02d}"
 
 
 def write_previews(pages: Sequence[PageModel], out_dir: Path) -> list[Path]:

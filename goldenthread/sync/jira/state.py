@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from goldenthread.mappings.records import Deployment
+from goldenthread.mappings.values import parse_datetime
 from goldenthread.sync.store import Store
 
 CURSOR = "jira.cursor"
@@ -87,7 +88,7 @@ def build_fingerprint(base_url: str, backlog_jql: str, field_ids: list[str]) -> 
 
 def load_cursor(store: Store) -> datetime | None:
     value = store.load_state(CURSOR)
-    return datetime.fromisoformat(value).astimezone(UTC) if value else None
+    return parse_datetime(value) if value else None
 
 
 def format_cursor(value: datetime) -> str:
@@ -111,8 +112,8 @@ def load_cached_fields(store: Store, now: datetime) -> list[dict[str, Any]] | No
     if not value:
         return None
     data = json.loads(value)
-    fetched = datetime.fromisoformat(data["at"])
-    if now - fetched > FIELDS_MAX_AGE:
+    fetched = parse_datetime(data["at"])
+    if fetched is None or now - fetched > FIELDS_MAX_AGE:
         return None
     return list(data["fields"])
 
@@ -125,7 +126,7 @@ def save_cached_fields(store: Store, raw: list[dict[str, Any]], at: datetime) ->
 
 def load_census_at(store: Store) -> datetime | None:
     value = store.load_state(CENSUS_AT)
-    return datetime.fromisoformat(value) if value else None
+    return parse_datetime(value) if value else None
 
 
 def load_stored_updated(store: Store, keys: list[str]) -> dict[str, datetime]:

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, overload
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import (
@@ -35,6 +35,7 @@ from goldenthread.mappings.records import (
 )
 from goldenthread.mappings.outcomes import KpiReading, SurveyAnswer
 from goldenthread.reports.goals import OutcomeTables
+from goldenthread.mappings.values import parse_datetime
 from goldenthread.reports.tables import gc_paused
 from goldenthread.sync.store import outcomes as store_outcomes
 from goldenthread.sync.store import schema as t
@@ -42,16 +43,6 @@ from goldenthread.sync.store import tables as store_tables
 from goldenthread.sync.store.bulk import save_rows
 from goldenthread.sync.store.upgrade import upgrade_schema
 
-
-
-@overload
-def utc(value: datetime | str) -> datetime: ...
-@overload
-def utc(value: None) -> None: ...
-def utc(value: datetime | str | None) -> datetime | None:
-    """A stored timestamp as aware UTC (SQLite hands back naive datetimes or text; everything
-    we store is UTC)."""
-    return None if value is None else store_tables.parse_stored_ts(value)
 
 
 def build_engine(url: str) -> Engine:
@@ -121,9 +112,9 @@ def _issue_from_columns(m: Mapping[str, Any]) -> Issue:
         issue_type=m["issue_type"],
         status=m["status"],
         status_category=m["status_category"],
-        created=utc(m["created"]),
-        updated=utc(m["updated"]),
-        resolution_date=utc(m["resolution_date"]),
+        created=parse_datetime(m["created"]),  # type: ignore[arg-type]
+        updated=parse_datetime(m["updated"]),  # type: ignore[arg-type]
+        resolution_date=parse_datetime(m["resolution_date"]),
         url=m["url"],
         reporter=UserRef(m["reporter_id"], m["reporter_name"] or "") if m["reporter_id"] else None,
         assignee=UserRef(m["assignee_id"], m["assignee_name"] or "") if m["assignee_id"] else None,
@@ -217,7 +208,7 @@ class Store:
             for chunk in _chunks(sorted(set(keys)), 500):
                 rows = conn.execute(select(c.key, c.updated, c.removed_at).where(c.key.in_(chunk)))
                 for key, updated, removed_at in rows:
-                    out[key] = (utc(updated), removed_at is None)  # type: ignore[assignment]
+                    out[key] = (parse_datetime(updated), removed_at is None)  # type: ignore[assignment]
         return out
 
     def load_status_changes(self, *, include_removed: bool = False) -> list[StatusChange]:
@@ -241,7 +232,7 @@ class Store:
     def load_first_created(self) -> datetime | None:
         """When the earliest issue in the store was created; None for an empty store."""
         with self.engine.connect() as conn:
-            return utc(conn.scalar(select(func.min(t.issues.c.created))))
+            return parse_datetime(conn.scalar(select(func.min(t.issues.c.created))))
 
     def load_live_keys(self) -> set[str]:
         with self.engine.connect() as conn:
@@ -260,7 +251,7 @@ class Store:
                 .where(t.issues.c.removed_at.is_not(None))
                 .order_by(t.issues.c.key)
             )
-            return [(r.key, utc(r.removed_at), r.removed_reason or "") for r in rows]
+            return [(r.key, parse_datetime(r.removed_at), r.removed_reason or "") for r in rows]  # type: ignore[misc]
 
     # --- KPI readings and survey answers (see store.outcomes) ----------------------------
     def save_kpi_readings(self, readings: Iterable[KpiReading], at: datetime) -> int:
@@ -319,7 +310,7 @@ class Store:
             out = []
             for r in conn.execute(stmt):
                 d = dict(r._mapping)
-                d["started_at"], d["finished_at"] = utc(d["started_at"]), utc(d["finished_at"])
+                d["started_at"], d["finished_at"] = parse_datetime(d["started_at"]), parse_datetime(d["finished_at"])
                 out.append(d)
             return out
 
@@ -330,7 +321,7 @@ class Store:
         if row is None:
             return None
         d = dict(row._mapping)
-        d["published_at"], d["dirty_since"] = utc(d["published_at"]), utc(d["dirty_since"])
+        d["published_at"], d["dirty_since"] = parse_datetime(d["published_at"]), parse_datetime(d["dirty_since"])
         return d
 
     def load_all_published(self) -> list[dict[str, Any]]:

@@ -19,7 +19,8 @@ from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
 from goldenthread.reports.pages import LIVE_PAGES as LIVE_PAGE_BUILDERS
 from goldenthread.sync.store import schema as t
 from goldenthread.sync.store.bulk import save_rows
-from goldenthread.sync.store.core import Store, utc
+from goldenthread.mappings.values import parse_datetime
+from goldenthread.sync.store.core import Store
 
 inbox = t.webhook_inbox
 pages = t.published_pages
@@ -169,7 +170,7 @@ def _event(row: Any) -> InboxEvent:
         event=row.event,
         issue_key=row.issue_key,
         payload=row.payload,
-        received_at=utc(row.received_at),
+        received_at=parse_datetime(row.received_at),  # type: ignore[arg-type]
         attempts=row.attempts,
         claimed_by=row.claimed_by,
     )
@@ -261,7 +262,7 @@ def load_inbox_stats(store: Store, now: datetime) -> dict[str, Any]:
         # aggregate over received_at read every waiting row, through its overflow pages on SQLite)
         first = select(func.min(inbox.c.id)).where(inbox.c.status.in_(("pending", "processing"))).scalar_subquery()
         oldest = conn.scalar(select(inbox.c.received_at).where(inbox.c.id == first))
-    oldest_at = utc(oldest)
+    oldest_at = parse_datetime(oldest)
     return {
         "counts": counts,
         "depth": counts.get("pending", 0) + counts.get("processing", 0),
@@ -279,7 +280,7 @@ def load_inbox_activity(store: Store) -> tuple[datetime | None, datetime | None]
     with store.engine.connect() as conn:
         newest = conn.scalar(select(inbox.c.received_at).order_by(inbox.c.id.desc()).limit(1))
         oldest = conn.scalar(select(func.min(inbox.c.available_at)).where(inbox.c.status == "pending"))
-    return utc(newest), utc(oldest)
+    return parse_datetime(newest), parse_datetime(oldest)
 
 
 def load_failed_events(store: Store, limit: int = 20) -> list[dict[str, Any]]:

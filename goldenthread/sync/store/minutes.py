@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from goldenthread.sync.store import schema as t
-from goldenthread.sync.store.core import Store, utc
+from goldenthread.mappings.values import parse_datetime
+from goldenthread.sync.store.core import Store
 
 minutes = t.minutes_pages
 
@@ -25,7 +26,7 @@ def load_minutes(store: Store, month: str) -> dict[str, Any] | None:
     if row is None:
         return None
     d = dict(row._mapping)
-    d["created_at"], d["gone_at"] = utc(d["created_at"]), utc(d["gone_at"])
+    d["created_at"], d["gone_at"] = parse_datetime(d["created_at"]), parse_datetime(d["gone_at"])
     return d
 
 

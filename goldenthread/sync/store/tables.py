@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import JSON, DateTime, Engine, String, select, type_coerce
 
 from goldenthread.mappings.records import StatusChange
+from goldenthread.mappings.values import parse_datetime
 from goldenthread.reports.tables import (
     TABLE_ISSUE_COLUMNS,
     build_change_table_from_columns,
@@ -112,7 +112,7 @@ def decode_json_column(values: Sequence[Any]) -> list[Any]:
 def load_issue_rows(engine: Engine, where: Any, order_by: Sequence[Any]) -> list[dict[str, Any]]:
     """Every column of the `issues` rows matching `where`, one dict per row, from plain DBAPI
     tuples with each JSON column decoded at once (`decode_json_column`); timestamps stay as the
-    driver returns them (`parse_stored_ts` reads both kinds). Through SQLAlchemy Rows and its
+    driver returns them (`mappings.values.parse_datetime` reads both kinds). Through SQLAlchemy Rows and its
     per-value JSON and DateTime processing, 100k issues took 3.3-4.8 s; now ~2.9 s, most of it
     building the frozen `Issue` records."""
     names = [col.name for col in t.issues.columns]
@@ -132,19 +132,7 @@ def load_status_change_records(engine: Engine, where: Any, order_by: Sequence[An
     stmt = select(*[_raw_ts(sc.c[n]) for n in CHANGE_COLUMNS]).where(where).order_by(*order_by)
     with gc_paused():
         keys, ids, ats, froms, tos, authors = fetch_columns(engine, stmt, len(CHANGE_COLUMNS))
-        return list(map(StatusChange, keys, ids, map(parse_stored_ts, ats), froms, tos, authors))
-
-
-def parse_stored_ts(value: str | datetime) -> datetime:
-    """A stored timestamp as an aware UTC datetime: SQLite's text is naive UTC (the store
-    writes UTC only); PostgreSQL hands back aware datetimes."""
-    if isinstance(value, str):
-        try:
-            # parsing the offset is ~5x cheaper than replace(tzinfo=) on the parsed value
-            return datetime.fromisoformat(value + "+00:00")
-        except ValueError:  # text that carries its own offset
-            return parse_stored_ts(datetime.fromisoformat(value))
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return list(map(StatusChange, keys, ids, map(parse_datetime, ats), froms, tos, authors))
 
 
 def _raw_ts(col: Any) -> Any:

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from goldenthread.mappings.records import Issue, IssueSnapshot, StatusChange, StatusInfo, UserRef
 from goldenthread.sync.store.schema import metadata
 from goldenthread.sync.store import Store
-from goldenthread.sync.store.tables import parse_stored_ts
+from goldenthread.mappings.values import parse_datetime
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -182,5 +182,5 @@ def test_status_changes_come_by_issue_then_time_in_utc(store: Store) -> None:
     ],
 )  # fmt: skip
 def test_stored_timestamps_read_back_as_utc(stored: object, expected: datetime) -> None:
-    parsed = parse_stored_ts(stored)  # type: ignore[arg-type]
-    assert parsed == expected and parsed.tzinfo is UTC
+    parsed = parse_datetime(stored)
+    assert parsed == expected and parsed is not None and parsed.tzinfo is UTC

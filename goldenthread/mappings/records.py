@@ -21,7 +21,6 @@ STAGES: tuple[Stage, ...] = ("todo", "in_progress", "done", "discarded")
 OPEN_STAGES: tuple[Stage, ...] = ("todo", "in_progress")
 #: A status's stage when no `jira.status_overrides` entry names it: its Jira status category.
 CATEGORY_STAGE: dict[StatusCategory, Stage] = {"new": "todo", "indeterminate": "in_progress", "done": "done"}
-Deployment = Literal["cloud", "datacenter"]
 
 # \A..\Z and [0-9], not ^..$ and \d: "IPM-1\n" and non-ASCII digits are not keys either
 _ISSUE_KEY = re.compile(r"\A[A-Z][A-Z0-9_]*-[0-9]+\Z")

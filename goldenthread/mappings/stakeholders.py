@@ -16,13 +16,13 @@ Bad rules (unknown person, field not mapped, malformed id) are errors for `golde
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from goldenthread.mappings.config import Config, ConfigProblem, LineMap, Person, Rule, line_for
-from goldenthread.mappings.records import Deployment, Issue, UserRef
+from goldenthread.mappings.deployment import DeploymentKind, compute_user_id_problem
+from goldenthread.mappings.records import Issue, UserRef
 
 Quadrant = Literal["manage_closely", "keep_satisfied", "keep_informed", "monitor"]
 #: Display order of the grid: the monthly report addresses stakeholders in this order.
@@ -60,35 +60,7 @@ def compute_people_order(people: Iterable[Person]) -> list[Person]:
     )
 
 
-# --- id validation ---------------------------------------------------------------------------
-
-# Cloud accountIds: "557058:8f0c...-uuid", "qm:uuid:hex" (JSM customers), or the older 24-char
-# form ("5b10a2844c20165700ede21g" is Atlassian's own documented example, so not strictly hex).
-_CLOUD_PREFIXED = re.compile(r"^[A-Za-z0-9]+(?::[A-Za-z0-9-]+)+$")
-_CLOUD_PLAIN = re.compile(r"^[A-Za-z0-9]{24}$")
-_DC_FORBIDDEN = re.compile(r"[\s:]")
-
-
-def compute_id_problem(user_id: str, deployment: Deployment | None) -> str | None:
-    """Why `user_id` cannot be a user id for `deployment` (None: either shape is accepted)."""
-    if not user_id or not user_id.strip():
-        return "empty id"
-    cloud_ok = len(user_id) <= 128 and bool(
-        _CLOUD_PREFIXED.match(user_id) or _CLOUD_PLAIN.match(user_id)
-    )
-    dc_ok = len(user_id) <= 255 and not _DC_FORBIDDEN.search(user_id) and user_id.isprintable()
-    if deployment == "cloud" and not cloud_ok:
-        hint = ""
-        if "@" in user_id:
-            hint = " (an e-mail address is not an accountId)"
-        elif dc_ok:
-            hint = " (looks like a Data Center username; Jira Cloud needs the accountId)"
-        return f"{user_id!r} is not a Jira Cloud accountId{hint}"
-    if deployment == "datacenter" and not dc_ok:
-        return f"{user_id!r} is not a Data Center username (no spaces or colons)"
-    if deployment is None and not (cloud_ok or dc_ok):
-        return f"{user_id!r} is neither a Cloud accountId nor a Data Center username"
-    return None
+# --- ids --------------------------------------------------------------------------------------
 
 
 def _id_key(user_id: str) -> str:
@@ -119,7 +91,7 @@ class StakeholderPlan:
     people: Mapping[str, Person]  # casefolded id -> person
     write_back: Literal["field", "watchers", "off"]
     field_mapped: bool
-    deployment: Deployment | None
+    deployment: DeploymentKind | None
     warnings: tuple[str, ...] = ()
     skipped_rules: tuple[int, ...] = ()
 
@@ -134,7 +106,7 @@ class Stakeholder:
 
 
 def _rule_problems(
-    rule: Rule, index: int, people: Collection[str], mapped: Collection[str], deployment: Deployment | None
+    rule: Rule, index: int, people: Collection[str], mapped: Collection[str], deployment: DeploymentKind | None
 ) -> list[tuple[str, str]]:
     """(dotted path, message) for everything wrong with one rule."""
     base = f"stakeholders.rules.{index}"
@@ -145,7 +117,7 @@ def _rule_problems(
                 (f"{base}.when.{key}", f"rule {index} matches on {key!r} but fields.{key} is not mapped")
             )
     for i, user_id in enumerate(rule.add):
-        bad = compute_id_problem(user_id, deployment)
+        bad = compute_user_id_problem(user_id, deployment)
         if bad:
             problems.append((f"{base}.add.{i}", f"rule {index}: {bad}"))
         elif _id_key(user_id) not in people:
@@ -163,7 +135,7 @@ def check_stakeholder_rules(
     config: Config,
     line_map: LineMap,
     mapped_fields: Collection[str] | None = None,
-    deployment: Deployment | None = None,
+    deployment: DeploymentKind | None = None,
     source: str = "goldenthread.yaml",
 ) -> list[ConfigProblem]:
     """Problems with `stakeholders:` for `goldenthread check`, each with its YAML line.
@@ -180,7 +152,7 @@ def check_stakeholder_rules(
 
     seen: set[str] = set()
     for i, person in enumerate(section.people):
-        bad = compute_id_problem(person.id, deployment)
+        bad = compute_user_id_problem(person.id, deployment)
         if bad:
             add(f"stakeholders.people.{i}.id", bad)
         if _id_key(person.id) in seen:
@@ -210,14 +182,14 @@ def _compile(rule: Rule, index: int) -> CompiledRule:
 
 
 def build_stakeholder_plan(
-    config: Config, mapped_fields: Collection[str] | None = None, deployment: Deployment | None = None
+    config: Config, mapped_fields: Collection[str] | None = None, deployment: DeploymentKind | None = None
 ) -> StakeholderPlan:
     """Compile the rules for run time; a bad rule is dropped with exactly one warning."""
     mapped = _default_mapped(config) if mapped_fields is None else set(mapped_fields)
     section = config.stakeholders
     people: dict[str, Person] = {}
     for person in section.people:
-        if compute_id_problem(person.id, deployment) is None:
+        if compute_user_id_problem(person.id, deployment) is None:
             people.setdefault(_id_key(person.id), person)
     rules: list[CompiledRule] = []
     warnings: list[str] = []
@@ -409,7 +381,7 @@ def compute_write_plan(
         users = tuple(
             PlannedUser(s.id, s.name, s.reasons)
             for s in compute_issue_stakeholders(issue, plan)
-            if _id_key(s.id) not in present and compute_id_problem(s.id, plan.deployment) is None
+            if _id_key(s.id) not in present and compute_user_id_problem(s.id, plan.deployment) is None
         )
         if users:
             planned.append(PlannedAdd(issue.key, issue.id, target, users))

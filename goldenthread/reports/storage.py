@@ -22,8 +22,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Literal, Union, cast
 from urllib.parse import urlsplit
 
-from goldenthread.mappings.records import Deployment
-from goldenthread.mappings.stakeholders import compute_id_problem
+from goldenthread.mappings.deployment import Deployment, DeploymentKind, compute_user_id_problem
 
 AC_NS = "http://atlassian.com/content"
 RI_NS = "http://atlassian.com/resource/identifier"
@@ -222,12 +221,12 @@ class Mentioner:
     unvalidated data.
     """
 
-    def __init__(self, people: Mapping[str, str], deployment: Deployment | None) -> None:
+    def __init__(self, people: Mapping[str, str], deployment: DeploymentKind | None) -> None:
         self.deployment = deployment
         self.people = {
             pid.casefold(): (pid, name)
             for pid, name in people.items()
-            if compute_id_problem(pid, deployment) is None
+            if compute_user_id_problem(pid, deployment) is None
         }
 
     def mention(self, user_id: str, fallback_name: str = "") -> ET.Element | str:
@@ -235,8 +234,8 @@ class Mentioner:
         if found is None:
             return clean_text(fallback_name or user_id)
         pid, _ = found
-        # Data Center storage identifies users by username; Cloud by accountId.
-        attr = "ri:username" if self.deployment == "datacenter" else "ri:account-id"
+        # unknown deployment: the Cloud form (the deployment pages are previewed for)
+        attr = Deployment.of(self.deployment or "cloud").mention_attribute
         node = _el("ac:link")
         node.append(_el("ri:user", {attr: pid}))
         return node

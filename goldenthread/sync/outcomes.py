@@ -27,7 +27,8 @@ from goldenthread.mappings.outcomes import (
     parse_readings,
 )
 from goldenthread.sync.context import AppContext
-from goldenthread.sync.http.transport import RetryPolicy, build_plain_session
+from goldenthread.sync.http.session import build_plain_session
+from goldenthread.sync.http.transport import RetryPolicy
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ import pytest
 
 from goldenthread.mappings.config import Person, parse_config
 from goldenthread.mappings.records import Issue, UserRef
+from goldenthread.mappings.deployment import compute_user_id_problem
 from goldenthread.mappings.stakeholders import (
     FIELD_REASON,
     build_stakeholder_plan,
     check_stakeholder_rules,
-    compute_id_problem,
     compute_issue_stakeholders,
     compute_people_order,
     compute_quadrant,
@@ -161,12 +161,12 @@ def test_check_names_rule_and_line():
 
 
 def test_check_accepts_dc_usernames_on_dc_and_either_when_unknown():
-    assert compute_id_problem("jsmith", "datacenter") is None
-    assert compute_id_problem("557058:aaaa", "datacenter") is not None
-    assert compute_id_problem("jsmith", None) is None
-    assert compute_id_problem("557058:aaaa", None) is None
-    assert compute_id_problem("two words", None) is not None
-    assert compute_id_problem("5b10a2844c20165700ede21g", "cloud") is None
+    assert compute_user_id_problem("jsmith", "datacenter") is None
+    assert compute_user_id_problem("557058:aaaa", "datacenter") is not None
+    assert compute_user_id_problem("jsmith", None) is None
+    assert compute_user_id_problem("557058:aaaa", None) is None
+    assert compute_user_id_problem("two words", None) is not None
+    assert compute_user_id_problem("5b10a2844c20165700ede21g", "cloud") is None
 
 
 def test_bad_rules_skipped_with_one_warning_each_and_never_planned():

@@ -14,7 +14,8 @@ from pydantic import SecretStr
 
 from goldenthread.mappings.config import parse_config
 from goldenthread.sync.context import AppContext
-from goldenthread.sync.http.transport import RetryPolicy, build_plain_session
+from goldenthread.sync.http.session import build_plain_session
+from goldenthread.sync.http.transport import RetryPolicy
 from goldenthread.sync.outcomes import check_outcome_sources, sync_outcome_sources
 from goldenthread.sync.settings import Settings
 from tests.sync.http.test_transport import Waits

@@ -20,7 +20,8 @@ from typing import Any
 import pandas as pd
 
 from goldenthread.mappings.config import Config
-from goldenthread.mappings.records import Deployment, Issue, StatusCategory, StatusChange
+from goldenthread.mappings.deployment import DeploymentKind
+from goldenthread.mappings.records import Issue, StatusCategory, StatusChange
 from goldenthread.mappings.stakeholders import Stakeholder, compute_stakeholders
 from goldenthread.reports import storage as s
 from goldenthread.reports.format import fmt_stamp, is_missing
@@ -82,7 +83,7 @@ class PageData:
     report: Report
     stakeholders: Mapping[str, tuple[Stakeholder, ...]]  # issue key -> stakeholders (field ∪ rules)
     data_as_of: datetime | None  # newest issue update / status change: the footer stamp
-    deployment: Deployment | None = None
+    deployment: DeploymentKind | None = None
     meeting: Meeting | None = None  # the monthly report's: actions read from the last minutes
     names: Mapping[str, str] = field(default_factory=dict)  # user id -> name as Jira gave it
 
@@ -97,7 +98,7 @@ def build_page_data(
     statuses: dict[str, StatusCategory],
     config: Config,
     as_of: datetime,
-    deployment: Deployment | None = None,
+    deployment: DeploymentKind | None = None,
     outcome_tables: OutcomeTables | None = None,
 ) -> PageData:
     report = compute_all(issues, changes, statuses, config, as_of, outcome_tables)

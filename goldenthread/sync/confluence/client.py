@@ -17,7 +17,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from goldenthread.sync.http.atlassian import BadRequestError, ConfluenceHandle, NotFoundError, build_path
+from goldenthread.sync.http.atlassian import ConfluenceHandle, build_path
+from goldenthread.sync.http.errors import BadRequestError, NotFoundError
 
 PROPERTY_KEY = "goldenthread"
 _UPLOAD_HEADERS = {"X-Atlassian-Token": "no-check", "Accept": "application/json"}
@@ -56,8 +57,9 @@ class ConfluenceApi:
 
     # --- plumbing -------------------------------------------------------------------------
     @property
-    def cloud(self) -> bool:
-        return self.handle.cloud
+    def v2_pages(self) -> bool:
+        """Pages and page properties on /api/v2 (Cloud) rather than v1 content (Data Center)."""
+        return self.handle.profile.confluence_pages_v2
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         client = self.handle.client
@@ -86,7 +88,7 @@ class ConfluenceApi:
     def require_space(self) -> None:
         """NotFoundError unless the configured space exists and this user sees it (one request,
         none when an earlier run found it: `known_space_id`)."""
-        if self.cloud or self.known_space_id:
+        if self.v2_pages or self.known_space_id:
             self.space_id()
             return
         try:
@@ -136,7 +138,7 @@ class ConfluenceApi:
     def get_page(self, page_id: str, *, body: bool = False) -> LivePage | None:
         """The page's current version (and storage when `body`); None if it is gone."""
         try:
-            if self.cloud:
+            if self.v2_pages:
                 params = {"body-format": "storage"} if body else None
                 return self._from_v2(self._call("GET", build_path("api/v2/pages", page_id), params=params))
             expand = "version,body.storage" if body else "version"
@@ -145,7 +147,7 @@ class ConfluenceApi:
             return None
 
     def find_page(self, title: str, *, body: bool = False) -> LivePage | None:
-        if self.cloud:
+        if self.v2_pages:
             params = {"space-id": self.space_id(), "title": title, "status": "current"}
             if body:
                 params["body-format"] = "storage"
@@ -157,7 +159,7 @@ class ConfluenceApi:
         return self._from_v1(results[0]) if results else None
 
     def create_page(self, title: str, storage: str, parent_id: str | None) -> LivePage:
-        if self.cloud:
+        if self.v2_pages:
             payload: dict[str, Any] = {"spaceId": self.space_id(), "status": "current", "title": title,
                                        "body": {"representation": "storage", "value": storage}}
             if parent_id:
@@ -178,7 +180,7 @@ class ConfluenceApi:
 
     def update_page(self, page_id: str, title: str, storage: str, version: int, message: str) -> LivePage:
         """Write `version` (= current + 1); a stale number answers 409 (ConflictError)."""
-        if self.cloud:
+        if self.v2_pages:
             payload = {"id": page_id, "status": "current", "title": title,
                        "body": {"representation": "storage", "value": storage},
                        "version": {"number": version, "message": message}}
@@ -190,7 +192,7 @@ class ConfluenceApi:
 
     # --- page property (our hash and what we last wrote) ----------------------------------
     def get_property(self, page_id: str) -> PageProperty | None:
-        if self.cloud:
+        if self.v2_pages:
             data = self._call("GET", build_path("api/v2/pages", page_id, "properties"), params={"key": PROPERTY_KEY}) or {}
             results = data.get("results") or []
             if not results:
@@ -211,7 +213,7 @@ class ConfluenceApi:
                             int((item.get("version") or {}).get("number", 1)))
 
     def save_property(self, page_id: str, value: dict[str, Any], current: PageProperty | None) -> None:
-        if self.cloud:
+        if self.v2_pages:
             if current is None:
                 self._call("POST", build_path("api/v2/pages", page_id, "properties"), data={"key": PROPERTY_KEY, "value": value})
             else:

@@ -21,19 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from goldenthread.mappings.config import ConfigError, ConfigProblem
-from goldenthread.mappings.records import Deployment
+from goldenthread.mappings.deployment import DeploymentKind
 
 from goldenthread.reports.pages import LIVE_PAGES, MONTHLY_PAGES, PageData, PageModel, build_page_data
 from goldenthread.reports.pages.common import build_parent_body
 from goldenthread.reports.months import month_as_of, parse_month
 from goldenthread.reports.preview import render_preview_html, render_preview_index
-from goldenthread.sync.http.atlassian import (
-    AtlassianError,
-    ConflictError,
-    ConfluenceHandle,
-    NotFoundError,
-    build_confluence,
-)
+from goldenthread.sync.http.atlassian import ConfluenceHandle, build_confluence
+from goldenthread.sync.http.errors import AtlassianError, ConflictError, NotFoundError
 from goldenthread.sync.jira import state as st
 from goldenthread.sync.confluence.client import ConfluenceApi, LivePage, PageProperty
 from goldenthread.sync.confluence.minutes import fetch_meeting, publish_minutes
@@ -229,7 +224,7 @@ def write_previews(pages: Sequence[PageModel], out_dir: Path) -> list[Path]:
 
 
 def open_confluence_api(ctx: AppContext, confluence: ConfluenceHandle | None = None, *,
-                        deployment: Deployment | None = None) -> ConfluenceApi:
+                        deployment: DeploymentKind | None = None) -> ConfluenceApi:
     """The Confluence API for the configured space (not yet checked: `fetch_space_problem`)."""
     if confluence is None:
         jira_url = ctx.settings.jira_url.strip().rstrip("/")

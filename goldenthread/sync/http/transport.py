@@ -3,9 +3,10 @@
 atlassian-python-api speaks `requests`; tests mock `httpx` with respx. The session built here
 mounts an adapter that hands each prepared `requests` request to an `httpx.Client`, so respx sees
 every call and the same code runs against the sandbox and real sites. Retries (tenacity) live in
-the adapter so every library call gets them; secrets are scrubbed from logs and errors.
+the adapter so every library call gets them; secrets are scrubbed from logs and errors. The
+session with its credentials is built in `session.py`.
 
-Retry rules:
+Retry rules (each answer's meaning comes from `classify.classify`):
 - 429 and 503 mean the server refused before doing work: retried for every method, honouring
   Retry-After (seconds or HTTP-date, capped at `RetryPolicy.max_retry_after`).
 - Other 5xx and connection failures: retried with exponential backoff and jitter, but only for
@@ -23,38 +24,33 @@ Retry rules:
 
 from __future__ import annotations
 
-import base64
 import io
 import logging
 import re
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
 import requests
 from requests.adapters import BaseAdapter
-from requests.auth import AuthBase
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from tenacity import Retrying, RetryCallState, retry_if_exception, retry_if_result, stop_after_attempt
 from tenacity import wait_exponential, wait_random
 from tenacity.stop import stop_base
 
-from goldenthread import __version__
-from goldenthread.sync.http.redaction import RedactingFilter, Redactor, SecretValue, get_redactor, install_redaction
+from goldenthread.mappings.deployment import READ_ONLY_POSTS
+from goldenthread.sync.http.classify import classify
+from goldenthread.sync.http.redaction import get_redactor
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = f"goldenthread/{__version__}"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-REFUSED_STATUSES = frozenset({429, 503})  # server did no work: safe to retry any method
 # httpx errors raised before any byte of the request left this process.
 _NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # ... of which these mean the host itself could not be reached (refused, unresolvable, silent).
@@ -82,13 +78,7 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = _utcnow
     # POSTs that only read (search, changelog bulk fetch): a lost response can be fetched again.
-    read_only_posts: tuple[str, ...] = (
-        "/rest/api/3/search/jql",
-        "/rest/api/3/changelog/bulkfetch",
-        "/rest/api/3/issue/bulkfetch",
-        "/rest/api/2/search",
-        "/rest/api/3/search/approximate-count",
-    )
+    read_only_posts: tuple[str, ...] = READ_ONLY_POSTS
     # Writes whose repetition changes nothing, as (method, path regex): the write-back's `update`
     # with `add` operations on an issue (adding a user already in the field is a no-op) and
     # adding a watcher (an existing watcher stays one). A lost response is sent again, like a read.
@@ -116,55 +106,7 @@ class RequestRecord:
     error: str | None = None
 
 
-class RequestCounter:
-    """Thread-safe count of exchanges by status ("200", "429", "error"); an on_request hook."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counts: Counter[str] = Counter()
-
-    def __call__(self, record: RequestRecord) -> None:
-        key = str(record.status) if record.status is not None else "error"
-        with self._lock:
-            self._counts[key] += 1
-
-    def snapshot(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._counts)
-
-    @property
-    def total(self) -> int:
-        with self._lock:
-            return sum(self._counts.values())
-
-
-def parse_retry_after(value: str | None, now: Callable[[], datetime] = _utcnow) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - now()).total_seconds()
-    if seconds != seconds:  # NaN
-        return None
-    return max(0.0, seconds)
-
-
 # --------------------------------------------------------------------------- the adapter
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or {"https": 443, "http": 80}.get(scheme)
 
 
 def _display_url(url: str) -> str:
@@ -325,8 +267,9 @@ class HttpxAdapter(BaseAdapter):
             return self.policy.unreachable_wait
         if outcome is not None and not outcome.failed:
             hresp: httpx.Response = outcome.result()
-            if hresp.status_code in REFUSED_STATUSES:
-                delay = parse_retry_after(hresp.headers.get("Retry-After"), self.policy.now)
+            verdict = classify(hresp.status_code, hresp.headers, hresp.content, now=self.policy.now)
+            if verdict.retry_any_method:
+                delay = verdict.retry_after
                 if delay is not None:
                     if delay > self.policy.max_retry_after:
                         log.warning("Retry-After %.0f s is above the %.0f s cap; waiting the cap",
@@ -373,8 +316,8 @@ class HttpxAdapter(BaseAdapter):
             return hresp
 
         def retry_status(hresp: httpx.Response) -> bool:
-            code = hresp.status_code
-            return code in REFUSED_STATUSES or (retry_any and 500 <= code < 600)
+            verdict = classify(hresp.status_code, hresp.headers, hresp.content, now=self.policy.now)
+            return verdict.retry_any_method or (retry_any and verdict.retry_read)
 
         def retry_error(exc: BaseException) -> bool:
             if _is_tls_failure(exc):  # a bad certificate does not heal in a few seconds
@@ -426,112 +369,11 @@ class HttpxAdapter(BaseAdapter):
             self.client.close()
 
 
-# --------------------------------------------------------------------------- session
-
-
-class _HeaderAuth(AuthBase):
-    """Sets Authorization only for requests to the configured origin, so a URL taken from a
-    payload (pagination links, redirects elsewhere) can never carry the token to another host."""
-
-    def __init__(self, value: str, base_url: str) -> None:
-        self._value = SecretValue(value)
-        self._origin = _origin(base_url)
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        if _origin(request.url or "") == self._origin:
-            request.headers["Authorization"] = self._value
-        return request
-
-    def __repr__(self) -> str:
-        return "<auth ***>"
-
-
-class AtlassianSession(requests.Session):
-    """A requests.Session whose every http(s) request goes through one HttpxAdapter."""
-
-    def __init__(self, adapter: HttpxAdapter, base_url: str) -> None:
-        super().__init__()
-        self.adapter = adapter
-        self.base_url = base_url.rstrip("/")
-        self.timeout = adapter.timeout
-        # httpx does proxies and CA bundles from the environment; skip requests' netrc/proxy lookups.
-        self.trust_env = False
-        self.mount("https://", adapter)
-        self.mount("http://", adapter)
-
-    def add_listener(self, listener: Callable[[RequestRecord], None]) -> None:
-        """Also call `listener` for every exchange (thread-safe)."""
-        self.adapter.add_listener(listener)
-
-
-def build_session(
-    *,
-    user: str,
-    token: str,
-    base_url: str,
-    timeout: float = 30,
-    retry: RetryPolicy | None = None,
-    on_request: Callable[[RequestRecord], None] | None = None,
-    http: httpx.Client | None = None,
-) -> AtlassianSession:
-    """The session for one Atlassian site and credential.
-
-    Basic auth (`user:token`) when user is set (Cloud API tokens, DC passwords); a Bearer personal
-    access token when user is empty (Data Center). The token is registered for redaction.
-    Pass `http` to share one httpx.Client (connection pool) between sessions, or to give a custom
-    transport/TLS/proxy setup; it is then not closed by session.close(). Only its transport, pool,
-    TLS, proxy and event hooks are used: requests builds each request (URL, headers, auth).
-    """
-    if user:
-        header = "Basic " + base64.b64encode(f"{user}:{token}".encode()).decode("ascii")
-    else:
-        header = f"Bearer {token.strip()}"
-    install_redaction([token, header.split(" ", 1)[1]])
-    owns = http is None
-    client = http or httpx.Client(
-        follow_redirects=False,
-        timeout=timeout,
-        limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
-    )
-    adapter = HttpxAdapter(client, owns_client=owns, timeout=timeout, policy=retry or DEFAULT_POLICY)
-    if on_request is not None:
-        adapter.add_listener(on_request)
-    session = AtlassianSession(adapter, base_url)
-    session.headers["User-Agent"] = USER_AGENT
-    session.headers["Accept"] = "application/json"
-    session.auth = _HeaderAuth(header, base_url)
-    return session
-
-
-def build_plain_session(
-    *, timeout: float = 30, retry: RetryPolicy | None = None, http: httpx.Client | None = None,
-) -> AtlassianSession:
-    """A session with no credentials at all, on the same transport and retries: for files
-    goldenthread reads from other hosts (KPI readings, survey answers), which must never see
-    an Atlassian token."""
-    owns = http is None
-    client = http or httpx.Client(follow_redirects=True, timeout=timeout)
-    adapter = HttpxAdapter(client, owns_client=owns, timeout=timeout, policy=retry or RetryPolicy())
-    session = AtlassianSession(adapter, "")
-    session.headers["User-Agent"] = USER_AGENT
-    return session
-
-
 __all__ = [
     "DEFAULT_POLICY",
-    "USER_AGENT",
-    "AtlassianSession",
     "HttpxAdapter",
-    "RedactingFilter",
-    "Redactor",
-    "RequestCounter",
     "RequestRecord",
     "RetryPolicy",
-    "build_plain_session",
-    "build_session",
     "describe_failure",
-    "get_redactor",
     "is_unreachable",
-    "install_redaction",
-    "parse_retry_after",
 ]

@@ -1,5 +1,5 @@
-"""Jira reads for the sync: search pages (Cloud nextPageToken / DC startAt), changelog bulkfetch,
-census, fields, statuses, the user's time zone. Every call goes through atlassian-python-api's
+"""Jira reads for the sync: search pages (paged as the deployment pages them: Cloud
+nextPageToken, DC startAt), changelog bulkfetch, census, fields, statuses, the user's time zone. Every call goes through atlassian-python-api's
 generic `get`/`post` on the right path (its helpers default to `fields=*all` or send the wrong
 bulkfetch body). Failures become our errors here, so callers see one vocabulary.
 
@@ -11,26 +11,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from goldenthread.mappings.jira import parse_bulk_changelogs
 from goldenthread.mappings.jira_wire import parse_bulk_changelog_body, parse_json
-from goldenthread.sync.http.atlassian import (
-    AuthError,
-    BadRequestError,
-    JiraHandle,
-    NotFoundError,
-    build_path,
-    classify_error,
-)
+from goldenthread.sync.http.atlassian import JiraHandle, build_path
+from goldenthread.sync.http.errors import AuthError, BadRequestError, NotFoundError, classify_error
 from goldenthread.sync.errors import BadUsage, RunFailed
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-SEARCH_PAGE = 100  # Cloud caps search/jql at 100 issues a page when fields are requested
-DC_PAGE = 100
-CENSUS_PAGE_CLOUD = 5000  # search/jql allows 5000 a page when only ids are asked for
-CENSUS_PAGE_DC = 1000  # DC's default jira.search.views.default.max
 BULK_ISSUES = 1000  # bulkfetch accepts at most 1000 issues a call
 BULK_MAX_RESULTS = 10000  # histories per bulkfetch page (Jira's maximum), so ~1 call per 1000 issues
 
@@ -81,17 +72,17 @@ def _call(
 
 
 def fetch_field_list(jira: JiraHandle) -> list[dict[str, Any]]:
-    return list(_call(jira, "GET", f"{jira.api}/field") or [])
+    return list(_call(jira, "GET", f"{jira.profile.jira_rest}/field") or [])
 
 
 def fetch_status_list(jira: JiraHandle) -> list[dict[str, Any]]:
-    return list(_call(jira, "GET", f"{jira.api}/status") or [])
+    return list(_call(jira, "GET", f"{jira.profile.jira_rest}/status") or [])
 
 
 def fetch_user_timezone(jira: JiraHandle) -> str | None:
     """JQL dates are read in the searching user's time zone (/myself timeZone)."""
     try:
-        me = jira.client.get(f"{jira.api}/myself") or {}
+        me = jira.client.get(f"{jira.profile.jira_rest}/myself") or {}
     except Exception as exc:  # noqa: BLE001 - optional: fall back to UTC and say so
         err = classify_error(exc, service="jira")
         if isinstance(err, AuthError):
@@ -117,44 +108,47 @@ def _check_token(token: str | None, seen: set[str], what: str) -> None:
     seen.add(token)
 
 
-def fetch_search_pages(
-    jira: JiraHandle, jql: str, fields: Sequence[str], *, page_size: int | None = None,
-) -> Iterator[SearchPage]:
-    """Issues matching `jql` page by page, in Jira's order (the JQL says ORDER BY updated ASC)."""
-    if jira.cloud:
-        yield from _cloud_pages(jira, jql, fields, page_size or SEARCH_PAGE)
-    else:
-        yield from _dc_pages(jira, jql, fields, page_size or DC_PAGE, expand="changelog")
-
-
-def _cloud_pages(jira: JiraHandle, jql: str, fields: Sequence[str], page_size: int) -> Iterator[SearchPage]:
+def _paged_by_token(fetch_page: Callable[[str | None], tuple[T, str | None, bool]], what: str) -> Iterator[T]:
+    """THE token-paging loop (Cloud's search/jql and changelog bulkfetch): `fetch_page(token)`
+    returns (page, next token, last?); pages are yielded in order until the last one. A token
+    Jira hands out twice would loop forever: that stops the run instead."""
     seen: set[str] = set()
     token: str | None = None
-    index = 0
     while True:
-        params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": page_size}
-        if token:
-            params["nextPageToken"] = token
-        body = _call(jira, "GET", "rest/api/3/search/jql", jql=jql, params=params) or {}
-        issues = list(body.get("issues") or [])
-        token = body.get("nextPageToken") or None
-        yield SearchPage(index, issues)
-        index += 1
-        if body.get("isLast", token is None) or token is None:
+        page, token, last = fetch_page(token)
+        yield page
+        if last or token is None:
             return
-        _check_token(token, seen, "search")
+        _check_token(token, seen, what)
 
 
-def _dc_pages(
-    jira: JiraHandle, jql: str, fields: Sequence[str], page_size: int, *, expand: str | None,
+def _search_pages(
+    jira: JiraHandle, jql: str, fields: Sequence[str], page_size: int, *, expand: str | None, what: str,
 ) -> Iterator[SearchPage]:
+    """Issues matching `jql`, page by page, the way the deployment pages its search."""
+    profile = jira.profile
+    if profile.token_paging:
+
+        def fetch(token: str | None) -> tuple[list[dict[str, Any]], str | None, bool]:
+            params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": page_size}
+            if expand:
+                params["expand"] = expand
+            if token:
+                params["nextPageToken"] = token
+            body = _call(jira, "GET", profile.search_path, jql=jql, params=params) or {}
+            following = body.get("nextPageToken") or None
+            return list(body.get("issues") or []), following, bool(body.get("isLast", following is None))
+
+        for index, issues in enumerate(_paged_by_token(fetch, what)):
+            yield SearchPage(index, issues)
+        return
     start = 0
     index = 0
     while True:
         params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "startAt": start, "maxResults": page_size}
         if expand:
             params["expand"] = expand
-        body = _call(jira, "GET", "rest/api/2/search", jql=jql, params=params) or {}
+        body = _call(jira, "GET", profile.search_path, jql=jql, params=params) or {}
         issues = list(body.get("issues") or [])
         total = body.get("total")
         yield SearchPage(index, issues, total)
@@ -165,31 +159,24 @@ def _dc_pages(
             return
 
 
+def fetch_search_pages(
+    jira: JiraHandle, jql: str, fields: Sequence[str], *, page_size: int | None = None,
+) -> Iterator[SearchPage]:
+    """Issues matching `jql` page by page, in Jira's order (the JQL says ORDER BY updated ASC);
+    on Data Center with their status history embedded (Cloud's comes from bulkfetch)."""
+    profile = jira.profile
+    yield from _search_pages(jira, jql, fields, page_size or profile.search_page,
+                             expand="changelog" if profile.changelog_in_search else None, what="search")
+
+
 def fetch_census(jira: JiraHandle, jql: str) -> dict[str, str]:
     """Every issue the backlog JQL returns now, key -> id: ids only, large pages (cheap)."""
     found: dict[str, str] = {}
-
-    def take(issues: Any) -> None:
-        for i in issues or ():
+    # only id/key keeps a Cloud page at 5000 issues; search/jql returns just `id` unless asked
+    for page in _search_pages(jira, jql, ["key"], jira.profile.census_page, expand=None, what="census"):
+        for i in page.issues:
             if i.get("key"):
                 found[str(i["key"])] = str(i.get("id") or "")
-
-    if jira.cloud:
-        seen: set[str] = set()
-        token: str | None = None
-        while True:
-            # only id/key keeps the page at 5000 issues; search/jql returns just `id` unless asked
-            params: dict[str, Any] = {"jql": jql, "fields": "key", "maxResults": CENSUS_PAGE_CLOUD}
-            if token:
-                params["nextPageToken"] = token
-            body = _call(jira, "GET", "rest/api/3/search/jql", jql=jql, params=params) or {}
-            take(body.get("issues"))
-            token = body.get("nextPageToken") or None
-            if body.get("isLast", token is None) or token is None:
-                return found
-            _check_token(token, seen, "census")
-    for page in _dc_pages(jira, jql, ["key"], CENSUS_PAGE_DC, expand=None):
-        take(page.issues)
     return found
 
 
@@ -201,32 +188,30 @@ def fetch_bulk_changelogs(jira: JiraHandle, issue_ids: Sequence[str]) -> dict[st
     out: dict[str, list[dict[str, Any]]] = {}
     if not issue_ids:
         return out
-    seen: set[str] = set()
-    token: str | None = None
-    while True:
-        data: dict[str, Any] = {
-            "issueIdsOrKeys": list(issue_ids),
-            "fieldIds": ["status"],
-            "maxResults": BULK_MAX_RESULTS,
-        }
+    path = f"{jira.profile.jira_rest}/changelog/bulkfetch"
+
+    def fetch(token: str | None) -> tuple[dict[str, list[Any]], str | None, bool]:
+        data: dict[str, Any] = {"issueIdsOrKeys": list(issue_ids), "fieldIds": ["status"],
+                                "maxResults": BULK_MAX_RESULTS}  # fmt: skip
         if token:
             data["nextPageToken"] = token
-        body = _call(jira, "POST", "rest/api/3/changelog/bulkfetch", data=data, decode=parse_bulk_changelog_body) or {}
-        page, token = parse_bulk_changelogs(body)
+        body = _call(jira, "POST", path, data=data, decode=parse_bulk_changelog_body) or {}
+        page, following = parse_bulk_changelogs(body)
+        return page, following, not page
+
+    for page in _paged_by_token(fetch, "changelog bulkfetch"):
         for issue_id, histories in page.items():
-            out.setdefault(issue_id, []).extend(histories)  # type: ignore[arg-type]
-        if token is None or not page:
-            return out
-        _check_token(token, seen, "changelog bulkfetch")
+            out.setdefault(issue_id, []).extend(histories)
+    return out
 
 
 def fetch_issue(jira: JiraHandle, key: str, fields: Sequence[str]) -> dict[str, Any] | None:
     """One issue (DC: with its changelog); None when Jira says it does not exist or is hidden."""
     params: dict[str, Any] = {"fields": ",".join(fields)}
-    if not jira.cloud:
+    if jira.profile.changelog_in_search:
         params["expand"] = "changelog"
     try:
-        return jira.client.get(build_path(jira.api, "issue", key), params=params)
+        return jira.client.get(build_path(jira.profile.jira_rest, "issue", key), params=params)
     except Exception as exc:  # noqa: BLE001 - 404 is an answer here, not a failure
         if isinstance(classify_error(exc, service="jira"), NotFoundError):
             return None
@@ -256,12 +241,13 @@ def fetch_field_options(jira: JiraHandle, field_id: str) -> list[str] | None:
     if not field_id.startswith("customfield_"):
         return None
     try:
-        if jira.cloud:
-            contexts = _paged_values(jira, f"rest/api/3/field/{field_id}/context")
+        rest = jira.profile.jira_rest
+        if jira.profile.cloud:  # options live per field context on Cloud; DC lists them per field
+            contexts = _paged_values(jira, f"{rest}/field/{field_id}/context")
             options = [o for c in contexts if c.get("id") is not None
-                       for o in _paged_values(jira, f"rest/api/3/field/{field_id}/context/{c['id']}/option")]
+                       for o in _paged_values(jira, f"{rest}/field/{field_id}/context/{c['id']}/option")]
         else:
-            options = _paged_values(jira, f"rest/api/2/customFields/{field_id.removeprefix('customfield_')}/options")
+            options = _paged_values(jira, f"{rest}/customFields/{field_id.removeprefix('customfield_')}/options")
     except Exception as exc:  # noqa: BLE001 - optional: `check` falls back to the synced values
         log.info("could not list the options of %s (%s)", field_id, classify_error(exc, service="jira"))
         return None

@@ -13,7 +13,7 @@ from goldenthread.mappings.config import ConfigProblem
 from goldenthread.mappings.fields import check_field_config, check_field_mappings
 from goldenthread.mappings.goals import check_goals, check_objective_options
 from goldenthread.mappings.jira import FieldSpec, parse_field_list
-from goldenthread.mappings.records import Deployment
+from goldenthread.mappings.deployment import DeploymentKind
 from goldenthread.sync.context import AppContext
 from goldenthread.sync.jira.fetch import fetch_field_list, fetch_field_options
 from goldenthread.sync.jira.ingest import open_jira
@@ -65,7 +65,7 @@ def run_check(ctx: AppContext, offline: bool) -> list[ConfigProblem]:
     return problems + _goal_problems(ctx, False)
 
 
-def _space_problems(ctx: AppContext, deployment: Deployment) -> list[ConfigProblem]:
+def _space_problems(ctx: AppContext, deployment: DeploymentKind) -> list[ConfigProblem]:
     """With CONFLUENCE_URL set, `publish.space` must exist: `publish` would refuse it."""
     from goldenthread.sync.confluence.publisher import fetch_space_problem, open_confluence_api
 

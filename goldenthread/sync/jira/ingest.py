@@ -36,13 +36,11 @@ from goldenthread.mappings.jira import (
 )
 from goldenthread.mappings.records import IssueSnapshot, StatusCategory
 from goldenthread.sync.jira import state as st
-from goldenthread.sync.http.atlassian import AuthError, JiraHandle, build_jira, classify_error
+from goldenthread.sync.http.atlassian import JiraHandle, build_jira
+from goldenthread.sync.http.errors import AuthError, classify_error
 from goldenthread.sync.context import AppContext
 from goldenthread.sync.errors import BadUsage, GoldenthreadError, RunFailed
 from goldenthread.sync.jira.fetch import (
-    CENSUS_PAGE_CLOUD,
-    CENSUS_PAGE_DC,
-    SEARCH_PAGE,
     fetch_bulk_changelogs,
     fetch_census,
     fetch_field_list,
@@ -230,7 +228,7 @@ def _sync(ctx: AppContext, jira: JiraHandle, result: SyncResult, *, full: bool, 
             # backlog into ranges that are paged side by side (see build_stream_jqls)
             census.append(census_pool.submit(fetch_census, jira, backlog))
             searches = st.build_stream_jqls(config.jira.backlog_jql, list(census[0].result().values()),
-                                            streams=streams, page=page_size or SEARCH_PAGE)
+                                            streams=streams, page=page_size or jira.profile.search_page)
 
         def start_census() -> None:
             # every page is fetched; the census overlaps the last commits (what they store was
@@ -284,7 +282,7 @@ def _census_due(ctx: AppContext, jira: JiraHandle, *, full: bool, now: datetime)
     """After every full sync; on incremental runs when it is one request, else once a day."""
     if full:
         return True
-    page = CENSUS_PAGE_CLOUD if jira.cloud else CENSUS_PAGE_DC
+    page = jira.profile.census_page
     if len(ctx.store.load_live_keys()) <= page:
         return True
     last = st.load_census_at(ctx.store)
@@ -330,11 +328,11 @@ def fetch_issue_snapshot(
     if raw is None:
         return None
     issue = parse_issue(raw, field_map, base_url=jira.base_url, statuses=statuses)
-    if jira.cloud:
+    if jira.profile.changelog_in_search:
+        changes = parse_embedded_changelog(raw)
+    else:
         histories = fetch_bulk_changelogs(jira, [str(raw.get("id") or key)])
         changes = parse_status_changes(issue.key, histories.get(str(raw.get("id")), []))
-    else:
-        changes = parse_embedded_changelog(raw)
     return IssueSnapshot(issue, changes)
 
 

@@ -208,10 +208,10 @@ class PageCommitter:
         self._search_error: BaseException | None = None
         try:
             with _collect_per_batch():
-                if self.jira.cloud:
-                    self._run_cloud(q)
-                else:
+                if self.jira.profile.changelog_in_search:
                     self._run_dc(q)
+                else:
+                    self._run_cloud(q)
             if self._search_error is not None:
                 raise self._search_error
         finally:

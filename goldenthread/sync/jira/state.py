@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from goldenthread.mappings.records import Deployment
+from goldenthread.mappings.deployment import DeploymentKind
 from goldenthread.mappings.values import parse_datetime
 from goldenthread.sync.store import Store
 
@@ -95,7 +95,7 @@ def format_cursor(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-def load_deployment(store: Store, base_url: str) -> Deployment | None:
+def load_deployment(store: Store, base_url: str) -> DeploymentKind | None:
     value = store.load_state(DEPLOYMENT)
     if not value or "|" not in value:
         return None
@@ -103,7 +103,7 @@ def load_deployment(store: Store, base_url: str) -> Deployment | None:
     return kind if url == base_url.rstrip("/") and kind in ("cloud", "datacenter") else None  # type: ignore[return-value]
 
 
-def save_deployment(store: Store, base_url: str, deployment: Deployment, at: datetime) -> None:
+def save_deployment(store: Store, base_url: str, deployment: DeploymentKind, at: datetime) -> None:
     store.save_state(DEPLOYMENT, f"{deployment}|{base_url.rstrip('/')}", at)
 
 

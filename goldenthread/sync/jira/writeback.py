@@ -32,7 +32,8 @@ from rich.table import Table
 from rich.text import Text
 
 from goldenthread.mappings.config import Config
-from goldenthread.mappings.records import Deployment, Issue, UserRef
+from goldenthread.mappings.deployment import Deployment, DeploymentKind
+from goldenthread.mappings.records import Issue, UserRef
 from goldenthread.mappings.stakeholders import (
     PlannedAdd,
     build_stakeholder_plan,
@@ -60,7 +61,7 @@ class WritebackResult:
         return not self.failed
 
 
-def _client_and_deployment(jira: Any, deployment: Deployment | None) -> tuple[Any, Deployment]:
+def _client_and_deployment(jira: Any, deployment: DeploymentKind | None) -> tuple[Any, DeploymentKind]:
     """Accept a JiraHandle (`.client`, `.deployment`) or a bare atlassian client."""
     client = getattr(jira, "client", jira)
     found = deployment or getattr(jira, "deployment", None)
@@ -69,14 +70,14 @@ def _client_and_deployment(jira: Any, deployment: Deployment | None) -> tuple[An
     return client, found
 
 
-def _api(deployment: Deployment) -> str:
+def _api(deployment: DeploymentKind) -> str:
     # Cloud v3 and Data Center v2 accept the same `update`/watchers bodies apart from the user key.
-    return "rest/api/3" if deployment == "cloud" else "rest/api/2"
+    return Deployment.of(deployment).jira_rest
 
 
-def build_field_update(field_id: str, user_ids: Iterable[str], deployment: Deployment) -> dict[str, Any]:
+def build_field_update(field_id: str, user_ids: Iterable[str], deployment: DeploymentKind) -> dict[str, Any]:
     """The atomic-add body: `{"update": {field: [{"add": {"accountId"|"name": id}}, ...]}}`."""
-    user_key = "accountId" if deployment == "cloud" else "name"
+    user_key = Deployment.of(deployment).user_key
     return {"update": {field_id: [{"add": {user_key: uid}} for uid in user_ids]}}
 
 
@@ -105,7 +106,7 @@ def _status(exc: Exception) -> int | None:
 
 
 class _Writer:
-    def __init__(self, client: Any, deployment: Deployment, field_id: str | None, notify_users: bool) -> None:
+    def __init__(self, client: Any, deployment: DeploymentKind, field_id: str | None, notify_users: bool) -> None:
         self.client = client
         self.deployment = deployment
         self.field_id = field_id
@@ -128,7 +129,8 @@ class _Writer:
         try:
             self.client.put(path, data=body, params={"notifyUsers": "false"} if suppress else None)
         except HTTPError as exc:
-            if not (suppress and self.deployment == "datacenter" and _status(exc) == 403):
+            refused = Deployment.of(self.deployment).refuses_notify_users_off and _status(exc) == 403
+            if not (suppress and refused):
                 raise
             with self._lock:
                 if not self._notify_refused:
@@ -175,7 +177,7 @@ def publish_write_plan(
     plan: list[PlannedAdd],
     *,
     field_id: str | None,
-    deployment: Deployment | None = None,
+    deployment: DeploymentKind | None = None,
     dry_run: bool = False,
     max_workers: int = DEFAULT_WORKERS,
     notify_users: bool = False,
@@ -221,12 +223,12 @@ def fetch_watchers(
     jira: Any,
     keys: Collection[str],
     *,
-    deployment: Deployment | None = None,
+    deployment: DeploymentKind | None = None,
     max_workers: int = DEFAULT_WORKERS,
 ) -> tuple[dict[str, set[str]], dict[str, str]]:
     """Current watcher ids per issue, and per-issue read errors (those issues are left out)."""
     client, deployment = _client_and_deployment(jira, deployment)
-    user_key = "accountId" if deployment == "cloud" else "name"
+    user_key = Deployment.of(deployment).user_key
 
     def one(key: str) -> tuple[str, set[str] | None, str | None]:
         try:
@@ -246,11 +248,11 @@ def fetch_watchers(
     return found, errors
 
 
-def fetch_own_user_id(jira: Any, deployment: Deployment | None = None) -> str:
+def fetch_own_user_id(jira: Any, deployment: DeploymentKind | None = None) -> str:
     """Our API user's id (accountId on Cloud, username on DC), for `is_own_change`."""
     client, deployment = _client_and_deployment(jira, deployment)
     me = client.get(f"{_api(deployment)}/myself") or {}
-    return str(me.get("accountId") if deployment == "cloud" else me.get("name") or me.get("key") or "")
+    return Deployment.of(deployment).own_user_id(me)
 
 
 def publish_stakeholders(
@@ -259,7 +261,7 @@ def publish_stakeholders(
     config: Config,
     *,
     field_id: str | None,
-    deployment: Deployment | None = None,
+    deployment: DeploymentKind | None = None,
     mapped_fields: Collection[str] | None = None,
     dry_run: bool = False,
     max_workers: int = DEFAULT_WORKERS,

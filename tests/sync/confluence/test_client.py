@@ -11,7 +11,8 @@ import respx
 from pydantic import SecretStr
 
 from goldenthread.sync.confluence.client import ConfluenceApi, LivePage
-from goldenthread.sync.http.atlassian import ConflictError, build_confluence
+from goldenthread.sync.http.atlassian import build_confluence
+from goldenthread.sync.http.errors import ConflictError
 from goldenthread.sync.settings import Settings
 from tests.conftest import FIXTURES
 

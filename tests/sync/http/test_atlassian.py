@@ -13,7 +13,8 @@ from atlassian.confluence import ConfluenceServer
 from atlassian.errors import ApiError
 from pydantic import SecretStr
 
-from goldenthread.sync.http.atlassian import (
+from goldenthread.sync.http.atlassian import build_clients, build_confluence, build_jira, detect_deployment
+from goldenthread.sync.http.errors import (
     AuthError,
     BadRequestError,
     ConflictError,
@@ -21,15 +22,12 @@ from goldenthread.sync.http.atlassian import (
     RateLimitedError,
     ServerError,
     TransportError,
-    build_clients,
-    build_confluence,
-    build_jira,
     classify_error,
-    detect_deployment,
 )
 from goldenthread.sync.errors import BadUsage
 from goldenthread.sync.settings import Settings
-from goldenthread.sync.http.transport import RetryPolicy, build_session
+from goldenthread.sync.http.session import build_session
+from goldenthread.sync.http.transport import RetryPolicy
 from tests.conftest import FIXTURES
 
 CLOUD = "https://acme.atlassian.net"
@@ -226,7 +224,7 @@ def test_build_jira_cloud_detects_and_counts_requests():
                      httpx.Response(200, json={"issues": [], "isLast": True})]
     )
     handle = build_jira(settings(), retry=RetryPolicy(sleep=no_sleep))
-    assert handle.deployment == "cloud" and handle.cloud and handle.api == "rest/api/3"
+    assert handle.deployment == "cloud" and handle.cloud and handle.profile.jira_rest == "rest/api/3"
     assert isinstance(handle.client, Jira) and handle.client.cloud
     assert handle.cloud_client is not None and hasattr(handle.cloud_client, "get_bulk_changelogs")
     assert handle.client.jql("project = HR", fields=["summary"])["isLast"] is True

@@ -17,15 +17,10 @@ from atlassian import Jira
 from atlassian.confluence import ConfluenceServer
 
 from goldenthread import __version__
-from goldenthread.sync.http.transport import (
-    RequestCounter,
-    RequestRecord,
-    RetryPolicy,
-    build_session,
-    get_redactor,
-    install_redaction,
-    parse_retry_after,
-)
+from goldenthread.sync.http.classify import parse_retry_after
+from goldenthread.sync.http.redaction import get_redactor, install_redaction
+from goldenthread.sync.http.session import RequestCounter, build_session
+from goldenthread.sync.http.transport import RequestRecord, RetryPolicy
 
 BASE = "https://example.atlassian.net"
 USER = "ana@example.com"

@@ -13,7 +13,8 @@ from atlassian import Jira, JiraCloud
 from goldenthread.mappings.config import parse_config
 from goldenthread.mappings.records import Issue, UserRef
 from goldenthread.mappings.stakeholders import build_stakeholder_plan, compute_write_plan
-from goldenthread.sync.http.transport import RetryPolicy, build_session
+from goldenthread.sync.http.session import build_session
+from goldenthread.sync.http.transport import RetryPolicy
 from goldenthread.sync.jira.writeback import (
     build_issue_with_added,
     fetch_own_user_id,

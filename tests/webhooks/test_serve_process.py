@@ -134,8 +134,10 @@ def test_serve_process_accepts_processes_reports_and_stops_on_sigterm(
             assert "goldenthread_inbox_depth 0.0" in metrics
 
             # the periodic sync is due at start (its last tick is within the grace period)
-            ready = wait_for("the scheduled sync", lambda: (r := client.get("/readyz").json()).get("last_sync") and r,
-                             proc, log)
+            # finished, not just started: /readyz shows a sync in progress as "running"
+            ready = wait_for("the scheduled sync to finish",
+                             lambda: (r := client.get("/readyz").json()).get("last_sync")
+                             and r["last_sync"]["status"] != "running" and r, proc, log)
             assert ready["status"] == "ready" and ready["last_sync"]["status"] == "ok"
             # the scheduler's and the Jira client's counters too, whichever process they ran in
             wait_for("the sync's counters", lambda: 'goldenthread_job_runs_total{job="sync",status="ok"} 1.0'

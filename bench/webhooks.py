@@ -123,7 +123,8 @@ def serve_app(port: int, db_url: str) -> None:
     from pydantic import SecretStr
 
     from goldenthread.mappings.config import Config
-    from goldenthread.mappings.jira import FieldMap, parse_webhook_snapshot
+    from goldenthread.mappings.fields import FieldMap
+    from goldenthread.mappings.jira import parse_webhook_snapshot
     from goldenthread.sync.context import AppContext
     from goldenthread.sync.settings import Settings
     from goldenthread.webhooks.processing import EventHandlers

@@ -1,4 +1,4 @@
-"""Pure parsing of Jira JSON into canonical records, and field resolution against `/field`.
+"""Pure parsing of Jira JSON into canonical records (fields resolved by `mappings.fields`).
 
 Shapes handled (all seen in real payloads):
 - Cloud v3 search/jql issues: `description` (and textarea custom fields) are ADF documents.
@@ -12,18 +12,14 @@ No I/O here: callers fetch, these functions only look at dicts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from goldenthread.mappings.richtext import parse_adf_text, parse_description
 from goldenthread.mappings.values import is_map as _is_map
 from goldenthread.mappings.values import parse_datetime
+from goldenthread.mappings.fields import FieldKind, FieldMap, kind_of
 from goldenthread.mappings.records import (
-    NUMERIC_FIELDS,
-    RICH_TEXT_FIELDS,
-    TEXT_FIELDS,
-    USER_FIELDS,
     Issue,
     IssueSnapshot,
     StatusCategory,
@@ -31,128 +27,6 @@ from goldenthread.mappings.records import (
     StatusInfo,
     UserRef,
 )
-
-FieldKind = Literal["number", "text", "user", "richtext"]
-
-#: System fields the mappings and metrics read; custom field ids are added from the FieldMap.
-BASE_FIELDS: tuple[str, ...] = (
-    "summary",
-    "status",
-    "issuetype",
-    "project",
-    "created",
-    "updated",
-    "resolutiondate",
-    "reporter",
-    "assignee",
-    "labels",
-    "components",
-    "description",
-)
-
-
-def kind_of(canonical: str) -> FieldKind:
-    if canonical in NUMERIC_FIELDS:
-        return "number"
-    if canonical in USER_FIELDS:
-        return "user"
-    if canonical in TEXT_FIELDS:
-        return "text"
-    if canonical in RICH_TEXT_FIELDS:
-        return "richtext"
-    raise KeyError(canonical)
-
-
-# --- fields -----------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class FieldSpec:
-    """One entry of Jira's `/field` list."""
-
-    id: str
-    name: str
-    type: str = ""  # schema.type: number, string, option, array, user, date, any, ...
-    items: str = ""  # schema.items for arrays: user, option, string, ...
-    custom: str = ""  # schema.custom plugin key, e.g. ...:multiuserpicker
-    is_custom: bool = False
-
-    def describe_type(self) -> str:
-        if self.type == "array":
-            return f"array of {self.items or 'values'}"
-        return self.type or "unknown"
-
-
-@dataclass(frozen=True)
-class FieldMap:
-    """Canonical name -> resolved Jira field, plus what could not be resolved."""
-
-    fields: dict[str, FieldSpec] = field(default_factory=dict)
-    unresolved: dict[str, str] = field(default_factory=dict)  # canonical -> configured value
-    ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)  # canonical -> candidate ids
-
-    def id_for(self, canonical: str) -> str | None:
-        spec = self.fields.get(canonical)
-        return spec.id if spec else None
-
-    def field_ids(self) -> list[str]:
-        return sorted({s.id for s in self.fields.values()})
-
-
-def parse_field_list(raw: Iterable[Mapping[str, Any]]) -> list[FieldSpec]:
-    out = []
-    for f in raw:
-        schema = f.get("schema") or {}
-        out.append(
-            FieldSpec(
-                id=str(f.get("id") or f.get("key") or ""),
-                name=str(f.get("name") or ""),
-                type=str(schema.get("type") or ""),
-                items=str(schema.get("items") or ""),
-                custom=str(schema.get("custom") or ""),
-                is_custom=bool(f.get("custom", False)),
-            )
-        )
-    return [s for s in out if s.id]
-
-
-def resolve_fields(mapping: Mapping[str, str | None] | Any, field_list: Iterable[FieldSpec]) -> FieldMap:
-    """Resolve each configured value by id first, then by name (case-insensitive).
-
-    `mapping` is `config.fields` (a FieldsSection) or a plain dict. A name shared by several
-    fields (Jira allows duplicate custom field names) resolves to the first custom one and is
-    reported in `ambiguous` so `check` can ask for the id."""
-    if hasattr(mapping, "mapped"):
-        mapping = mapping.mapped()
-    specs = list(field_list)
-    by_id = {s.id: s for s in specs}
-    by_id_folded = {s.id.casefold(): s for s in specs}
-    by_name: dict[str, list[FieldSpec]] = {}
-    for s in specs:
-        by_name.setdefault(s.name.strip().casefold(), []).append(s)
-    resolved: dict[str, FieldSpec] = {}
-    unresolved: dict[str, str] = {}
-    ambiguous: dict[str, tuple[str, ...]] = {}
-    for canonical, value in mapping.items():
-        if not value:
-            continue
-        wanted = str(value).strip()
-        spec = by_id.get(wanted) or by_id_folded.get(wanted.casefold())
-        if spec is None:
-            candidates = by_name.get(wanted.casefold(), [])
-            if len(candidates) > 1:
-                ambiguous[canonical] = tuple(c.id for c in candidates)
-                candidates = sorted(candidates, key=lambda c: (not c.is_custom, c.id))
-            spec = candidates[0] if candidates else None
-        if spec is None:
-            unresolved[canonical] = wanted
-        else:
-            resolved[canonical] = spec
-    return FieldMap(resolved, unresolved, ambiguous)
-
-
-def build_search_fields(field_map: FieldMap) -> list[str]:
-    """The explicit `fields` list for search: never `*all` (slow and huge)."""
-    return list(BASE_FIELDS) + [i for i in field_map.field_ids() if i not in BASE_FIELDS]
-
 
 # --- scalar values ----------------------------------------------------------------------
 def parse_user(value: Any) -> UserRef | None:

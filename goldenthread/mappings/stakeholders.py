@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
-from goldenthread.mappings.config import Config, ConfigProblem, LineMap, Person, Rule, line_for
+from goldenthread.mappings.config import Config, ConfigProblem, Person, Rule
 from goldenthread.mappings.deployment import DeploymentKind, compute_user_id_problem
 from goldenthread.mappings.records import Issue, UserRef
+from goldenthread.mappings.yaml_lines import LineMap, line_for
 
 Quadrant = Literal["manage_closely", "keep_satisfied", "keep_informed", "monitor"]
 #: Display order of the grid: the monthly report addresses stakeholders in this order.
@@ -33,7 +34,6 @@ QUADRANT_LABELS: dict[Quadrant, str] = {
     "keep_informed": "keep informed",
     "monitor": "monitor",
 }
-WriteTarget = Literal["field", "watchers"]
 
 #: `when` keys that read a mapped custom field: a rule on them needs `fields.<key>` mapped.
 _FIELD_BACKED_KEYS: tuple[str, ...] = ("team", "objective")
@@ -63,7 +63,7 @@ def compute_people_order(people: Iterable[Person]) -> list[Person]:
 # --- ids --------------------------------------------------------------------------------------
 
 
-def _id_key(user_id: str) -> str:
+def id_key(user_id: str) -> str:
     # Data Center usernames are case-insensitive; Cloud accountIds never differ only by case.
     return user_id.casefold()
 
@@ -120,7 +120,7 @@ def _rule_problems(
         bad = compute_user_id_problem(user_id, deployment)
         if bad:
             problems.append((f"{base}.add.{i}", f"rule {index}: {bad}"))
-        elif _id_key(user_id) not in people:
+        elif id_key(user_id) not in people:
             problems.append(
                 (f"{base}.add.{i}", f"rule {index} adds {user_id!r}, who is not listed in stakeholders.people")
             )
@@ -155,9 +155,9 @@ def check_stakeholder_rules(
         bad = compute_user_id_problem(person.id, deployment)
         if bad:
             add(f"stakeholders.people.{i}.id", bad)
-        if _id_key(person.id) in seen:
+        if id_key(person.id) in seen:
             add(f"stakeholders.people.{i}.id", f"{person.id!r} is listed twice", "warning")
-        seen.add(_id_key(person.id))
+        seen.add(id_key(person.id))
     if section.write_back == "field" and "stakeholders" not in mapped:
         add("stakeholders.write_back", "write_back is 'field' but fields.stakeholders is not mapped")
     for i, rule in enumerate(section.rules):
@@ -190,7 +190,7 @@ def build_stakeholder_plan(
     people: dict[str, Person] = {}
     for person in section.people:
         if compute_user_id_problem(person.id, deployment) is None:
-            people.setdefault(_id_key(person.id), person)
+            people.setdefault(id_key(person.id), person)
     rules: list[CompiledRule] = []
     warnings: list[str] = []
     skipped: list[int] = []
@@ -285,7 +285,7 @@ def compute_stakeholder_ids(
     out: list[str] = []
     reporter = UserRef(reporter_id) if reporter_id else None
     for user, _, _ in _contributions(map(UserRef, field_ids), reporter, rules):
-        k = _id_key(user.id)
+        k = id_key(user.id)
         if k not in seen:
             seen.add(k)
             out.append(user.id)
@@ -301,7 +301,7 @@ def compute_issue_stakeholders(issue: Issue, plan: StakeholderPlan) -> tuple[Sta
     in_field: set[str] = set()
     contributions = _contributions(issue.stakeholders, issue.reporter, compute_matching_rules(issue, plan))
     for user, reason, from_field in contributions:
-        k = _id_key(user.id)
+        k = id_key(user.id)
         if k not in ids:
             order.append(k)
             ids[k] = user.id
@@ -330,106 +330,3 @@ def compute_issue_stakeholders(issue: Issue, plan: StakeholderPlan) -> tuple[Sta
 
 def compute_stakeholders(issues: Iterable[Issue], plan: StakeholderPlan) -> dict[str, tuple[Stakeholder, ...]]:
     return {issue.key: compute_issue_stakeholders(issue, plan) for issue in issues}
-
-
-# --- write plan ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedUser:
-    id: str
-    name: str
-    reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedAdd:
-    """Users to add to one issue. Only ever adds: nothing is planned for removal."""
-
-    issue_key: str
-    issue_id: str
-    target: WriteTarget
-    users: tuple[PlannedUser, ...]
-
-
-def compute_write_plan(
-    issues: Iterable[Issue],
-    plan: StakeholderPlan | Config,
-    current_watchers: Mapping[str, Collection[str]] | None = None,
-) -> list[PlannedAdd]:
-    """Which stakeholders each issue is missing in Jira, with the reasons.
-
-    field mode: missing from `issue.stakeholders` (the store's copy of the field; the sync layer
-    updates it after a successful add, so a second run plans nothing).
-    watchers mode: missing from `current_watchers[issue.key]` (ids the sync layer fetched). An
-    issue absent from the mapping has unknown watchers and gets every stakeholder planned; that is
-    safe because adding an existing watcher is a no-op in Jira, and it is how the sync layer
-    learns which issues to fetch watchers for.
-    Ids that fail validation for the deployment are never planned.
-    """
-    if isinstance(plan, Config):
-        plan = build_stakeholder_plan(plan)
-    if plan.write_back == "off" or (plan.write_back == "field" and not plan.field_mapped):
-        return []
-    target: WriteTarget = plan.write_back
-    planned: list[PlannedAdd] = []
-    for issue in issues:
-        if target == "field":
-            present = {_id_key(u.id) for u in issue.stakeholders}
-        else:
-            present = {_id_key(u) for u in (current_watchers or {}).get(issue.key, ())}
-        users = tuple(
-            PlannedUser(s.id, s.name, s.reasons)
-            for s in compute_issue_stakeholders(issue, plan)
-            if _id_key(s.id) not in present and compute_user_id_problem(s.id, plan.deployment) is None
-        )
-        if users:
-            planned.append(PlannedAdd(issue.key, issue.id, target, users))
-    return planned
-
-
-# --- our own webhooks ------------------------------------------------------------------------
-
-
-def _user_ids(user: Any) -> set[str]:
-    if not isinstance(user, Mapping):
-        return set()
-    return {_id_key(str(user[k])) for k in ("accountId", "name", "key") if user.get(k)}
-
-
-def is_own_change(
-    webhook_payload: Mapping[str, Any],
-    our_account_id_or_username: str,
-    stakeholder_field_id: str,
-    stakeholder_field_name: str | None = None,
-) -> bool:
-    """True when this `jira:issue_updated` is the echo of our own stakeholder write.
-
-    Both must hold: the event's user is our API user (accountId on Cloud, name/key on Data
-    Center), and every changelog item touches only the stakeholders field (Cloud items carry
-    `fieldId`; Data Center items often only the display name, hence `stakeholder_field_name`).
-    A person editing other fields in the same event is not ours: that event must be processed.
-    """
-    if webhook_payload.get("webhookEvent") != "jira:issue_updated":
-        return False
-    if not our_account_id_or_username or _id_key(our_account_id_or_username) not in _user_ids(
-        webhook_payload.get("user")
-    ):
-        return False
-    changelog = webhook_payload.get("changelog")
-    items = changelog.get("items") if isinstance(changelog, Mapping) else None
-    if not items:
-        return False
-    wanted_name = (stakeholder_field_name or "").casefold()
-    for item in items:
-        if not isinstance(item, Mapping):
-            return False
-        field_id = item.get("fieldId")
-        if field_id is not None:
-            if field_id != stakeholder_field_id:
-                return False
-            continue
-        field = str(item.get("field") or "")
-        if field != stakeholder_field_id and not (wanted_name and field.casefold() == wanted_name):
-            return False
-    return True

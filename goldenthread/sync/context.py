@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 
-from goldenthread.mappings.config import Config, LineMap
+from goldenthread.mappings.config import Config
+from goldenthread.mappings.yaml_lines import LineMap
 from goldenthread.sync.errors import BadUsage, RunFailed
 from goldenthread.sync.progress import NullReporter, Reporter
 from goldenthread.sync.settings import Settings

@@ -10,7 +10,8 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from goldenthread.mappings.config import MAX_CONFIG_BYTES, Config, ConfigError, ConfigProblem, LineMap, parse_config
+from goldenthread.mappings.config import Config, ConfigError, ConfigProblem, parse_config
+from goldenthread.mappings.yaml_lines import MAX_CONFIG_BYTES, LineMap
 
 
 class Settings(BaseSettings):

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from goldenthread.mappings.jira import FieldMap
+from goldenthread.mappings.fields import FieldMap
 from goldenthread.mappings.records import IssueSnapshot
 from goldenthread.sync.http.atlassian import ConfluenceHandle, JiraHandle
 from goldenthread.sync.context import AppContext
@@ -87,7 +87,7 @@ class LiveJira:
         return snap if snap.issue.key in fetch_census(jira, jql) else None
 
     def is_own_change(self, payload: Mapping[str, Any]) -> bool:
-        from goldenthread.mappings.stakeholders import is_own_change
+        from goldenthread.mappings.writeback import is_own_change
 
         # cheap checks first: only an update by someone can be our echo, and only with a changelog
         if payload.get("webhookEvent") != "jira:issue_updated" or not payload.get("changelog"):

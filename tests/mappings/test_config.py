@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from goldenthread.mappings import config as config_module
+from goldenthread.mappings import yaml_lines
 from goldenthread.mappings.config import Config, ConfigError, parse_config
 from goldenthread.mappings.starter import render_starter_config
 
@@ -104,7 +104,7 @@ def test_the_python_tag_test_would_catch_an_unsafe_loader(tmp_path: Path, monkey
     class Unsafe(yaml.UnsafeLoader):
         pass
 
-    monkeypatch.setattr(config_module, "_BoundedLoader", Unsafe)
+    monkeypatch.setattr(yaml_lines, "_BoundedLoader", Unsafe)
     with pytest.raises(pytest.fail.Exception):
         test_yaml_safe_load_refuses_python_tags(tmp_path)
     assert (tmp_path / "ran").is_dir()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from goldenthread.mappings.config import parse_config
 from goldenthread.mappings.fields import check_field_config, check_field_mappings
-from goldenthread.mappings.jira import parse_field_list
+from goldenthread.mappings.fields import parse_field_list
 
 JIRA_FIELDS = parse_field_list(
     [

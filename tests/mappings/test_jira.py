@@ -7,18 +7,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 
-from goldenthread.mappings.jira import (
+from goldenthread.mappings.fields import (
     FieldSpec,
     build_search_fields,
+    parse_field_list,
+    resolve_fields,
+)
+from goldenthread.mappings.jira import (
     parse_bulk_changelogs,
     parse_datetime,
     parse_embedded_changelog,
-    parse_field_list,
     parse_issue,
     parse_status_changes,
     parse_status_list,
     parse_webhook_snapshot,
-    resolve_fields,
 )
 from goldenthread.mappings.records import UserRef
 from goldenthread.mappings.richtext import parse_adf_text, parse_wiki_text

@@ -10,6 +10,7 @@ import pytest
 from goldenthread.mappings.config import Person, parse_config
 from goldenthread.mappings.records import Issue, UserRef
 from goldenthread.mappings.deployment import compute_user_id_problem
+from goldenthread.mappings.writeback import compute_write_plan, is_own_change
 from goldenthread.mappings.stakeholders import (
     FIELD_REASON,
     build_stakeholder_plan,
@@ -17,8 +18,6 @@ from goldenthread.mappings.stakeholders import (
     compute_issue_stakeholders,
     compute_people_order,
     compute_quadrant,
-    compute_write_plan,
-    is_own_change,
 )
 
 DANA = "557058:8f0c1e2a-3b4c-4d5e-8f60-718293a4b5c6"

@@ -12,7 +12,7 @@ from rich.text import Text
 from goldenthread.mappings.config import ConfigProblem
 from goldenthread.mappings.fields import check_field_config, check_field_mappings
 from goldenthread.mappings.goals import check_goals, check_objective_options
-from goldenthread.mappings.jira import FieldSpec, parse_field_list
+from goldenthread.mappings.fields import FieldSpec, parse_field_list
 from goldenthread.mappings.deployment import DeploymentKind
 from goldenthread.sync.context import AppContext
 from goldenthread.sync.jira.fetch import fetch_field_list, fetch_field_options

@@ -24,15 +24,17 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from goldenthread.mappings.jira import (
+from goldenthread.mappings.fields import (
     FieldMap,
     build_search_fields,
-    parse_embedded_changelog,
     parse_field_list,
+    resolve_fields,
+)
+from goldenthread.mappings.jira import (
+    parse_embedded_changelog,
     parse_issue,
     parse_status_changes,
     parse_status_list,
-    resolve_fields,
 )
 from goldenthread.mappings.records import IssueSnapshot, StatusCategory
 from goldenthread.sync.jira import state as st

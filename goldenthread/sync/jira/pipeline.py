@@ -28,12 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from goldenthread.mappings.jira import (
-    FieldMap,
-    parse_embedded_changelog,
-    parse_issue,
-    parse_status_changes,
-)
+from goldenthread.mappings.fields import FieldMap
+from goldenthread.mappings.jira import parse_embedded_changelog, parse_issue, parse_status_changes
 from goldenthread.mappings.values import parse_datetime
 from goldenthread.mappings.records import IssueSnapshot, StatusCategory
 from goldenthread.sync.http.atlassian import JiraHandle

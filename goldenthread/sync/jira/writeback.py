@@ -34,14 +34,10 @@ from rich.text import Text
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.deployment import Deployment, DeploymentKind
 from goldenthread.mappings.records import Issue, UserRef
-from goldenthread.mappings.stakeholders import (
-    PlannedAdd,
-    build_stakeholder_plan,
-    compute_write_plan,
-)
+from goldenthread.mappings.stakeholders import build_stakeholder_plan
+from goldenthread.mappings.writeback import PlannedAdd, compute_write_plan
 from goldenthread.sync.http.atlassian import build_path
-
-PER_ISSUE_LIMIT = "jira-per-issue-on-write"
+from goldenthread.sync.http.classify import classify
 DEFAULT_WORKERS = 4
 
 
@@ -83,12 +79,11 @@ def build_field_update(field_id: str, user_ids: Iterable[str], deployment: Deplo
 
 def _describe_error(exc: Exception, jira: Any = None) -> str:
     response = getattr(exc, "response", None)
-    if response is not None and response.status_code == 429:
-        if response.headers.get("RateLimit-Reason", "") == PER_ISSUE_LIMIT:
-            return "Jira per-issue write limit (429 jira-per-issue-on-write); will retry on the next sync"
-    classify = getattr(jira, "classify", None)
-    if classify is not None:  # JiraHandle: the project's redacted, uniform error text
-        return str(classify(exc))[:300]
+    if response is not None and classify(response.status_code, response.headers, b"").per_issue_limit:
+        return "Jira per-issue write limit (429 jira-per-issue-on-write); will retry on the next sync"
+    to_error = getattr(jira, "classify", None)
+    if to_error is not None:  # JiraHandle: the project's redacted, uniform error text
+        return str(to_error(exc))[:300]
     if response is None:
         return f"{type(exc).__name__}: {exc}"[:300]
     text = str(exc).strip() or response.reason or ""

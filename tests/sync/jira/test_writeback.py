@@ -12,7 +12,8 @@ from atlassian import Jira, JiraCloud
 
 from goldenthread.mappings.config import parse_config
 from goldenthread.mappings.records import Issue, UserRef
-from goldenthread.mappings.stakeholders import build_stakeholder_plan, compute_write_plan
+from goldenthread.mappings.stakeholders import build_stakeholder_plan
+from goldenthread.mappings.writeback import compute_write_plan
 from goldenthread.sync.http.session import build_session
 from goldenthread.sync.http.transport import RetryPolicy
 from goldenthread.sync.jira.writeback import (
@@ -195,7 +196,7 @@ def test_dry_run_writes_nothing_and_table_shows_why(respx_mock: respx.MockRouter
 
 
 def test_table_keeps_jira_text_literal() -> None:
-    from goldenthread.mappings.stakeholders import PlannedAdd, PlannedUser
+    from goldenthread.mappings.writeback import PlannedAdd, PlannedUser
 
     plan = [PlannedAdd("HRP-1", "1", "field", (PlannedUser(REQUESTER, "[red]Rita[/red]", ("reporter",)),))]
     assert "[red]Rita[/red]" in _render(render_plan_table(plan))

@@ -505,4 +505,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from goldenthread.sync.gc_policy import quiet_gc
+
+    with quiet_gc():  # the policy every CLI command runs under
+        main()

@@ -58,10 +58,14 @@ def _child(url: str, user: str, token: str, db: str, out: Any) -> None:
 
     ctx = _ctx(url, user, token, db)
     ctx.store  # noqa: B018 - open and migrate the database outside the timed sync
+    from goldenthread.sync.gc_policy import quiet_gc
+
     started = time.perf_counter()
-    full = run_sync(ctx, full=True)
+    with quiet_gc():  # the policy `goldenthread sync` runs under
+        full = run_sync(ctx, full=True)
     wall = time.perf_counter() - started
-    incremental = run_sync(ctx)
+    with quiet_gc():
+        incremental = run_sync(ctx)
     changes = ctx.store.count("status_changes")
     ru = resource.getrusage(resource.RUSAGE_SELF)
     out.send({"full": full.as_stats(), "wall": wall, "incremental": incremental.as_stats(),
@@ -70,7 +74,7 @@ def _child(url: str, user: str, token: str, db: str, out: Any) -> None:
 
 def _paging_child(url: str, user: str, token: str, db: str, out: Any) -> None:
     """The search pages of a full sync fetched back to back, nothing else: the real floor."""
-    from goldenthread.mappings.jira import build_search_fields
+    from goldenthread.mappings.fields import build_search_fields
     from goldenthread.sync.jira.fetch import fetch_search_pages
     from goldenthread.sync.jira.state import build_full_jql
     from goldenthread.sync.jira.ingest import load_field_map, open_jira

@@ -6,10 +6,10 @@ at once and each command pays only for what it uses (bench/cli.py measures it)."
 
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -109,10 +109,13 @@ def guarded(command: str, fn: Callable[[], T]) -> T:
     line and the contract's exit code: 2 for bad config or usage, 1 for a run that failed.
     Both name the command, never some step inside it."""
     from goldenthread.mappings.config import ConfigError
+    from goldenthread.sync.gc_policy import quiet_gc
 
     try:
         setup_logging(_verbose)
-        return fn()
+        # serve sets its own (collecting) policy once its app is built
+        with nullcontext() if command == "serve" else quiet_gc():
+            return fn()
     except ConfigError as exc:
         for problem in exc.problems:
             err.print(f"[red]{problem}[/red]", markup=True, highlight=False, soft_wrap=True)
@@ -384,10 +387,4 @@ def serve(
 
 
 def main() -> None:
-    try:
-        app()
-    finally:
-        # The process ends here: move every object out of the collector's view, so the
-        # interpreter's final collections do not walk pandas' and SQLAlchemy's object graphs
-        # (~0.15 s of a `metrics` run, bench/cli.py). Exit handlers still run.
-        gc.freeze()
+    app()

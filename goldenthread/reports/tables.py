@@ -10,11 +10,9 @@ Tests: tests/reports/test_frames.py, tests/sync/store/test_tables.py
 
 from __future__ import annotations
 
-import gc
 import operator
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from itertools import repeat
 from typing import Any, Final
 
@@ -176,20 +174,6 @@ def build_change_table(changes: Sequence[StatusChange]) -> pd.DataFrame:
     return build_change_table_from_columns({f: _field(changes, f) for f in _CHANGE_FIELDS})
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    # Turning 100k records into columns allocates many small tuples (parsed keys, stakeholder
-    # ids), which triggers the cyclic GC; each of its full passes walks every live record
-    # (millions of objects) and was ~20% of records -> tables. Nothing built here forms cycles.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def build_tables(
     issues: Sequence[Issue], changes: Sequence[StatusChange]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -200,8 +184,7 @@ def build_tables(
     (cheaper than coding the keys as a categorical and matching 100k categories to 100k issue
     keys later), so issue_key stays a plain object column in this change table. Duplicate issue
     keys: the `build_change_table` table, no `issue_pos` (`compute_issue_times` matches keys)."""
-    with gc_paused():
-        return _build_tables(issues, changes)
+    return _build_tables(issues, changes)
 
 
 def _build_tables(

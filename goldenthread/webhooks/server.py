@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import gc
 import logging
 import multiprocessing
 import os
@@ -25,6 +24,7 @@ import uvicorn
 
 from goldenthread.sync.context import AppContext
 from goldenthread.sync.errors import BadUsage
+from goldenthread.sync.gc_policy import quiet_gc
 from goldenthread.webhooks.app import AppDeps, create_app
 from goldenthread.webhooks.metrics_relay import apply_relayed_metrics, relay_metrics
 from goldenthread.webhooks.observability import Metrics, setup_json_logging
@@ -204,15 +204,13 @@ def run_serve(
         apply_relayed_metrics(metrics, received)
     else:
         services.start()
-    # Everything built so far (modules, app, mappers, compiled statements) lives as long as the
-    # process: out of the collector's sight, a full collection no longer walks it. Those walks
-    # stalled the event loop for 35-145 ms every few seconds under load (bench/webhooks.py p99).
-    gc.collect()
-    gc.freeze()
     log.info("serving on http://%s:%d as replica %s (%s store)", host, port, replica, store.dialect)
     try:
-        # uvicorn traps SIGTERM/SIGINT: stops accepting, drains in-flight requests, then returns
-        server.run()
+        # uvicorn traps SIGTERM/SIGINT: stops accepting, drains in-flight requests, then returns;
+        # everything built so far lives as long as the process: frozen out of the collector's
+        # sight (gc_policy), which keeps collecting what the requests leave
+        with quiet_gc(collect=True):
+            server.run()
     finally:
         if child is not None:
             child.terminate()  # SIGTERM: finish the batch in hand, hand back the rest

@@ -17,12 +17,10 @@ Tests: tests/sync/jira/test_ingest.py, tests/sync/jira/test_ingest_sandbox.py
 
 from __future__ import annotations
 
-import gc
 import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -203,11 +201,10 @@ class PageCommitter:
             producer.start()
         self._search_error: BaseException | None = None
         try:
-            with _collect_per_batch():
-                if self.jira.profile.changelog_in_search:
-                    self._run_dc(q)
-                else:
-                    self._run_cloud(q)
+            if self.jira.profile.changelog_in_search:
+                self._run_dc(q)
+            else:
+                self._run_cloud(q)
             if self._search_error is not None:
                 raise self._search_error
         finally:
@@ -244,8 +241,6 @@ class PageCommitter:
             changed = self._changed(page.issues)
             self.stats.changelogs += len(changed)
             self._commit_page(page, changed, None)
-            if self.stats.pages % BATCH_PAGES == 0:
-                gc.collect(1)  # see _collect_per_batch
 
     def _run_cloud(self, q: queue.Queue[_Item]) -> None:
         in_flight: deque[_Batch] = deque()
@@ -262,7 +257,6 @@ class PageCommitter:
                 histories = b.histories.result() if b.histories is not None else {}
                 for page, issues in b.pages:
                     self._commit_page(page, issues, histories)
-                gc.collect(1)  # see _collect_per_batch
 
             def drain(block_over: int) -> None:
                 while in_flight and (len(in_flight) > block_over or _ready(in_flight[0])):
@@ -282,33 +276,6 @@ class PageCommitter:
             if batch.pages:
                 submit(batch)
             drain(0)
-
-
-@contextmanager
-def _collect_per_batch() -> Iterator[None]:
-    """Run the cyclic GC once per committed batch instead of on its own schedule.
-
-    Paging allocates millions of short-lived objects (decoded pages), which triggered thousands of
-    automatic collections that kept re-scanning the pages queued ahead and the whole startup heap:
-    measured at a quarter of a full sync's CPU. Here the heap that exists before the sync is frozen
-    out of collections (after one full collection, so no garbage is frozen with it), automatic
-    collection is off, and the committer collects the young generations after each batch, which
-    frees the few cycles a request leaves (responses held in cycles keep their bodies alive)."""
-    was_enabled = gc.isenabled()
-    # `serve` freezes its own startup heap; thawing that here would undo it, so freeze only when
-    # nothing is frozen yet, and thaw only what we froze
-    freeze = gc.get_freeze_count() == 0
-    if freeze:
-        gc.collect()
-        gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if freeze:
-            gc.unfreeze()
-        if was_enabled:
-            gc.enable()
 
 
 def _ready(batch: _Batch) -> bool:

@@ -36,7 +36,6 @@ from goldenthread.mappings.records import (
 from goldenthread.mappings.outcomes import KpiReading, SurveyAnswer
 from goldenthread.reports.goals import OutcomeTables
 from goldenthread.mappings.values import parse_datetime
-from goldenthread.reports.tables import gc_paused
 from goldenthread.sync.store import outcomes as store_outcomes
 from goldenthread.sync.store import schema as t
 from goldenthread.sync.store import tables as store_tables
@@ -191,8 +190,7 @@ class Store:
     def load_issues(self, *, include_removed: bool = False) -> list[Issue]:
         where = true() if include_removed else t.issues.c.removed_at.is_(None)
         rows = store_tables.load_issue_rows(self.engine, where, (t.issues.c.key,))
-        with gc_paused():  # 100k records: the cyclic GC's full passes would walk them all
-            return list(map(_issue_from_columns, rows))
+        return list(map(_issue_from_columns, rows))
 
     def load_issue(self, key: str) -> Issue | None:
         """One issue, live or removed (the same read as `load_issues`)."""

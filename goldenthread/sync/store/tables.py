@@ -28,7 +28,6 @@ from goldenthread.reports.tables import (
     TABLE_ISSUE_COLUMNS,
     build_change_table_from_columns,
     build_issue_table_from_columns,
-    gc_paused,
 )
 from goldenthread.sync.store import schema as t
 
@@ -41,8 +40,7 @@ _JSON_LISTS = ("labels", "components")
 def load_issue_table(engine: Engine) -> pd.DataFrame:
     """Live issues as the plain issue table (TABLE_ISSUE_COLUMNS), in no particular order:
     `build_frames_from_tables` puts them in natural key order."""
-    with gc_paused():
-        return _load_issue_table(engine)
+    return _load_issue_table(engine)
 
 
 def _load_issue_table(engine: Engine) -> pd.DataFrame:
@@ -63,8 +61,7 @@ def _load_issue_table(engine: Engine) -> pd.DataFrame:
 def load_change_table(engine: Engine) -> pd.DataFrame:
     """Status changes of live issues as the plain change table (unsorted: the derivation
     orders them)."""
-    with gc_paused():
-        return _load_change_table(engine)
+    return _load_change_table(engine)
 
 
 def _load_change_table(engine: Engine) -> pd.DataFrame:
@@ -79,9 +76,6 @@ def fetch_columns(engine: Engine, stmt: Any, width: int) -> list[tuple[Any, ...]
     """The result of `stmt` as one tuple per column (plain DBAPI values)."""
     # Plain DBAPI tuples: SQLAlchemy's per-row Row objects and per-value type processing
     # cost more than the query itself for 500k rows. The statements carry no user input.
-    # Callers pause the cyclic GC (`gc_paused`) until the table is built: while millions of
-    # fresh values are alive, every container allocated (row tuples, decoded JSON lists)
-    # counts towards a collection, and the full ones walk all of them (over half the time).
     sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
     with engine.connect() as conn:
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -117,11 +111,10 @@ def load_issue_rows(engine: Engine, where: Any, order_by: Sequence[Any]) -> list
     building the frozen `Issue` records."""
     names = [col.name for col in t.issues.columns]
     stmt = select(*[_raw_ts(t.issues.c[n]) for n in names]).where(where).order_by(*order_by)
-    with gc_paused():
-        values = fetch_columns(engine, stmt, len(names))
-        columns = [decode_json_column(v) if isinstance(t.issues.c[n].type, JSON) else v
-                   for n, v in zip(names, values, strict=True)]  # fmt: skip
-        return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    values = fetch_columns(engine, stmt, len(names))
+    columns = [decode_json_column(v) if isinstance(t.issues.c[n].type, JSON) else v
+               for n, v in zip(names, values, strict=True)]  # fmt: skip
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def load_status_change_records(engine: Engine, where: Any, order_by: Sequence[Any]) -> list[StatusChange]:
@@ -130,9 +123,8 @@ def load_status_change_records(engine: Engine, where: Any, order_by: Sequence[An
     publish."""
     sc = t.status_changes
     stmt = select(*[_raw_ts(sc.c[n]) for n in CHANGE_COLUMNS]).where(where).order_by(*order_by)
-    with gc_paused():
-        keys, ids, ats, froms, tos, authors = fetch_columns(engine, stmt, len(CHANGE_COLUMNS))
-        return list(map(StatusChange, keys, ids, map(parse_datetime, ats), froms, tos, authors))
+    keys, ids, ats, froms, tos, authors = fetch_columns(engine, stmt, len(CHANGE_COLUMNS))
+    return list(map(StatusChange, keys, ids, map(parse_datetime, ats), froms, tos, authors))
 
 
 def _raw_ts(col: Any) -> Any:

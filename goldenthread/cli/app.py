@@ -237,7 +237,7 @@ def fields(
     """List Jira fields (id, name, type) to help write mappings."""
 
     def body() -> None:
-        from goldenthread.sync.jira.fieldcheck import run_fields
+        from goldenthread.cli.sync import run_fields
 
         run_fields(build_context(config), out, as_json=as_json)
 
@@ -254,7 +254,7 @@ def sync(
     """Pull Jira into the store, write stakeholders back, print a summary."""
 
     def body() -> None:
-        from goldenthread.sync.jira.ingest import run_sync_command
+        from goldenthread.cli.sync import run_sync_command
 
         ctx = build_context(config)
         try:
@@ -275,7 +275,7 @@ def publish(
     """Render and upsert the Roadmap and What's new pages."""
 
     def body() -> None:
-        from goldenthread.sync.confluence.commands import run_publish_command
+        from goldenthread.cli.publish import run_publish_command
 
         ctx = build_context(config)
         try:
@@ -297,7 +297,7 @@ def report_monthly(
     """Produce and publish the month's stakeholder report (idempotent, safe to re-run)."""
 
     def body() -> None:
-        from goldenthread.sync.confluence.commands import run_monthly_command
+        from goldenthread.cli.publish import run_monthly_command
 
         ctx = build_context(config)
         try:

@@ -25,7 +25,8 @@ from goldenthread.reports.pages import PageModel
 from goldenthread.reports.format import fmt_month
 from goldenthread.sync.context import AppContext, system_clock
 from goldenthread.sync.errors import RunFailed
-from goldenthread.sync.jira.ingest import SyncResult, run_sync
+from goldenthread.sync.jira.ingest import SyncResult
+from goldenthread.sync.runs import run_sync
 from goldenthread.cli.metrics import run_metrics
 from goldenthread.reports.months import last_complete_month, previous_month
 from goldenthread.sync.progress import build_reporter
@@ -167,9 +168,9 @@ def run_demo(*, out_dir: Path, issues: int = 300, seed: int = 7, console: Consol
 
 
 def _run_steps(ctx: AppContext, console: Console, out_dir: Path, state: SandboxState) -> Path:
-    sync = run_sync(ctx, full=True, writeback=True)
+    sync = run_sync(ctx, full=True)
     console.print(f"sync: {render_sync_sentence(sync)}", markup=False, highlight=False)
-    again = run_sync(ctx, full=False, writeback=True)
+    again = run_sync(ctx, full=False)
     console.print(f"incremental sync right after: {again.requests} request(s), {again.upserted} issue(s) changed")
 
     as_of = ctx.clock()

@@ -17,8 +17,8 @@ from goldenthread.cli.demo import _demo_people, build_demo_config
 from goldenthread.cli.metrics import render_tables
 from goldenthread.sandbox import SandboxState, start_sandbox
 from goldenthread.sandbox.state import DEFAULT_TOKEN, DEFAULT_USER
-from goldenthread.sync.confluence.commands import DIFF_PREVIEW_LINES
-from goldenthread.sync.jira.ingest import PLAN_PREVIEW_ROWS
+from goldenthread.cli.publish import DIFF_PREVIEW_LINES
+from goldenthread.cli.sync import PLAN_PREVIEW_ROWS
 from tests.cli.test_errors import ENV_VARS
 
 runner = CliRunner()

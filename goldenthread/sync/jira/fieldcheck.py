@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from goldenthread.mappings.config import ConfigProblem
 from goldenthread.mappings.fields import check_field_config, check_field_mappings
@@ -93,20 +89,11 @@ def build_fields_rows(fields: list[FieldSpec]) -> list[dict[str, Any]]:
     return [{"id": f.id, "name": f.name, "type": f.describe_type(), "custom": f.is_custom} for f in ordered]
 
 
-def run_fields(ctx: AppContext, console: Console, as_json: bool) -> None:
-    """List Jira's fields (custom first), to help write `fields:` mappings."""
+def fetch_fields_rows(ctx: AppContext) -> list[dict[str, Any]]:
+    """Jira's fields (custom first) as rows of id, name, type, custom: what `goldenthread fields`
+    lists to help write `fields:` mappings."""
     jira = open_jira(ctx)
     try:
-        rows = build_fields_rows(parse_field_list(fetch_field_list(jira)))
+        return build_fields_rows(parse_field_list(fetch_field_list(jira)))
     finally:
         jira.close()
-    if as_json:
-        console.out(json.dumps(rows, indent=2, ensure_ascii=False), highlight=False)
-        return
-    table = Table(title=f"Jira fields ({len(rows)})")
-    for column in ("id", "name", "type"):
-        table.add_column(column)
-    for row in rows:
-        # field names are Jira text: Text() so a name like "[bold]" is not rich markup
-        table.add_row(Text(row["id"]), Text(row["name"]), Text(row["type"]))
-    console.print(table)

@@ -3,7 +3,6 @@
 Public API:
 - `run_sync(ctx, *, full=False, jira=None, writeback=False, dry_run=False) -> SyncResult` for the
   CLI, the demo, the scheduler and the webhook worker.
-- `run_sync_command(ctx, console, *, full, dry_run)` the CLI body (progress + summary).
 - `load_field_map(ctx, jira)` and `fetch_issue_snapshot(jira, field_map, key)` for webhooks.
 
 Incremental JQL: `(<backlog>) AND updated >= "<cursor - lookback>" ORDER BY updated ASC`. JQL
@@ -21,8 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
 
 from goldenthread.mappings.fields import (
     FieldMap,
@@ -338,59 +335,5 @@ def fetch_issue_snapshot(
     return IssueSnapshot(issue, changes)
 
 
-# --- command -----------------------------------------------------------------------------------
-PLAN_PREVIEW_ROWS = 10  # a first sync plans thousands of stakeholder adds: a sample, not a wall
-
-
-def run_sync_command(ctx: AppContext, console: Console, *, full: bool, dry_run: bool,
-                     details: bool = False) -> None:
-    result = run_sync(ctx, full=full, writeback=True, dry_run=dry_run)
-    for warning in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
-    table = Table(title=f"Jira sync ({result.mode}, {result.deployment})", show_header=False)
-    table.add_column("what")
-    table.add_column("value", justify="right")
-    rows = [
-        ("issues fetched", result.fetched),
-        ("issues upserted", result.upserted),
-        ("unchanged (lookback overlap)", result.unchanged),
-        ("issues removed from backlog", result.removed if result.census else "no census this run"),
-        ("changelogs fetched", result.changelogs),
-        ("status changes stored", result.status_changes),
-        *([("KPI readings read", result.kpi_readings), ("survey answers read", result.survey_answers)]
-          if ctx.config.outcomes.measurements or ctx.config.outcomes.surveys else []),
-        ("requests", result.requests),
-        ("duration", f"{result.duration_s:.1f} s"),
-        ("cursor", result.cursor or "-"),
-    ]
-    for what, value in rows:
-        table.add_row(what, str(value))
-    console.print(table)
-    wbr = result.writeback
-    if wbr is not None:
-        from goldenthread.sync.jira.writeback import render_plan_by_person, render_plan_table
-
-        if wbr.plan:
-            limit = None if details else PLAN_PREVIEW_ROWS
-            console.print(render_plan_by_person(wbr.plan, wbr, limit=limit))
-            console.print(render_plan_table(wbr.plan, wbr, limit=limit))
-        for warning in wbr.warnings:
-            console.print(f"[yellow]write-back:[/yellow] {warning}", highlight=False)
-        verb = "would add" if wbr.dry_run else "added"
-        n = sum(len(a.users) for a in wbr.plan) if wbr.dry_run else sum(len(v) for v in wbr.added.values())
-        console.print(f"stakeholders: {verb} {n} on {len(wbr.plan)} issue(s)"
-                      + (f"; {len(wbr.failed)} failed" if wbr.failed else ""))
-        adds = sum(len(a.users) for a in wbr.plan)
-        people = len({u.id for a in wbr.plan for u in a.users})
-        if not details and (adds > PLAN_PREVIEW_ROWS or people > PLAN_PREVIEW_ROWS):
-            console.print(f"(shown: the first {min(adds, PLAN_PREVIEW_ROWS)} of {adds} rows and the "
-                          f"{min(people, PLAN_PREVIEW_ROWS)} busiest of {people} people; --details lists them all)")
-        if wbr.failed:
-            raise RunFailed(f"stakeholder write-back failed for {len(wbr.failed)} issue(s): "
-                            + "; ".join(f"{k}: {v}" for k, v in sorted(wbr.failed.items())[:5]))
-    elif dry_run:
-        console.print("stakeholders: write-back is off (stakeholders.write_back)")
-
-
 __all__ = ["SyncResult", "fetch_issue_snapshot", "load_field_map", "open_jira", "raise_jira_error",
-           "run_sync", "run_sync_command"]
+           "run_sync"]

@@ -28,8 +28,6 @@ from threading import Lock
 from typing import Any
 
 from requests import HTTPError, RequestException
-from rich.table import Table
-from rich.text import Text
 
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.deployment import Deployment, DeploymentKind
@@ -297,55 +295,3 @@ def build_issue_with_added(issue: Issue, added: Iterable[UserRef]) -> Issue:
     present = {u.id.casefold() for u in issue.stakeholders}
     extra = tuple(u for u in added if u.id.casefold() not in present)
     return replace(issue, stakeholders=issue.stakeholders + extra) if extra else issue
-
-
-def render_plan_table(plan: list[PlannedAdd], result: WritebackResult | None = None,
-                      limit: int | None = None) -> Table:
-    """Which issues gain which stakeholders and why (the first `limit` rows). Jira text goes in
-    as Text (no rich markup)."""
-    title = "Stakeholders to add" if result is None or result.dry_run else "Stakeholders written"
-    table = Table(title=title)
-    for column in ("Issue", "Stakeholder", "Where", "Why"):
-        table.add_column(column)
-    if result is not None and not result.dry_run:
-        table.add_column("Result")
-    rows = 0
-    for add in plan:
-        status = ""
-        if result is not None and not result.dry_run:
-            written = {u.id for u in result.added.get(add.issue_key, ())}
-            failure = result.failed.get(add.issue_key) or result.skipped.get(add.issue_key)
-        for user in add.users:
-            if limit is not None and rows >= limit:
-                break
-            row = [
-                Text(add.issue_key),
-                Text(f"{user.name} ({user.id})" if user.name else user.id),
-                Text(add.target),
-                Text("; ".join(user.reasons)),
-            ]
-            if result is not None and not result.dry_run:
-                status = "added" if user.id in written else f"not added: {failure or 'unknown'}"
-                row.append(Text(status))
-            table.add_row(*row)
-            rows += 1
-    return table
-
-
-def render_plan_by_person(plan: list[PlannedAdd], result: WritebackResult | None = None,
-                          limit: int | None = None) -> Table:
-    """One row per stakeholder (the `limit` busiest): on how many issues they are (to be) added."""
-    dry = result is None or result.dry_run
-    counts: dict[tuple[str, str], int] = {}
-    for add in plan:
-        written = None if dry or result is None else {u.id for u in result.added.get(add.issue_key, ())}
-        for user in add.users:
-            if written is None or user.id in written:
-                counts[(user.id, user.name)] = counts.get((user.id, user.name), 0) + 1
-    table = Table(title="Stakeholders to add, by person" if dry else "Stakeholders added, by person")
-    table.add_column("Stakeholder")
-    table.add_column("issues", justify="right")
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0][1] or item[0][0]))
-    for (uid, name), n in ranked[:limit]:
-        table.add_row(Text(name or uid), str(n))
-    return table

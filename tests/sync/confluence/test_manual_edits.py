@@ -18,7 +18,7 @@ import pytest
 from rich.console import Console
 
 from goldenthread.sandbox import SandboxState, start_sandbox
-from goldenthread.sync.confluence.commands import run_monthly_command, run_publish_command
+from goldenthread.cli.publish import run_monthly_command, run_publish_command
 from goldenthread.sync.context import AppContext
 from goldenthread.webhooks.status import load_status, render_status_page
 from tests.reports.page_fixtures import DANA, config

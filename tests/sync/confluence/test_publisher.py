@@ -24,7 +24,7 @@ from goldenthread.sync.confluence.publisher import (
     publish_monthly_report,
     publish_pages,
 )
-from goldenthread.sync.confluence.commands import run_monthly_command
+from goldenthread.cli.publish import run_monthly_command
 from goldenthread.sandbox import SandboxState, start_sandbox
 from tests.reports.page_fixtures import config
 from tests.sync.publish_helpers import NOW, make_context

@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from goldenthread.sandbox import SandboxState, start_sandbox
-from goldenthread.sync.confluence.commands import run_publish_command
+from goldenthread.cli.publish import run_publish_command
 from goldenthread.sync.confluence.publisher import publish_monthly_report, publish_pages
 from goldenthread.sync.context import AppContext
 from goldenthread.sync.errors import RunFailed

@@ -16,12 +16,12 @@ from goldenthread.mappings.stakeholders import build_stakeholder_plan
 from goldenthread.mappings.writeback import compute_write_plan
 from goldenthread.sync.http.session import build_session
 from goldenthread.sync.http.transport import RetryPolicy
+from goldenthread.cli.sync import render_plan_table
 from goldenthread.sync.jira.writeback import (
     build_issue_with_added,
     fetch_own_user_id,
     publish_stakeholders,
     publish_write_plan,
-    render_plan_table,
 )
 from tests.conftest import FIXTURES
 

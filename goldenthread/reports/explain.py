@@ -18,27 +18,9 @@ import numpy as np
 import pandas as pd
 
 from goldenthread.mappings.config import Config
+from goldenthread.reports.format import format_amounts
 
 _QUARTER = re.compile(r"^\s*(?:(\d{4})\s*[-/ ]?\s*Q([1-4])|Q([1-4])\s*[-/ ]?\s*(?:FY)?(\d{4}))\s*$", re.IGNORECASE)
-
-
-def format_amounts(values: pd.Series, *, percent: bool = False) -> pd.Series:
-    """Numbers as a reader writes them: 5000 -> "5,000", 1250.0 -> "1,250", 0.333 -> "0.33",
-    with `percent` 0.5 -> "50%". Each distinct value formatted once; NaN -> ""."""
-    arr = values.to_numpy(dtype="float64", na_value=np.nan)
-    uniq, inverse = np.unique(arr, return_inverse=True)
-
-    def one(v: float) -> str:
-        if np.isnan(v):
-            return ""
-        if percent:
-            return f"{v * 100:,.0f}%" if abs(v * 100 - round(v * 100)) < 1e-9 else f"{v * 100:,.1f}%"
-        text = f"{v:,.2f}".rstrip("0").rstrip(".")
-        return "0" if text in ("-0", "") else text
-
-    text = np.array([one(v) for v in uniq.tolist()], dtype=object)
-    out = text[inverse.reshape(-1)] if len(arr) else np.array([], dtype=object)
-    return pd.Series(out, index=values.index, dtype=object)
 
 
 def compute_ordinals(ranks: pd.Series) -> pd.Series:

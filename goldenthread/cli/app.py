@@ -363,6 +363,24 @@ def demo(
 
 
 @app.command()
+def sandbox(
+    port: Annotated[int, typer.Option("--port", help="Loopback port to listen on.")] = 8900,
+    issues: Annotated[int, typer.Option("--issues", help="Issues in the generated backlog.")] = 300,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the generated backlog (same seed, same data).")] = 7,
+    datacenter: Annotated[bool, typer.Option("--datacenter", help="Emulate Jira and Confluence Data Center "
+                                             "instead of Cloud.")] = False,
+) -> None:
+    """Run the bundled Jira + Confluence sandbox in the foreground to try commands by hand (Ctrl-C stops it)."""
+
+    def body() -> None:
+        from goldenthread.cli.sandbox import run_sandbox
+
+        run_sandbox(out, port=port, issues=issues, seed=seed, mode="datacenter" if datacenter else "cloud")
+
+    guarded("sandbox", body)
+
+
+@app.command()
 def serve(
     config: ConfigOpt = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",

@@ -1,6 +1,6 @@
 """The FastAPI app: webhook receiver, health, metrics, status page. Built by `create_app(deps)`.
 
-Tests: tests/webhooks/test_receiver.py, tests/webhooks/test_openapi_fuzz.py
+Tests: tests/webhooks/test_receiver.py, tests/webhooks/test_openapi_fuzz.py, tests/webhooks/test_docs.py
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi_swagger import patch_fastapi
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.routing import Route
@@ -59,7 +60,13 @@ def create_app(deps: AppDeps) -> FastAPI:
         title="goldenthread",
         summary="Jira webhook receiver, health, metrics and status for goldenthread serve.",
         version="1",
+        # FastAPI's own /docs and /redoc load their scripts from a CDN: a blank page on a server
+        # without internet. Swagger UI's files come from the fastapi-swagger package instead.
+        docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
     )
+    patch_fastapi(app, docs_url="/docs", redirect_from_root_to_docs=False, title="goldenthread API",
+                  swagger_js_url="/docs/swagger-ui-bundle.js", swagger_css_url="/docs/swagger-ui.css",
+                  swagger_favicon_url="/docs/favicon-32x32.png")
     metrics = deps.metrics
     app.receiver = WebhookReceiver(deps.store, deps.clock, deps.secret, metrics)
     app.router.on_shutdown.append(app.receiver.writer.close)

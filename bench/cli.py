@@ -28,19 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from sync import CONFIG  # bench/sync.py (this script's folder is on sys.path): the same fields
+
 GOLDENTHREAD = Path(sys.executable).with_name("goldenthread")
-CONFIG = """fields:
-  reach: Reach
-  impact: Impact
-  confidence: Confidence
-  effort: Story Points
-  objective: Objective
-  stakeholders: Stakeholders
-  team: Team
-stakeholders:
-  write_back: 'off'
-"""
 TARGETS = {"--help": 0.3, "metrics json": 0.6}
 
 

@@ -3,7 +3,6 @@ a month that has not begun. Each case: the file, the YAML line, what was meant, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,21 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from goldenthread.cli.app import app
-from goldenthread.sandbox import SandboxState, start_sandbox
-from goldenthread.sandbox.state import DEFAULT_TOKEN, DEFAULT_USER
-from tests.cli.test_errors import ENV_VARS
+from goldenthread.sandbox import SandboxState
 
 runner = CliRunner()
-NOW = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GOLDENTHREAD_DATABASE_URL", f"sqlite:///{tmp_path / 'gt.db'}")
-    return tmp_path
 
 
 def write(home: Path, text: str) -> Path:
@@ -55,42 +42,30 @@ def write(home: Path, text: str) -> Path:
     ("publish:\n  monthly_report: 'Report {month'\n", 2, "publish.monthly_report", "is not a title template"),
     ("publish:\n  roadmap: ''\n", 2, "publish.roadmap", "at least 1 character"),
 ])  # fmt: skip
-def test_check_rejects_values_that_make_no_sense(home: Path, yaml: str, line: int, path: str, says: str) -> None:
-    cfg = write(home, yaml)
+def test_check_rejects_values_that_make_no_sense(bare_home: Path, yaml: str, line: int, path: str, says: str) -> None:
+    cfg = write(bare_home, yaml)
     result = runner.invoke(app, ["check", "--offline"])
     assert result.exit_code == 2, result.output
     assert f"{cfg.name}:{line} ({path}): error: " in result.output
     assert says in result.output
 
 
-def test_sensible_values_still_pass(home: Path) -> None:
-    write(home, "publish:\n  space: '~ana'\n  monthly_report: 'Report {month}'\nschedule:\n  sync: null\n"
+def test_sensible_values_still_pass(bare_home: Path) -> None:
+    write(bare_home, "publish:\n  space: '~ana'\n  monthly_report: 'Report {month}'\nschedule:\n  sync: null\n"
                 "  monthly_report: '@daily'\nprioritisation:\n  quick_win_max_effort: 0\n"
                 "  objective_weights: {Parked: 0}\n")  # fmt: skip
     result = runner.invoke(app, ["check", "--offline"])
     assert result.exit_code == 0, result.output
 
 
-def test_serve_refuses_a_bad_cron_at_start_up(home: Path) -> None:
-    write(home, "schedule:\n  sync: every 15 minutes\n")
+def test_serve_refuses_a_bad_cron_at_start_up(bare_home: Path) -> None:
+    write(bare_home, "schedule:\n  sync: every 15 minutes\n")
     result = runner.invoke(app, ["serve", "--port", "1"])  # never gets as far as binding
     assert result.exit_code == 2, result.output
     assert "goldenthread.yaml:2 (schedule.sync): error: 'every 15 minutes' is not a cron expression" in result.output
 
 
-@pytest.fixture
-def sandbox(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxState]:
-    state = SandboxState.build(seed=5, issues=20, now=NOW)
-    with start_sandbox(state) as sb:
-        for prefix, url in (("JIRA", sb.jira_url), ("CONFLUENCE", sb.confluence_url)):
-            monkeypatch.setenv(f"{prefix}_URL", url)
-            monkeypatch.setenv(f"{prefix}_USER", DEFAULT_USER)
-            monkeypatch.setenv(f"{prefix}_TOKEN", DEFAULT_TOKEN)
-        yield state
-
-
 def test_check_online_names_a_confluence_space_that_does_not_exist(sandbox: SandboxState, home: Path) -> None:
-    assert runner.invoke(app, ["init"]).exit_code == 0
     cfg = home / "goldenthread.yaml"
     cfg.write_text(cfg.read_text().replace("  space: IPM", "  space: NOPE"))
     line = cfg.read_text().splitlines().index("  space: NOPE") + 1
@@ -107,7 +82,6 @@ def _month(now: datetime, ahead: int) -> str:
 
 
 def test_report_monthly_refuses_a_month_that_has_not_begun(home: Path) -> None:
-    assert runner.invoke(app, ["init"]).exit_code == 0
     future = _month(datetime.now(UTC), 6)
     result = runner.invoke(app, ["report", "monthly", "--month", future])
     assert result.exit_code == 2, result.output
@@ -116,7 +90,6 @@ def test_report_monthly_refuses_a_month_that_has_not_begun(home: Path) -> None:
 
 
 def test_report_monthly_warns_for_a_month_before_any_data(sandbox: SandboxState, home: Path) -> None:
-    assert runner.invoke(app, ["init"]).exit_code == 0
     assert runner.invoke(app, ["sync"]).exit_code == 0
     first = min(i.created for i in sandbox.data.issues if "internal-product" in i.labels)
     result = runner.invoke(app, ["report", "monthly", "--month", "2019-01", "--dry-run"])

@@ -7,8 +7,6 @@ that cannot be reached. Retry waits are recorded by an injected sleep, never sle
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -17,52 +15,19 @@ from typer.testing import CliRunner
 
 from goldenthread.cli.app import app, move_verbose_first
 from goldenthread.sandbox import SandboxState, start_sandbox
-from goldenthread.sandbox.state import DEFAULT_TOKEN, DEFAULT_USER
 from goldenthread.sync.http import transport
+from tests.cli.conftest import NOW, point_at
+from tests.sync.http.test_transport import Waits
 
-ENV_VARS = ("JIRA_URL", "JIRA_USER", "JIRA_TOKEN", "CONFLUENCE_URL", "CONFLUENCE_USER", "CONFLUENCE_TOKEN",
-            "GOLDENTHREAD_CONFIG", "GOLDENTHREAD_DATABASE_URL", "GOLDENTHREAD_WEBHOOK_SECRET")
-NOW = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
 runner = CliRunner()
 
 
-class RecordedSleep:
-    """The retry policy's sleep: remembers each wait instead of waiting."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-
-
 @pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> RecordedSleep:
-    sleep = RecordedSleep()
+def waits(monkeypatch: pytest.MonkeyPatch) -> Waits:
+    """The retry waits of every session the CLI builds, recorded instead of slept."""
+    sleep = Waits()
     monkeypatch.setattr(transport, "DEFAULT_POLICY", transport.RetryPolicy(sleep=sleep))
     return sleep
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A clean working directory with the starter config and a fresh store; no Atlassian env."""
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GOLDENTHREAD_DATABASE_URL", f"sqlite:///{tmp_path / 'gt.db'}")
-    assert runner.invoke(app, ["init"]).exit_code == 0
-    return tmp_path
-
-
-@pytest.fixture
-def sandbox(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxState]:
-    state = SandboxState.build(seed=5, issues=20, now=NOW)
-    with start_sandbox(state) as sb:
-        for prefix, url in (("JIRA", sb.jira_url), ("CONFLUENCE", sb.confluence_url)):
-            monkeypatch.setenv(f"{prefix}_URL", url)
-            monkeypatch.setenv(f"{prefix}_USER", DEFAULT_USER)
-            monkeypatch.setenv(f"{prefix}_TOKEN", DEFAULT_TOKEN)
-        yield state
 
 
 def refused_url() -> str:
@@ -127,9 +92,7 @@ def test_publish_to_a_missing_space_on_data_center_is_the_same_clear_error(home:
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     state = SandboxState.build(seed=5, issues=5, now=NOW, jira_mode="datacenter", confluence_mode="datacenter")
     with start_sandbox(state) as sb:
-        monkeypatch.setenv("CONFLUENCE_URL", sb.confluence_url)
-        monkeypatch.setenv("CONFLUENCE_TOKEN", DEFAULT_TOKEN)
-        monkeypatch.setenv("CONFLUENCE_USER", DEFAULT_USER)
+        point_at(sb, monkeypatch)
         set_space(home, "NOPE")
         result = runner.invoke(app, ["publish"])
     assert result.exit_code == 2, result.output
@@ -167,7 +130,7 @@ def test_a_bad_confluence_token_after_a_sync_is_refused_by_confluence_itself(
 
 
 @pytest.mark.parametrize("command", [["check"], ["fields"], ["sync"]])
-def test_a_refused_jira_fails_fast_naming_the_command(home: Path, waits: RecordedSleep,
+def test_a_refused_jira_fails_fast_naming_the_command(home: Path, waits: Waits,
                                                      monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
     url = refused_url()
     monkeypatch.setenv("JIRA_URL", url)
@@ -178,10 +141,10 @@ def test_a_refused_jira_fails_fast_naming_the_command(home: Path, waits: Recorde
     assert line == (f"error: {command[0]} failed: could not reach Jira at {url} "
                     "(connection refused, 3 attempts): check JIRA_URL")
     assert "assuming" not in result.output  # no guess from the hostname before failing anyway
-    assert sum(waits.waits) < 5, waits.waits
+    assert sum(waits.calls) < 5, waits.calls
 
 
-def test_an_unresolvable_jira_fails_fast_and_says_so(home: Path, waits: RecordedSleep,
+def test_an_unresolvable_jira_fails_fast_and_says_so(home: Path, waits: Waits,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     # .invalid never resolves (RFC 6761)
     monkeypatch.setenv("JIRA_URL", "https://jira.invalid")
@@ -191,10 +154,10 @@ def test_an_unresolvable_jira_fails_fast_and_says_so(home: Path, waits: Recorded
     [line] = error_lines(result.output)
     assert line.startswith("error: check failed: could not reach Jira at https://jira.invalid")
     assert "host name does not resolve" in line and line.endswith("check JIRA_URL")
-    assert sum(waits.waits) < 5, waits.waits
+    assert sum(waits.calls) < 5, waits.calls
 
 
-def test_a_refused_confluence_names_confluence_and_its_url(home: Path, waits: RecordedSleep,
+def test_a_refused_confluence_names_confluence_and_its_url(home: Path, waits: Waits,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     url = refused_url()
     monkeypatch.setenv("CONFLUENCE_URL", f"{url}/wiki")
@@ -203,7 +166,7 @@ def test_a_refused_confluence_names_confluence_and_its_url(home: Path, waits: Re
     assert result.exit_code == 1, result.output
     [line] = error_lines(result.output)
     assert f"could not reach Confluence at {url} (connection refused" in line and line.endswith("check CONFLUENCE_URL")
-    assert sum(waits.waits) < 5
+    assert sum(waits.calls) < 5
 
 
 def test_a_url_without_a_scheme_says_what_is_wrong(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,31 +15,22 @@ from goldenthread.cli.app import app
 from goldenthread.cli.demo import _demo_people, build_demo_config
 from goldenthread.cli.metrics import render_tables
 from goldenthread.sandbox import SandboxState, start_sandbox
-from goldenthread.sandbox.state import DEFAULT_TOKEN, DEFAULT_USER
 from goldenthread.cli.publish import DIFF_PREVIEW_LINES
 from goldenthread.cli.sync import PLAN_PREVIEW_ROWS
-from tests.cli.test_errors import ENV_VARS
+from tests.cli.conftest import NOW, point_at
 
 runner = CliRunner()
-NOW = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
 PLAN_ROW = re.compile(r"^│ [A-Z]+-\d+ ")
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxState]:
+def sandbox(bare_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxState]:
     """A sandbox and the demo's config: stakeholder rules and write-back on, as a real first sync."""
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GOLDENTHREAD_DATABASE_URL", f"sqlite:///{tmp_path / 'gt.db'}")
     monkeypatch.setenv("COLUMNS", "200")
-    (tmp_path / "goldenthread.yaml").write_text(build_demo_config(*_demo_people(), NOW))
+    (bare_home / "goldenthread.yaml").write_text(build_demo_config(*_demo_people(), NOW))
     state = SandboxState.build(seed=5, issues=80, now=NOW)
-    with start_sandbox(state) as sb:
-        for prefix, url in (("JIRA", sb.jira_url), ("CONFLUENCE", sb.confluence_url)):
-            monkeypatch.setenv(f"{prefix}_URL", url)
-            monkeypatch.setenv(f"{prefix}_USER", DEFAULT_USER)
-            monkeypatch.setenv(f"{prefix}_TOKEN", DEFAULT_TOKEN)
+    with start_sandbox(state) as running:
+        point_at(running, monkeypatch)
         yield state
 
 

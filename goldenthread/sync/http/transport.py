@@ -16,7 +16,7 @@ Retry rules (each answer's meaning comes from `classify.classify`):
   raised and the caller must re-read before retrying. A connect error (nothing was sent) is
   retried for all.
 - A host that refuses connections or does not resolve gets `RetryPolicy.unreachable_attempts`
-  attempts `unreachable_wait` apart (~2 s), not the full backoff: that is nearly always a wrong
+  attempts `unreachable_wait` apart (1 s in all), not the full backoff: that is nearly always a wrong
   URL or a service that is down for longer than a backoff could wait, and an admin running
   `goldenthread check` should hear so in seconds, not after half a minute.
 - Every other 4xx is returned at once (atlassian-python-api turns it into HTTPError).
@@ -74,7 +74,7 @@ class RetryPolicy:
     jitter: float = 1.0
     max_retry_after: float = 120.0
     unreachable_attempts: int = 3
-    unreachable_wait: float = 1.0
+    unreachable_wait: float = 0.5
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = _utcnow
     # POSTs that only read (search, changelog bulk fetch): a lost response can be fetched again.

@@ -401,3 +401,22 @@ def test_certificate_failure_is_not_retried(session, waits):
     with pytest.raises(requests.exceptions.SSLError):
         session.get(f"{BASE}/x")
     assert route.call_count == 1 and waits.calls == []
+
+
+@respx.mock
+def test_an_unreachable_host_gets_a_few_quick_attempts_not_the_full_backoff(waits):
+    s = build_session(user=USER, token=TOKEN, base_url=BASE, retry=RetryPolicy(sleep=waits))
+    refused = respx.get(f"{BASE}/refused").mock(side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
+    with pytest.raises(requests.exceptions.ConnectionError) as info:
+        s.get(f"{BASE}/refused")
+    assert refused.call_count == 3 and waits.calls == [0.5, 0.5]  # 1 s in all, not 1 + 2 + 4 + 8
+    assert info.value.reason == "connection refused" and info.value.unreachable is True  # type: ignore[attr-defined]
+    waits.calls.clear()
+    unresolvable = respx.get(f"{BASE}/dns").mock(side_effect=httpx.ConnectError("[Errno -2] Name or service not known"))
+    with pytest.raises(requests.exceptions.ConnectionError) as info:
+        s.get(f"{BASE}/dns")
+    assert unresolvable.call_count == 3 and info.value.reason == "the host name does not resolve"  # type: ignore[attr-defined]
+    waits.calls.clear()
+    busy = respx.get(f"{BASE}/busy").mock(return_value=httpx.Response(503))
+    assert s.get(f"{BASE}/busy").status_code == 503
+    assert busy.call_count == 5 and min(waits.calls) >= 1.0  # a server that answers keeps the full backoff

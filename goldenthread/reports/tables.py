@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import operator
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import repeat
 from typing import Any, Final
 
@@ -212,3 +212,18 @@ def _match_rows(issue_keys: list[Any], change_keys: Sequence[Any]) -> np.ndarray
     return np.fromiter(found, dtype="int64", count=len(change_keys))
 
 
+
+
+def compute_user_names(*sources: Iterable[tuple[str | None, str | None]]) -> dict[str, str]:
+    """User id -> display name from (id, name) pairs: an id takes its name from the first source
+    that names it (the callers pass stakeholder fields, then reporters, then assignees); when a
+    source gives one id several names, the greatest, so the result never depends on the order
+    the rows were read in (a store's tables come in no particular order)."""
+    names: dict[str, str] = {}
+    for source in sources:
+        found: dict[str, str] = {}
+        for uid, name in source:
+            if uid and name and uid not in names and name > found.get(uid, ""):
+                found[uid] = name
+        names.update(found)
+    return names

@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Issue, StatusChange, UserRef
@@ -17,7 +19,7 @@ from goldenthread.reports.frames import (
     build_frames_from_tables,
     compute_change_positions,
 )
-from goldenthread.reports.tables import build_change_table, build_issue_table, build_tables
+from goldenthread.reports.tables import build_change_table, build_issue_table, build_tables, compute_user_names
 
 STATUSES = {
     "To Do": "new",
@@ -282,3 +284,18 @@ def test_normalise_percent_reads_above_one_as_a_percentage() -> None:
     got = normalise_percent(pd.Series([80.0, 1.0, 0.5, 100.0, float("nan"), 1.5]))
     assert got.iloc[[0, 1, 2, 3, 5]].tolist() == [0.8, 1.0, 0.5, 1.0, 0.015]
     assert pd.isna(got.iloc[4])
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", None]), st.sampled_from(["Ann", "Bo", "", None])),
+                max_size=12),
+       st.lists(st.tuples(st.sampled_from(["a", "d"]), st.sampled_from(["Zed", "Di"])), max_size=6),
+       st.randoms())
+def test_user_names_never_depend_on_the_order_rows_come_in(first, second, rnd) -> None:  # type: ignore[no-untyped-def]
+    names = compute_user_names(first, second)
+    shuffled = [list(first), list(second)]
+    for rows in shuffled:
+        rnd.shuffle(rows)
+    assert compute_user_names(*shuffled) == names
+    for uid, name in names.items():
+        named_first = [n for u, n in first if u == uid and n]
+        assert name == (max(named_first) if named_first else max(n for u, n in second if u == uid))

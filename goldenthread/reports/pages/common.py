@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -22,14 +23,14 @@ import pandas as pd
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.deployment import DeploymentKind
 from goldenthread.mappings.records import Issue, StatusCategory, StatusChange
-from goldenthread.mappings.stakeholders import Stakeholder, compute_stakeholders
 from goldenthread.reports import storage as s
 from goldenthread.reports.format import fmt_stamp, is_missing
+from goldenthread.reports.frames import build_frames_from_tables
 from goldenthread.reports.goals import OutcomeTables
 from goldenthread.reports.pages.meeting import Meeting
 from goldenthread.reports.scoring import CLASS_LABELS
-from goldenthread.reports.stakeholders import build_credit_plan
-from goldenthread.reports.summary import Report, compute_all
+from goldenthread.reports.summary import Report, compute_report
+from goldenthread.reports.tables import build_tables, compute_user_names
 
 LABELS: tuple[str, ...] = ("goldenthread",)
 NEEDS_SCORING_LIMIT = 100
@@ -81,15 +82,31 @@ class PageData:
 
     config: Config
     report: Report
-    stakeholders: Mapping[str, tuple[Stakeholder, ...]]  # issue key -> stakeholders (field ∪ rules)
     data_as_of: datetime | None  # newest issue update / status change: the footer stamp
     deployment: DeploymentKind | None = None
     meeting: Meeting | None = None  # the monthly report's: actions read from the last minutes
     names: Mapping[str, str] = field(default_factory=dict)  # user id -> name as Jira gave it
 
-    @property
+    @cached_property
     def mentioner(self) -> s.Mentioner:
         return s.Mentioner({p.id: p.name for p in self.config.stakeholders.people}, self.deployment)
+
+    @cached_property
+    def credited(self) -> dict[str, tuple[str, ...]]:
+        """Issue key -> the ids of its stakeholders (field ∪ rules: the report's column)."""
+        issues = self.report.frames.issues
+        return dict(zip(issues["key"].tolist(), issues["stakeholder_ids"].tolist(), strict=True))
+
+    @cached_property
+    def people(self) -> dict[str, str]:
+        """User id -> name: configured people first, then the names Jira gave, else the id."""
+        out = {p.id: p.name or p.id for p in self.config.stakeholders.people}
+        for uid, name in self.names.items():
+            out.setdefault(uid, name)
+        for ids in self.credited.values():
+            for uid in ids:
+                out.setdefault(uid, uid)
+        return out
 
 
 def build_page_data(
@@ -101,28 +118,42 @@ def build_page_data(
     deployment: DeploymentKind | None = None,
     outcome_tables: OutcomeTables | None = None,
 ) -> PageData:
-    report = compute_all(issues, changes, statuses, config, as_of, outcome_tables)
-    # the plan the report's figures credit with (not the deployment's): pages and JSON agree
-    plan = build_credit_plan(config)
-    stamps = [i.updated for i in issues] + [c.at for c in changes]
+    """`build_page_data_from_tables` from records (tests, and stores that only hand out records)."""
+    issue_table, change_table = build_tables(issues, changes)
+    return build_page_data_from_tables(issue_table, change_table, statuses, config, as_of, deployment,
+                                       outcome_tables, build_user_names(issues))
+
+
+def build_page_data_from_tables(
+    issue_table: pd.DataFrame,
+    change_table: pd.DataFrame,
+    statuses: dict[str, StatusCategory],
+    config: Config,
+    as_of: datetime,
+    deployment: DeploymentKind | None = None,
+    outcome_tables: OutcomeTables | None = None,
+    names: Mapping[str, str] | None = None,
+) -> PageData:
+    """The report at `as_of` from the plain tables a store hands over (the path `metrics` takes:
+    no record object per issue), and the footer's stamp: the newest update or status change."""
+    stamps = [v for v in (issue_table["updated"].max(), change_table["at"].max()) if not is_missing(v)]
+    frames = build_frames_from_tables(issue_table, change_table, statuses, config, as_of)
     return PageData(
         config=config,
-        report=report,
-        stakeholders=compute_stakeholders(issues, plan),
-        data_as_of=max(stamps) if stamps else None,
+        report=compute_report(frames, config, as_of, outcome_tables),
+        data_as_of=pd.Timestamp(max(stamps)).to_pydatetime() if stamps else None,
         deployment=deployment,
-        names=build_user_names(issues),
+        names=dict(names or {}),
     )
 
 
 def build_user_names(issues: Sequence[Issue]) -> dict[str, str]:
-    """Display names Jira gave for the users the issues name (reporters, assignees, stakeholders)."""
-    names: dict[str, str] = {}
-    for issue in issues:
-        for user in (issue.reporter, issue.assignee, *issue.stakeholders):
-            if user is not None and user.name:
-                names.setdefault(user.id, user.name)
-    return names
+    """Display names Jira gave for the users the issues name (`tables.compute_user_names`)."""
+    return compute_user_names(
+        ((u.id, u.name) for i in issues for u in i.stakeholders),
+        ((i.reporter.id, i.reporter.name) for i in issues if i.reporter is not None),
+        ((i.assignee.id, i.assignee.name) for i in issues if i.assignee is not None),
+    )
 
 
 def issue_ref(row: Mapping[str, object]) -> s.Inline:
@@ -148,15 +179,12 @@ def class_lozenge(klass: object) -> ET.Element | None:
 
 def names_of(data: PageData, key: str, *, mention: bool = False) -> list[s.Inline]:
     """Stakeholders of an issue as inline content: names, or @mentions (configured people only)."""
-    people = data.mentioner
+    people, names = data.mentioner, data.names
     out: list[s.Inline] = []
-    for i, st in enumerate(data.stakeholders.get(key, ())):
+    for i, uid in enumerate(data.credited.get(key, ())):
         if i:
             out.append(", ")
-        if mention:
-            out.append(people.mention(st.id, st.name))
-        else:
-            out.append(people.name_of(st.id, st.name))
+        out.append(people.mention(uid, names.get(uid, "")) if mention else people.name_of(uid, names.get(uid, "")))
     return out or ["—"]
 
 
@@ -193,11 +221,5 @@ def build_parent_body(title: str) -> str:
 
 
 def people_of(data: PageData) -> dict[str, str]:
-    """User id -> name: configured people first, then the names Jira gave."""
-    out = {p.id: p.name or p.id for p in data.config.stakeholders.people}
-    for uid, name in data.names.items():
-        out.setdefault(uid, name)
-    for sts in data.stakeholders.values():
-        for st in sts:
-            out.setdefault(st.id, st.name or st.id)
-    return out
+    """User id -> name (see `PageData.people`)."""
+    return data.people

@@ -147,12 +147,17 @@ def _item_list(rows: list[dict[str, object]], empty: str, extra: str, limit: int
 def _stakeholder_sections(data: PageData, month: str) -> list[ET.Element]:
     report = data.report
     by_person: dict[str, set[str]] = {}
-    for key, sts in data.stakeholders.items():
-        for st in sts:
-            by_person.setdefault(st.id.casefold(), set()).add(key)
+    for key, ids in data.credited.items():
+        for uid in ids:
+            by_person.setdefault(uid.casefold(), set()).add(key)
     shipped = report.outcomes.lead_times
-    shipped = shipped.loc[shipped["completed_month"].eq(month)]
-    scores = report.scores
+    # each list's rows turned into dicts once (a few hundred), then picked per person by key
+    lists = {
+        "delivered": [dict(r, when=f"shipped {fmt_date(r['completed_at'])}")
+                      for r in row_dicts(shipped.loc[shipped["completed_month"].eq(month)])],
+        "now": [dict(r, st="") for r in row_dicts(report.scores.loc[report.scores["lane"].eq("now")])],
+        "next": row_dicts(report.scores.loc[report.scores["lane"].eq("next")]),
+    }  # fmt: skip
     blocks: list[ET.Element] = [s.heading(2, "Stakeholders")]
     people = compute_people_order(data.config.stakeholders.people)
     if not people:
@@ -163,10 +168,7 @@ def _stakeholder_sections(data: PageData, month: str) -> list[ET.Element]:
     for person in people:
         keys = by_person.get(person.id.casefold(), set())
         quadrant = compute_quadrant(person)
-        delivered = [dict(r, when=f"shipped {fmt_date(r['completed_at'])}")
-                     for r in row_dicts(shipped.loc[shipped["key"].isin(keys)])]  # fmt: skip
-        doing = row_dicts(scores.loc[scores["lane"].eq("now") & scores["key"].isin(keys)])
-        nxt = row_dicts(scores.loc[scores["lane"].eq("next") & scores["key"].isin(keys)])
+        delivered, doing, nxt = ([r for r in lists[name] if r["key"] in keys] for name in ("delivered", "now", "next"))
         blocks.append(s.heading(3, person.name or person.id))
         blocks.append(s.paragraph([
             mentioner.mention(person.id, person.name), "  ",
@@ -175,7 +177,7 @@ def _stakeholder_sections(data: PageData, month: str) -> list[ET.Element]:
         ]))  # fmt: skip
         blocks.append(s.table(("Delivered this month", "In progress", "Next"), [[
             _item_list(delivered, "Nothing delivered this month.", "when", limit),
-            _item_list([dict(r, st="") for r in doing], "Nothing in progress.", "st", limit),
+            _item_list(doing, "Nothing in progress.", "st", limit),
             _item_list(nxt, "Nothing planned next.", "st", limit),
         ]], widths=(330, 330, 330)))  # fmt: skip
     return blocks

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -118,23 +119,25 @@ def _in_jira(data: PageData, month: str, label: str) -> s.Inline:
 def build_month_blocks(data: PageData, month: str, items: pd.DataFrame, limit: int) -> list[ET.Element]:
     """One month: highlights, then products and categories; at most `limit` items (by value)."""
     names = people_of(data)
+    rows = row_dicts(items.head(limit))  # once per month: items come most valuable first
     blocks: list[ET.Element] = [s.heading(2, f"{fmt_month(month)} · {len(items)} shipped")]
     # a few of the month's items, never most of them: at most HIGHLIGHTS, at most half
-    top = items.loc[items["value"].notna()].head(min(HIGHLIGHTS, len(items) // 2))
-    if len(top):
+    top = [r for r in rows if not is_missing(r["value"])][: min(HIGHLIGHTS, len(items) // 2)]
+    if top:
         blocks.append(s.panel("tip", s.bullet_list(
-            [[s.strong(str(r["text"])), s.small(f" — {r['product']}")] for r in row_dicts(top)]),
-            title="Highlights"))  # fmt: skip
-    shown = items.head(limit)
-    for product, group in sorted(shown.groupby("product", sort=False), key=lambda pg: (pg[0] == OTHER_PRODUCT, pg[0])):
-        blocks.append(s.heading(3, str(product)))
+            [[s.strong(str(r["text"])), s.small(f" — {r['product']}")] for r in top]), title="Highlights"))  # fmt: skip
+    by_product: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_product.setdefault(str(r["product"]), []).append(r)
+    for product in sorted(by_product, key=lambda p: (p == OTHER_PRODUCT, p)):
+        blocks.append(s.heading(3, product))
         for category, label in CATEGORIES:
-            rows = row_dicts(group.loc[group["category"].eq(category)])
-            if rows:
+            mine = [r for r in by_product[product] if r["category"] == category]
+            if mine:
                 blocks.append(s.paragraph(s.strong(label)))
-                blocks.append(s.bullet_list([_item(data, r, names) for r in rows]))
-    if len(items) > len(shown):
-        more = len(items) - len(shown)
+                blocks.append(s.bullet_list([_item(data, r, names) for r in mine]))
+    if len(items) > len(rows):
+        more = len(items) - len(rows)
         blocks.append(s.paragraph(s.emphasis([
             f"… and {more} more shipped in {fmt_month(month)}: ", _in_jira(data, month, "see them in Jira"), ".",
         ])))  # fmt: skip

@@ -23,7 +23,8 @@ from typing import Any
 from goldenthread.mappings.config import ConfigError, ConfigProblem
 from goldenthread.mappings.deployment import DeploymentKind
 
-from goldenthread.reports.pages import LIVE_PAGES, MONTHLY_PAGES, PageData, PageModel, build_page_data
+from goldenthread.reports.pages import LIVE_PAGES, MONTHLY_PAGES, PageData, PageModel
+from goldenthread.reports.pages.common import build_page_data_from_tables
 from goldenthread.reports.pages.common import build_parent_body
 from goldenthread.reports.months import month_as_of, parse_month
 from goldenthread.reports.preview import render_preview_html, render_preview_index
@@ -198,9 +199,14 @@ class _Publisher:
 
 
 def load_page_data(ctx: AppContext, as_of: datetime, deployment: Any = None) -> PageData:
+    """The pages' data at `as_of`, from the store's columnar tables as `metrics` reads them (no
+    record object per issue: most of the cost of a large backlog)."""
     store = ctx.store
-    return build_page_data(store.load_issues(), store.load_status_changes(), store.load_statuses(),
-                           ctx.config, as_of, deployment, outcome_tables=store.load_outcome_tables())
+    issues, names = store.load_issue_table_and_names()
+    return build_page_data_from_tables(
+        issues, store.load_change_table(), store.load_statuses(), ctx.config, as_of, deployment,
+        store.load_outcome_tables(), names,
+    )  # fmt: skip
 
 
 

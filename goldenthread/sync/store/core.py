@@ -227,6 +227,10 @@ class Store:
         (unsorted: the derivation orders them)."""
         return store_tables.load_change_table(self.engine)
 
+    def load_issue_table_and_names(self) -> tuple[pd.DataFrame, dict[str, str]]:
+        """`load_issue_table` and user id -> display name from the same read (the pages' input)."""
+        return store_tables.load_issue_table_and_names(self.engine)
+
     def load_first_created(self) -> datetime | None:
         """When the earliest issue in the store was created; None for an empty store."""
         with self.engine.connect() as conn:

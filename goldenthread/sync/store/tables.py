@@ -28,6 +28,7 @@ from goldenthread.reports.tables import (
     TABLE_ISSUE_COLUMNS,
     build_change_table_from_columns,
     build_issue_table_from_columns,
+    compute_user_names,
 )
 from goldenthread.sync.store import schema as t
 
@@ -40,21 +41,33 @@ _JSON_LISTS = ("labels", "components")
 def load_issue_table(engine: Engine) -> pd.DataFrame:
     """Live issues as the plain issue table (TABLE_ISSUE_COLUMNS), in no particular order:
     `build_frames_from_tables` puts them in natural key order."""
-    return _load_issue_table(engine)
+    return _load_issue_table(engine, None)
 
 
-def _load_issue_table(engine: Engine) -> pd.DataFrame:
+def load_issue_table_and_names(engine: Engine) -> tuple[pd.DataFrame, dict[str, str]]:
+    """`load_issue_table` and, from the same read, user id -> the display name Jira last gave
+    (reporters, assignees, stakeholders): the pages name people; the table keeps only ids."""
+    names: dict[str, str] = {}
+    return _load_issue_table(engine, names), names
+
+
+def _load_issue_table(engine: Engine, names: dict[str, str] | None) -> pd.DataFrame:
     c = t.issues.c
-    names = [n for n in TABLE_ISSUE_COLUMNS if n not in ("number", "stakeholder_ids")]
-    stmt = select(*[_raw_ts(c[n]) for n in names], c.stakeholders).where(c.removed_at.is_(None))
-    values = fetch_columns(engine, stmt, len(names) + 1)
-    cols: dict[str, Any] = dict(zip(names, values[:-1], strict=True))
+    columns = [n for n in TABLE_ISSUE_COLUMNS if n not in ("number", "stakeholder_ids")]
+    extra = [c.reporter_name, c.assignee_name] if names is not None else []
+    stmt = select(*[_raw_ts(c[n]) for n in columns], *extra, c.stakeholders).where(c.removed_at.is_(None))
+    values = fetch_columns(engine, stmt, len(columns) + len(extra) + 1)
+    cols: dict[str, Any] = dict(zip(columns, values, strict=False))
     for n in _JSON_LISTS:
         cols[n] = [tuple(v) if v else () for v in decode_json_column(cols[n])]
     # stakeholders are stored as [[id, name], ...]; the table keeps the ids
-    cols["stakeholder_ids"] = [
-        tuple(u[0] for u in v) if v else () for v in decode_json_column(values[-1])
-    ]
+    stakeholders = decode_json_column(values[-1])
+    cols["stakeholder_ids"] = [tuple(u[0] for u in v) if v else () for v in stakeholders]
+    if names is not None:
+        names.update(compute_user_names(
+            ((uid, name) for users in stakeholders for uid, name in users or ()),
+            zip(cols["reporter_id"], values[-3], strict=True), zip(cols["assignee_id"], values[-2], strict=True),
+        ))  # fmt: skip
     return build_issue_table_from_columns(cols)
 
 

@@ -206,3 +206,32 @@ def test_the_space_id_is_remembered_and_a_stale_one_is_looked_up_again(tmp_path:
         assert ctx.store.load_state(key) == state.confluence.spaces["IPM"].id
         handle.close()
         ctx.close()
+
+
+def test_pages_from_the_store_tables_are_the_pages_its_records_give(tmp_path: Path) -> None:
+    """Publishing reads the store's columnar tables (as `metrics` does); every page is the same as
+    the one built from the store's records."""
+    from goldenthread.mappings.records import IssueSnapshot as Snap
+    from goldenthread.reports.pages import LIVE_PAGES, MONTHLY_PAGES, build_page_data
+    from tests.reports.big_backlog import NOW as BIG_NOW
+    from tests.reports.big_backlog import big_config, build_big_backlog
+
+    issues, changes = build_big_backlog(600, seed=9)
+    ctx = make_context(tmp_path, "http://127.0.0.1:9/wiki", "u", "t", cfg=big_config(), now=BIG_NOW)
+    by_key: dict[str, list[Any]] = {}
+    for c in changes:
+        by_key.setdefault(c.issue_key, []).append(c)
+    ctx.store.save_snapshots([Snap(i, tuple(by_key.get(i.key, ()))) for i in issues], BIG_NOW)
+    store = ctx.store
+    for as_of, month in ((BIG_NOW, None), (month_as_of("2026-05", BIG_NOW), "2026-05")):
+        tables = load_page_data(ctx, as_of, "cloud")
+        records = build_page_data(store.load_issues(), store.load_status_changes(), store.load_statuses(),
+                                  ctx.config, as_of, "cloud", store.load_outcome_tables())
+        assert tables.names == records.names and tables.data_as_of == records.data_as_of
+        if month is None:
+            pairs = [(a, b) for build in LIVE_PAGES.values() for a, b in zip(build(tables), build(records), strict=True)]
+        else:
+            pairs = [(build(tables, month), build(records, month)) for build in MONTHLY_PAGES.values()]
+        for a, b in pairs:
+            assert (a.title, a.storage, a.attachment_hashes()) == (b.title, b.storage, b.attachment_hashes()), a.title
+    ctx.close()

@@ -77,6 +77,16 @@ def test_issue_table_columns_and_values(store: Store) -> None:
     assert str(df["created"].dtype) == "datetime64[us, UTC]"
 
 
+def test_issue_table_with_the_names_jira_gave_from_one_read(store: Store) -> None:
+    _seed(store)
+    store.save_snapshots([IssueSnapshot(_issue("HR-3", assignee=UserRef("u-4", "Ines"),
+                                               reporter=UserRef("u-2", "Ola again")))], synced_at=T0)
+    table, names = store.load_issue_table_and_names()
+    assert table.equals(store.load_issue_table())
+    # u-3 has no name in Jira; the removed FIN-1 names nobody; a stakeholder field names u-2 first
+    assert names == {"u-1": "Dana", "u-2": "Ola", "u-4": "Ines"}
+
+
 def test_change_table_holds_live_changes_only(store: Store) -> None:
     _seed(store)
     ch = store.load_change_table()

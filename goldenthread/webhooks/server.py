@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import logging
 import multiprocessing
 import os
@@ -57,6 +58,34 @@ def build_config_warnings(ctx: AppContext, *, insecure: bool, dialect: str) -> l
 
 
 WORKER_NICENESS = 5  # --worker-process: the child runs at a lower CPU priority than the receiver
+
+
+def open_listener(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything else starts: on a busy port `serve` must stop
+    at once with a plain message, not after a full sync and its Jira writes (BadUsage: exit 2)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise BadUsage(f"--host {host!r} is not an address this machine can listen on ({exc.strerror})") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        # as uvicorn does: a restart may bind while the old socket lingers in TIME_WAIT
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise BadUsage(f"port {port} is in use on {host}: another `goldenthread serve` or another program "
+                           "listens there; stop it or pass --port") from None
+        if exc.errno == errno.EACCES:
+            raise BadUsage(f"not allowed to listen on port {port} (ports below 1024 need privileges); "
+                           "pass --port 8080 and put a reverse proxy in front") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise BadUsage(f"--host {host} is not an address of this machine") from None
+        raise BadUsage(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
 
 
 def build_replica_id() -> str:
@@ -114,8 +143,10 @@ def build_services(
     return Services(ws, pub, sched, threading.Event(), [])
 
 
-def _run_services_child(services: Services, ctx: AppContext, metrics: Metrics, relay: Connection) -> None:
+def _run_services_child(services: Services, ctx: AppContext, metrics: Metrics, relay: Connection,
+                        listener: socket.socket) -> None:
     """Body of the worker process: the background half of serve, off the receiver's GIL."""
+    listener.close()  # only the receiver accepts connections: the port is free once it is gone
     ctx.store.engine.dispose(close=False)  # pooled connections belong to the parent: never share them across fork
     flush_metrics = relay_metrics(metrics, relay, threading.Event())
     with contextlib.suppress(OSError):
@@ -176,6 +207,30 @@ def run_serve(
     secret = ctx.settings.goldenthread_webhook_secret.get_secret_value() or None
     if secret is None and not insecure_no_signature:
         raise BadUsage(NO_SECRET)
+    # bind first: nothing (migrations, the worker, a scheduled sync and its Jira writes) starts
+    # unless this process holds the port; connections queue in the listen backlog meanwhile
+    listener = open_listener(host, port)
+    try:
+        _serve(ctx, listener, host=host, port=port, secret=secret, handlers=handlers, publish=publish, jobs=jobs,
+               workers=workers, json_logs=json_logs, worker_process=worker_process)
+    finally:
+        listener.close()
+
+
+def _serve(
+    ctx: AppContext,
+    listener: socket.socket,
+    *,
+    host: str,
+    port: int,
+    secret: str | None,
+    handlers: EventHandlers | None,
+    publish: Callable[[Sequence[str]], Any] | None,
+    jobs: Mapping[str, Job] | None,
+    workers: int | None,
+    json_logs: bool,
+    worker_process: bool,
+) -> None:
     if json_logs:
         setup_json_logging()
     store = ctx.store  # opens and migrates before we accept anything
@@ -197,7 +252,7 @@ def run_serve(
     if worker_process:
         received, relay = multiprocessing.Pipe(duplex=False)
         child = multiprocessing.get_context("fork").Process(
-            target=_run_services_child, args=(services, ctx, metrics, relay), name="goldenthread-worker"
+            target=_run_services_child, args=(services, ctx, metrics, relay, listener), name="goldenthread-worker"
         )
         child.start()
         relay.close()  # the child's end: closed here so the pipe reports EOF once the child is gone
@@ -210,7 +265,7 @@ def run_serve(
         # everything built so far lives as long as the process: frozen out of the collector's
         # sight (gc_policy), which keeps collecting what the requests leave
         with quiet_gc(collect=True):
-            server.run()
+            server.run(sockets=[listener])
     finally:
         if child is not None:
             child.terminate()  # SIGTERM: finish the batch in hand, hand back the rest

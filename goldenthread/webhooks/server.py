@@ -31,7 +31,7 @@ from goldenthread.webhooks.metrics_relay import apply_relayed_metrics, relay_met
 from goldenthread.webhooks.observability import Metrics, setup_json_logging
 from goldenthread.webhooks.processing import EventHandlers
 from goldenthread.webhooks.scheduler import Job, Scheduler
-from goldenthread.webhooks.worker import PagePublisher, Worker
+from goldenthread.webhooks.worker import LEASE, PagePublisher, Worker, release_dead_claims
 
 log = logging.getLogger("goldenthread.serve")
 
@@ -101,8 +101,18 @@ class Services:
     scheduler: Scheduler | None
     stop: threading.Event
     threads: list[threading.Thread]
+    replica: str = ""
 
     def start(self, idle_wait: float = 0.2) -> None:
+        if self.workers:
+            w = self.workers[0]
+            if self.replica:
+                try:  # a killed earlier serve on this host: its in-flight events resume now, not after their lease
+                    release_dead_claims(w.store, self.replica, w.clock())
+                except Exception:  # noqa: BLE001 - store not reachable yet: the leases still expire
+                    log.warning("could not check for events a stopped process held", exc_info=True)
+            interval = w.lease.total_seconds() / 3
+            self.threads.append(threading.Thread(target=self._beat, args=(interval,), name="heartbeat", daemon=True))
         for w in self.workers:
             self.threads.append(threading.Thread(target=w.run, args=(self.stop, idle_wait), name=f"worker-{w.worker_id}", daemon=True))
         if self.publisher:
@@ -111,6 +121,14 @@ class Services:
             self.threads.append(threading.Thread(target=self.scheduler.run, args=(self.stop,), name="scheduler", daemon=True))
         for t in self.threads:
             t.start()
+
+    def _beat(self, interval: float) -> None:
+        while not self.stop.wait(interval):
+            for w in self.workers:
+                try:
+                    w.heartbeat_once()
+                except Exception:  # noqa: BLE001 - a store blip: the next beat tries again
+                    log.warning("lease heartbeat of %s failed", w.worker_id, exc_info=True)
 
     def shutdown(self, timeout: float = 30.0) -> None:
         """Workers finish the event in hand and hand back the rest; an event still running after
@@ -130,7 +148,7 @@ def build_services(
     replica: str,
     workers: int | None = None,
     debounce: timedelta = timedelta(seconds=30),
-    lease: timedelta = timedelta(minutes=5),
+    lease: timedelta = LEASE,
 ) -> Services:
     store = ctx.store
     # SQLite has one writer at a time: a single claimer; PostgreSQL claims with SKIP LOCKED
@@ -140,7 +158,7 @@ def build_services(
     ws = [Worker(store, handlers, metrics, worker_id=f"{replica}/{i}", clock=ctx.clock, lease=lease, yield_quiet=quiet) for i in range(count)]
     pub = PagePublisher(store, publish, metrics, clock=ctx.clock, debounce=debounce) if publish else None
     sched = Scheduler(store, jobs, metrics, replica=replica, clock=ctx.clock) if jobs else None
-    return Services(ws, pub, sched, threading.Event(), [])
+    return Services(ws, pub, sched, threading.Event(), [], replica)
 
 
 def _run_services_child(services: Services, ctx: AppContext, metrics: Metrics, relay: Connection,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -18,8 +19,11 @@ from goldenthread.sync.store.inbox import (
     complete_event,
     complete_events_in,
     fail_event,
+    load_claimers,
     load_inbox_activity,
+    release_claims_of,
     release_event,
+    renew_claims,
     retry_event,
     save_pages_dirty,
 )
@@ -47,6 +51,50 @@ def compute_retry_delay(attempt: int) -> timedelta:
     return timedelta(seconds=float(RETRY_WAIT(state)))
 
 
+#: How long a claim holds without a heartbeat. A live worker renews it every third of that
+#: (Worker.heartbeat_once), however long its batch takes, so a dead worker's events are claimable
+#: again within seconds instead of after a long fixed lease.
+LEASE = timedelta(seconds=10)
+#: A batch whose worker still beats but has not finished after this long is given up to the
+#: lease: a worker stuck for good (a hung call) must not hold its events forever.
+MAX_HOLD = timedelta(minutes=15)
+
+
+def compute_dead_claimers(claimers: Sequence[str], replica: str, alive: Callable[[int], bool]) -> list[str]:
+    """The claimers that are earlier incarnations of this replica's host: replica ids are
+    `host:pid:nonce[/worker]` (server.build_replica_id). A claimer on this host whose process is
+    gone, or that has our pid but another nonce (a restarted container reuses pid 1), is dead."""
+    host, pid, nonce = (replica.split(":") + ["", ""])[:3]
+    dead = []
+    for claimer in claimers:
+        c_host, c_pid, c_rest = (claimer.split(":") + ["", ""])[:3]
+        if c_host != host or not c_pid.isdigit() or c_rest.split("/")[0] == nonce:
+            continue
+        if c_pid == pid or not alive(int(c_pid)):
+            dead.append(claimer)
+    return dead
+
+
+def is_pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def release_dead_claims(store: Store, replica: str, now: datetime,
+                        alive: Callable[[int], bool] = is_pid_alive) -> int:
+    """At start-up: take back at once what a killed earlier `serve` on this host held."""
+    dead = compute_dead_claimers(load_claimers(store), replica, alive)
+    released = release_claims_of(store, dead, now)
+    if released:
+        log.warning("resumed %d event(s) a stopped earlier process (%s) was processing", released, ", ".join(dead))
+    return released
+
+
 def _describe(exc: BaseException) -> str:
     # exception text only, never the request: transport errors redact secrets already
     return f"{type(exc).__name__}: {exc}"[:500]
@@ -63,7 +111,7 @@ class Worker:
         *,
         worker_id: str,
         clock: Clock,
-        lease: timedelta = timedelta(minutes=5),
+        lease: timedelta = LEASE,
         max_attempts: int = 12,
         batch: int = 100,
         before_apply: Callable[[InboxEvent], None] | None = None,
@@ -74,6 +122,25 @@ class Worker:
         self.worker_id, self.clock, self.lease = worker_id, clock, lease
         self.max_attempts, self.batch, self.before_apply = max_attempts, batch, before_apply
         self.yield_quiet, self.yield_max_lag = yield_quiet, yield_max_lag
+        self._hand_lock = threading.Lock()
+        self._in_hand: tuple[list[int], datetime] | None = None  # claimed ids and when
+
+    def _hold(self, ids: list[int] | None) -> None:
+        with self._hand_lock:
+            self._in_hand = (ids, self.clock()) if ids else None
+
+    def heartbeat_once(self) -> int:
+        """Renew the lease of the batch in hand (called from another thread every lease / 3)."""
+        with self._hand_lock:
+            held = self._in_hand
+        if held is None:
+            return 0
+        ids, since = held
+        now = self.clock()
+        if now - since > MAX_HOLD:
+            log.error("batch of %d event(s) held for over %s: no longer renewed", len(ids), MAX_HOLD)
+            return 0
+        return renew_claims(self.store, self.worker_id, ids, now)
 
     def should_yield(self) -> bool:
         """SQLite has one writer: every worker commit stalls the receiver's commit, which is the
@@ -95,6 +162,13 @@ class Worker:
         of the worker's cost and, on SQLite, held the write lock the receiver needs. Killed before
         that commit, the whole batch is claimed again after its lease (processing is idempotent)."""
         events = claim_events(self.store, self.worker_id, self.clock(), self.lease, self.batch)
+        self._hold([ev.id for ev in events])
+        try:
+            return self._run_claimed(events, stop)
+        finally:
+            self._hold(None)
+
+    def _run_claimed(self, events: list[InboxEvent], stop: threading.Event | None) -> int:
         if stop is not None and stop.is_set():
             # graceful shutdown: hand back what we have not started, at no attempt cost
             for ev in events:

@@ -286,3 +286,78 @@ def test_a_batch_whose_write_fails_is_redone_one_event_at_a_time(store, monkeypa
     assert "disk full while writing IPM-9" in rows["IPM-9", "jira:issue_updated"]["error"]
     assert store.load_live_keys() == {"IPM-1"}
     assert [(k, r) for k, _, r in store.load_removed()] == [("IPM-2", "deleted in Jira")]
+
+
+def test_a_dead_workers_claims_expire_in_seconds(store) -> None:  # type: ignore[no-untyped-def]
+    """After a SIGKILL, 100 claimed events waited 298 s (the 5-minute lease) for a restart."""
+    from goldenthread.sync.store.inbox import claim_events
+    from goldenthread.webhooks.worker import LEASE
+
+    clock, jira = FakeClock(), FakeJira()
+    for i in range(100):
+        jira.full(f"IPM-{i}")
+        enqueue(store, clock, updated_payload(f"IPM-{i}"), ident=f"e{i}")
+    assert len(claim_events(store, "host:4242:dead/0", clock(), LEASE, 100)) == 100  # and then it is killed
+    survivor = make_worker(store, jira, clock)  # the default lease
+    assert survivor.run_once() == 0
+    clock.advance(10.5)
+    assert LEASE <= timedelta(seconds=10) and drain(survivor) == 100
+    assert {e["status"] for e in load_events(store)} == {"done"}
+
+
+def test_the_heartbeat_keeps_a_long_batch_from_being_taken_over(store) -> None:  # type: ignore[no-untyped-def]
+    clock, jira = FakeClock(), FakeJira()
+    for k in ("IPM-1", "IPM-2"):
+        jira.full(k)
+        enqueue(store, clock, updated_payload(k), ident=k)
+    other = make_worker(store, jira, clock, worker_id="w2")
+    seen: list[int] = []
+
+    def slow_event(ev):  # type: ignore[no-untyped-def]
+        # each event takes 8 s (a slow Jira): longer than the lease in total, renewed meanwhile
+        clock.advance(8)
+        assert busy.heartbeat_once() == 2
+        seen.append(other.run_once())
+
+    busy = make_worker(store, jira, clock, before_apply=slow_event)
+    assert busy.run_once() == 2
+    assert seen == [0, 0]  # 16 s into a 10 s lease, nobody took the batch over
+    assert [(e["status"], e["claimed_by"]) for e in load_events(store)] == [("done", "w1")] * 2
+    assert busy.heartbeat_once() == 0  # nothing in hand between batches
+
+
+def test_a_worker_that_stops_beating_loses_its_batch_after_one_lease(store) -> None:  # type: ignore[no-untyped-def]
+    from goldenthread.sync.store.inbox import claim_events
+
+    clock, jira = FakeClock(), FakeJira()
+    jira.full("IPM-1")
+    enqueue(store, clock, updated_payload("IPM-1"))
+    hung = make_worker(store, jira, clock, worker_id="hung")
+    claimed = claim_events(store, "hung", clock(), hung.lease, 10)
+    hung._hold([ev.id for ev in claimed])  # noqa: SLF001 - a batch in hand, as run_once leaves it
+    clock.advance(6)
+    assert hung.heartbeat_once() == 1
+    clock.advance(16 * 60)  # still beating, but past MAX_HOLD: a worker stuck for good
+    assert hung.heartbeat_once() == 0
+    clock.advance(11)
+    assert drain(make_worker(store, jira, clock)) == 1
+
+
+def test_a_restarted_serve_resumes_its_own_in_flight_work_at_once(store) -> None:  # type: ignore[no-untyped-def]
+    from goldenthread.sync.store.inbox import claim_events
+    from goldenthread.webhooks.worker import LEASE, compute_dead_claimers, release_dead_claims
+
+    clock, jira = FakeClock(), FakeJira()
+    for i in range(6):
+        jira.full(f"IPM-{i}")
+        enqueue(store, clock, updated_payload(f"IPM-{i}"), ident=f"e{i}")
+    claim_events(store, "web-1:311:aaaaaa/0", clock(), LEASE, 2)  # this host's serve, SIGKILLed
+    claim_events(store, "web-1:1:bbbbbb/0", clock(), LEASE, 2)  # pid 1 of the container before a restart
+    claim_events(store, "web-2:311:cccccc/0", clock(), LEASE, 2)  # another replica's host: not ours to judge
+    replica = "web-1:1:dddddd"  # the restarted serve (pid 1 again)
+    assert compute_dead_claimers(["web-1:1:dddddd/0", "web-1:57:eeeeee/1"], replica, lambda pid: pid == 57) == []
+    assert release_dead_claims(store, replica, clock(), alive=lambda pid: False) == 4
+    drained = drain(make_worker(store, jira, clock, worker_id=f"{replica}/0"))  # same instant: no lease waited
+    assert drained == 4
+    rows = {e["dedupe_key"]: (e["status"], e["attempts"]) for e in load_events(store)}
+    assert sorted(rows.values()) == [("done", 2)] * 4 + [("processing", 1)] * 2  # the killed attempt still counts

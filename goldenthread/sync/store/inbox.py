@@ -240,6 +240,40 @@ def fail_event(store: Store, event_id: int, worker_id: str, error: str, now: dat
     return bool(res.rowcount)
 
 
+def renew_claims(store: Store, worker_id: str, event_ids: Sequence[int], now: datetime) -> int:
+    """The heartbeat: push the lease of events this worker still holds forward to `now`. Events it
+    completed meanwhile, or that another worker took over, are left alone. Returns how many."""
+    if not event_ids:
+        return 0
+    with store.begin() as conn:
+        res = conn.execute(
+            update(inbox)
+            .where(inbox.c.id.in_(list(event_ids)), inbox.c.status == "processing", inbox.c.claimed_by == worker_id)
+            .values(claimed_at=now)
+        )
+    return int(res.rowcount or 0)
+
+
+def load_claimers(store: Store) -> list[str]:
+    """Every worker id that holds events in processing."""
+    with store.engine.connect() as conn:
+        return [c for c in conn.scalars(select(inbox.c.claimed_by).where(inbox.c.status == "processing").distinct()) if c]
+
+
+def release_claims_of(store: Store, claimers: Sequence[str], now: datetime) -> int:
+    """Hand back everything `claimers` (workers known to be dead) hold, due at once. The attempt
+    they used stays counted: an event that kills its worker every time must still run out."""
+    if not claimers:
+        return 0
+    with store.begin() as conn:
+        res = conn.execute(
+            update(inbox)
+            .where(inbox.c.status == "processing", inbox.c.claimed_by.in_(list(claimers)))
+            .values(status="pending", claimed_by=None, claimed_at=None, available_at=now)
+        )
+    return int(res.rowcount or 0)
+
+
 def release_event(store: Store, event_id: int, worker_id: str) -> bool:
     """Hand an unfinished event back on shutdown, without counting the attempt."""
     with store.begin() as conn:

@@ -48,8 +48,10 @@ def load_job_runs(store: Store, limit: int = 20) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in rows]
 
 
-def _lock_id(job: str) -> int:
-    return int.from_bytes(hashlib.sha256(f"goldenthread:{job}".encode()).digest()[:8], "big", signed=True)
+def _lock_id(job: str, schema: str) -> int:
+    # advisory locks are database-wide: the schema is part of the key, so deployments (or test
+    # sessions) sharing one database in separate schemas never hold each other's jobs back
+    return int.from_bytes(hashlib.sha256(f"goldenthread:{schema}:{job}".encode()).digest()[:8], "big", signed=True)
 
 
 @contextmanager
@@ -59,11 +61,12 @@ def job_lock(store: Store, job: str) -> Iterator[bool]:
         yield True
         return
     with store.engine.connect() as conn:
-        got = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": _lock_id(job)}))
+        key = _lock_id(job, str(conn.scalar(text("SELECT current_schema()"))))
+        got = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
         conn.commit()
         try:
             yield got
         finally:
             if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _lock_id(job)})
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 conn.commit()

@@ -34,6 +34,10 @@ def _is_confluence(path: str) -> bool:
     return path.startswith(("/wiki", "/confluence"))
 
 
+async def _discard(message: Any) -> None:
+    return None
+
+
 class SandboxApp(FastAPI):
     sandbox: SandboxState
     # The routers' own route objects: FastAPI's included-router wrappers do not expose the path template.
@@ -111,7 +115,7 @@ class SandboxApp(FastAPI):
         if st.faults.latency_ms > 0:
             await asyncio.sleep(st.faults.latency_ms / 1000)
         fault = st.faults.take(scope["method"], scope["path"])
-        if fault is not None:
+        if fault is not None and fault.kind != "lost":
             await self._fault(scope, send, fault)
             return
         if not self._authorized(scope):
@@ -121,6 +125,10 @@ class SandboxApp(FastAPI):
                 body = {"errorMessages": ["You are not authenticated. Authentication required to perform this operation."],
                         "errors": {}}
             await self._reply(send, 401, body)
+            return
+        if fault is not None:  # "lost": carried out, then the answer never arrives
+            await super().__call__(scope, receive, _discard)
+            await self._drop(send)
             return
         await super().__call__(scope, receive, send)
 

@@ -2,6 +2,10 @@
 
 Faults are consumed by the sandbox app before routing. A queued fault fires once per matching
 request; `probability` draws from a seeded RNG so a flaky run can be replayed.
+
+Kinds: "429", "503", "500" answer with that status and do nothing; "drop" closes the connection
+before doing anything; "lost" does the request, then closes the connection instead of answering
+(a write that landed while its client saw a reset: what a client must re-read before retrying).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Literal
 
-FaultKind = Literal["429", "503", "500", "drop"]
+FaultKind = Literal["429", "503", "500", "drop", "lost"]
 
 
 @dataclass(frozen=True)

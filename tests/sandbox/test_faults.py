@@ -36,6 +36,18 @@ def test_dropped_connection_is_a_transport_error_for_httpx_and_requests() -> Non
             s.get(sb.url + "/rest/api/3/myself", auth=(sb.user, sb.token), timeout=10)
 
 
+def test_a_lost_answer_means_the_write_landed_but_the_client_saw_a_reset() -> None:
+    with running(issues=10) as (_, st, c):
+        space = c.get("/wiki/api/v2/spaces", params={"keys": "IPM"}).json()["results"][0]["id"]
+        st.faults.inject("lost", path_prefix="/wiki/api/v2/pages", method="POST")
+        body = {"spaceId": space, "status": "current", "title": "Landed",
+                "body": {"representation": "storage", "value": "<p>x</p>"}}
+        with pytest.raises(httpx.RemoteProtocolError):
+            c.post("/wiki/api/v2/pages", json=body)
+        assert [p.title for p in st.confluence.pages.values()].count("Landed") == 1
+        assert st.faults.injected == {"lost": 1} and st.stats.writes_by["confluence.page.create"] == 1
+
+
 def test_faults_target_a_path_prefix_and_method() -> None:
     with running(issues=10) as (_, st, c):
         st.faults.inject("503", path_prefix="/wiki/", method="PUT")

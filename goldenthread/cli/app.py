@@ -69,6 +69,9 @@ ConfigOpt = Annotated[
 
 DetailsOpt = Annotated[bool, typer.Option("--details", help="With --dry-run: print the whole diff of every page, "
                                                               "not its first lines.")]
+AdoptOpt = Annotated[list[str] | None, typer.Option(
+    "--adopt", metavar="TITLE", help="Take over the existing page with this title, which goldenthread did not "
+    "create, and replace its content from now on (repeatable). Without it such a page is never touched.")]
 
 
 _log_handler: logging.Handler | None = None
@@ -271,6 +274,7 @@ def publish(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print a diff of each page's text; write nothing.")] = False,
     preview_dir: Annotated[Path | None, typer.Option("--preview", help="Also write an HTML preview of each page here.")] = None,
     details: DetailsOpt = False,
+    adopt: AdoptOpt = None,
 ) -> None:
     """Render and upsert the Roadmap and What's new pages."""
 
@@ -279,7 +283,8 @@ def publish(
 
         ctx = build_context(config)
         try:
-            run_publish_command(ctx, out, dry_run=dry_run, preview_dir=preview_dir, details=details)
+            run_publish_command(ctx, out, dry_run=dry_run, preview_dir=preview_dir, details=details,
+                                adopt=adopt or ())
         finally:
             ctx.close()
 
@@ -293,6 +298,7 @@ def report_monthly(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print a diff of the page's text; write nothing.")] = False,
     preview_dir: Annotated[Path | None, typer.Option("--preview", help="Also write an HTML preview here.")] = None,
     details: DetailsOpt = False,
+    adopt: AdoptOpt = None,
 ) -> None:
     """Produce and publish the month's stakeholder report (idempotent, safe to re-run)."""
 
@@ -302,7 +308,7 @@ def report_monthly(
         ctx = build_context(config)
         try:
             run_monthly_command(ctx, out, month=month, dry_run=dry_run, preview_dir=preview_dir,
-                                details=details)
+                                details=details, adopt=adopt or ())
         finally:
             ctx.close()
 

@@ -6,6 +6,7 @@ Tests: tests/cli/test_output.py, tests/cli/test_check.py, tests/cli/test_errors.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -44,23 +45,23 @@ def _print(console: Console, result: PublishResult, dry_run: bool, details: bool
 
 
 def run_publish_command(ctx: AppContext, console: Console, *, dry_run: bool, preview_dir: Path | None,
-                        details: bool = False) -> None:
+                        details: bool = False, adopt: Sequence[str] = ()) -> None:
     if preview_dir is not None:
         console.print(f"preview: {runs.write_live_previews(ctx, preview_dir)}", markup=False)
-    result = runs.run_publish(ctx, dry_run=dry_run)
+    result = runs.run_publish(ctx, dry_run=dry_run, adopt=adopt)
     _print(console, result, dry_run, details)
     if result.failed:
         raise RunFailed(result.render_failure())
 
 
 def run_monthly_command(ctx: AppContext, console: Console, *, month: str | None, dry_run: bool,
-                        preview_dir: Path | None, details: bool = False) -> None:
+                        preview_dir: Path | None, details: bool = False, adopt: Sequence[str] = ()) -> None:
     month, warnings = runs.resolve_report_month(ctx, month)
     for warning in warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)  # as sync does
     if preview_dir is not None:
         console.print(f"preview: {runs.write_monthly_previews(ctx, month, preview_dir)}", markup=False)
-    result = runs.run_monthly_report(ctx, month, dry_run=dry_run)
+    result = runs.run_monthly_report(ctx, month, dry_run=dry_run, adopt=adopt)
     _print(console, result, dry_run, details)
     if result.failed:
         raise RunFailed(result.render_failure())

@@ -106,15 +106,16 @@ def write_live_previews(ctx: AppContext, out_dir: Path) -> Path:
     return write_previews([model for build in LIVE_PAGES.values() for model in build(data)], out_dir)[0]
 
 
-def run_publish(ctx: AppContext, *, dry_run: bool = False) -> PublishResult:
+def run_publish(ctx: AppContext, *, dry_run: bool = False, adopt: Sequence[str] = ()) -> PublishResult:
     """`goldenthread publish`: every live page rendered and written when it changed (with
-    `dry_run`: the diffs only). Pages that failed are in the result (`failed`)."""
+    `dry_run`: the diffs only). Pages that failed are in the result (`failed`). `adopt`: titles
+    of existing pages goldenthread did not create that it may take over."""
     from goldenthread.sync.confluence.publisher import publish_pages
     from goldenthread.sync.http.atlassian import require_settings
 
     require_settings("confluence", ctx.settings)
     try:
-        return publish_pages(ctx, dry_run=dry_run)
+        return publish_pages(ctx, dry_run=dry_run, adopt=adopt)
     except (BadUsage, RunFailed, ConfigError):
         raise
     except Exception as exc:
@@ -166,14 +167,15 @@ def write_monthly_previews(ctx: AppContext, month: str, out_dir: Path) -> Path:
     return write_previews([*models, minutes], out_dir)[0]
 
 
-def run_monthly_report(ctx: AppContext, month: str, *, dry_run: bool = False) -> PublishResult:
+def run_monthly_report(ctx: AppContext, month: str, *, dry_run: bool = False,
+                       adopt: Sequence[str] = ()) -> PublishResult:
     """`goldenthread report monthly`: the month's report and minutes published (idempotent)."""
     from goldenthread.sync.confluence.publisher import publish_monthly_report
     from goldenthread.sync.http.atlassian import require_settings
 
     require_settings("confluence", ctx.settings)
     try:
-        return publish_monthly_report(ctx, month, dry_run=dry_run)
+        return publish_monthly_report(ctx, month, dry_run=dry_run, adopt=adopt)
     except (BadUsage, RunFailed, ConfigError):
         raise
     except Exception as exc:

@@ -32,6 +32,7 @@ class LivePage:
     author_id: str = ""
     storage: str | None = None
     url: str = ""
+    message: str = ""  # the version message (goldenthread's carry a marker: confluence.ownership)
 
 
 @dataclass
@@ -45,6 +46,7 @@ class PageProperty:
 class LiveAttachment:
     id: str
     title: str
+    comment: str = ""  # of its current version (goldenthread's carry a marker)
 
 
 @dataclass
@@ -125,7 +127,8 @@ class ConfluenceApi:
         version = data.get("version") or {}
         body = ((data.get("body") or {}).get("storage") or {}).get("value")
         return LivePage(str(data["id"]), str(data.get("title", "")), int(version.get("number", 0)),
-                        str(version.get("authorId") or ""), body, self._webui(data.get("_links")))
+                        str(version.get("authorId") or ""), body, self._webui(data.get("_links")),
+                        str(version.get("message") or ""))
 
     def _from_v1(self, data: dict[str, Any]) -> LivePage:
         version = data.get("version") or {}
@@ -133,7 +136,7 @@ class ConfluenceApi:
         body = ((data.get("body") or {}).get("storage") or {}).get("value")
         author = str(by.get("accountId") or by.get("username") or by.get("userKey") or "")
         return LivePage(str(data["id"]), str(data.get("title", "")), int(version.get("number", 0)),
-                        author, body, self._webui(data.get("_links")))
+                        author, body, self._webui(data.get("_links")), str(version.get("message") or ""))
 
     def get_page(self, page_id: str, *, body: bool = False) -> LivePage | None:
         """The page's current version (and storage when `body`); None if it is gone."""
@@ -229,16 +232,28 @@ class ConfluenceApi:
     # --- attachments and labels (v1 on both deployments) ----------------------------------
     def list_attachments(self, page_id: str) -> dict[str, LiveAttachment]:
         data = self._call("GET", build_path("rest/api/content", page_id, "child", "attachment"), params={"limit": 200}) or {}
-        return {str(a["title"]): LiveAttachment(str(a["id"]), str(a["title"])) for a in data.get("results") or []}
+        return {str(a["title"]): LiveAttachment(str(a["id"]), str(a["title"]), _comment(a))
+                for a in data.get("results") or []}
 
-    def upload_attachment(self, page_id: str, filename: str, content: bytes, existing: LiveAttachment | None) -> None:
+    def upload_attachment(self, page_id: str, filename: str, content: bytes, existing: LiveAttachment | None,
+                          comment: str = "") -> None:
         files = {"file": (filename, content, "image/png")}
         path = build_path("rest/api/content", page_id, "child", "attachment")
         if existing is not None:
             path = build_path(path, existing.id, "data")
-        self._call("POST", path, files=files, data={"minorEdit": "true"}, headers=_UPLOAD_HEADERS)
+        form = {"minorEdit": "true", "comment": comment} if comment else {"minorEdit": "true"}
+        self._call("POST", path, files=files, data=form, headers=_UPLOAD_HEADERS)
 
     def add_labels(self, page_id: str, labels: tuple[str, ...]) -> None:
         if labels:
             self._call("POST", build_path("rest/api/content", page_id, "label"),
                        data=[{"prefix": "global", "name": name} for name in labels])
+
+
+def _comment(attachment: dict[str, Any]) -> str:
+    # Cloud puts the version comment under `extensions`, Data Center under `metadata`
+    for where in ("extensions", "metadata"):
+        found = (attachment.get(where) or {}).get("comment")
+        if found:
+            return str(found)
+    return ""

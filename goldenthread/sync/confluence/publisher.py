@@ -8,6 +8,9 @@ matches the store) or two (store lost: GET page + GET property), and writes noth
 Manual edits: when the live version differs from the version we recorded, a person edited the
 page since our last publish. It is reported; `publish.on_manual_edit` says overwrite (default) or
 skip. A 409 on update (someone saved in between) re-reads the version and retries once.
+
+Only pages goldenthread created are written, and a run stopped between a page write and its
+property write is finished by the next run without a new version: see `confluence.ownership`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,16 @@ from goldenthread.sync.http.errors import AtlassianError, ConflictError, NotFoun
 from goldenthread.sync.jira import state as st
 from goldenthread.sync.confluence.client import ConfluenceApi, LivePage, PageProperty
 from goldenthread.sync.confluence.minutes import fetch_meeting, publish_minutes
+from goldenthread.sync.confluence.ownership import (
+    CREATING,
+    PageNotOurs,
+    build_attachment_comment,
+    build_not_ours_message,
+    build_version_message,
+    compute_owner,
+    compute_own_last_write,
+    parse_marker,
+)
 from goldenthread.sync.confluence.outcomes import (
     Outcome,
     PageOutcome,
@@ -41,18 +54,19 @@ from goldenthread.sync.confluence.outcomes import (
     render_diff,
 )
 from goldenthread.sync.context import AppContext
-from goldenthread.sync.errors import BadUsage
+from goldenthread.sync.errors import BadUsage, GoldenthreadError
 
 log = logging.getLogger(__name__)
-VERSION_MESSAGE = "goldenthread: data changed"
 
 
 # --- one page --------------------------------------------------------------------------------
 
 
 class _Publisher:
-    def __init__(self, ctx: AppContext, api: ConfluenceApi, *, dry_run: bool) -> None:
+    def __init__(self, ctx: AppContext, api: ConfluenceApi, *, dry_run: bool, adopt: Collection[str] = (),
+                 command: str = "goldenthread publish") -> None:
         self.ctx, self.api, self.dry_run = ctx, api, dry_run
+        self.adopt, self.command = frozenset(adopt), command
         self.store = ctx.store
         self.on_manual_edit = ctx.config.publish.on_manual_edit
         self._people = {p.id.casefold(): p.name or p.id for p in ctx.config.stakeholders.people}
@@ -104,10 +118,20 @@ class _Publisher:
             return self._dry_run(model, live, rec, digest)
         if live is None:
             return self._create(model, digest)
-        if rec.get("page_id") == live.id and rec.get("version") == live.version and rec.get("content_hash") == digest:
+        if (rec.get("page_id") == live.id and rec.get("version") == live.version and rec.get("content_hash") == digest
+                and rec.get("last_result") != CREATING):
             return PageOutcome(model.key, model.title, "unchanged", live.url, live.id, live.version)
         prop = self.api.get_property(live.id)
-        manual = self._edited_by_someone(live, prop, rec)
+        owner = compute_owner(live, prop, rec, self.adopt)
+        if owner == "stranger":
+            raise PageNotOurs(build_not_ours_message(live.title, self.api.space_key, self.command))
+        if owner == "adopted":
+            log.warning("adopting page %r (id %s): goldenthread now owns it and replaces its content", live.title, live.id)
+            return self._update(model, live, None, digest, None)
+        if compute_own_last_write(live, rec, digest):
+            return self._finish(model, live, prop, digest)
+        # a version carrying our marker is ours (an older write, another replica's), never a person's
+        manual = parse_marker(live.message) is None and self._edited_by_someone(live, prop, rec)
         if not manual and prop is not None and prop.value.get("hash") == digest:
             self._record(model, live, digest, "unchanged")
             return PageOutcome(model.key, model.title, "unchanged", live.url, live.id, live.version)
@@ -137,6 +161,9 @@ class _Publisher:
     def _dry_run(self, model: PageModel, live: LivePage | None, rec: dict[str, Any], digest: str) -> PageOutcome:
         if live is None:
             return PageOutcome(model.key, model.title, "would-create", diff=render_diff(model, None))
+        if rec.get("page_id") != live.id:
+            if compute_owner(live, self.api.get_property(live.id), rec, self.adopt) == "stranger":
+                raise PageNotOurs(build_not_ours_message(live.title, self.api.space_key, self.command))
         same = (live.storage or "") == model.storage or (rec.get("content_hash") == digest
                                                          and rec.get("version") == live.version)
         outcome: Outcome = "unchanged" if same else "would-update"
@@ -148,10 +175,16 @@ class _Publisher:
 
     def _create(self, model: PageModel, digest: str) -> PageOutcome:
         parent = self.parent_id(model.parent_title, model.grandparent_title)
+        # said before the create: a run stopped before it learns the new page's id leaves the
+        # next run this record to recognise the page by (creation takes no version message)
+        self.store.save_published(model.key, title=model.title, space=self.api.space_key, page_id=None,
+                                  version=None, content_hash=digest, last_result=CREATING)
         page = self.api.create_page(model.title, model.storage, parent)
+        self.store.save_published(model.key, page_id=page.id, version=page.version, url=page.url)
         self.api.add_labels(page.id, model.labels)
+        hashes = model.attachment_hashes()
         for name, content in sorted(model.attachments.items()):
-            self.api.upload_attachment(page.id, name, content, None)
+            self.api.upload_attachment(page.id, name, content, None, build_attachment_comment(hashes[name]))
         self.api.save_property(page.id, self._property_value(page, model, digest), None)
         self._record(model, page, digest, "created")
         return PageOutcome(model.key, model.title, "created", page.url, page.id, page.version,
@@ -160,15 +193,16 @@ class _Publisher:
     def _update(self, model: PageModel, live: LivePage, prop: PageProperty | None, digest: str,
                 edited: LivePage | None) -> PageOutcome:
         """Write the page; `edited`: the live version when a person edited it since our last publish."""
+        message = build_version_message(digest)  # the next run knows this version by it
         try:
-            page = self.api.update_page(live.id, model.title, model.storage, live.version + 1, VERSION_MESSAGE)
+            page = self.api.update_page(live.id, model.title, model.storage, live.version + 1, message)
         except ConflictError:
             # Someone saved in between: re-read the current version and retry exactly once.
             fresh = self.api.get_page(live.id)
             if fresh is None:
                 raise
             log.info("version conflict on %r (now v%d); retrying once", model.title, fresh.version)
-            page = self.api.update_page(live.id, model.title, model.storage, fresh.version + 1, VERSION_MESSAGE)
+            page = self.api.update_page(live.id, model.title, model.storage, fresh.version + 1, message)
             if edited is not None or fresh.author_id != live.author_id:
                 # a person saved (not another goldenthread run, which writes as the live version's
                 # author): the version holding their words is this one
@@ -184,14 +218,37 @@ class _Publisher:
                            manual_edit=edited is not None, edited_version=edited.version if edited else None,
                            attachments_uploaded=uploaded, note=note)
 
-    def _sync_attachments(self, page_id: str, model: PageModel, prop: PageProperty | None) -> int:
-        known = (prop.value.get("attachments") if prop is not None else None) or {}
-        changed = {n: c for n, c in model.attachment_hashes().items() if known.get(n) != c}
+    def _finish(self, model: PageModel, live: LivePage, prop: PageProperty | None, digest: str) -> PageOutcome:
+        """The live version is our own write of this very content, by a run stopped before it
+        wrote the property: finish that run's job (attachments, labels, property), no new version."""
+        uploaded = self._sync_attachments(live.id, model, prop, trust_live=True)
+        if prop is None:
+            self.api.add_labels(live.id, model.labels)
+        value = self._property_value(live, model, digest)
+        if prop is None or prop.value != value:
+            self.api.save_property(live.id, value, prop)
+        self._record(model, live, digest, "unchanged")
+        log.info("page %r: finished the publish a stopped run had begun (no new version)", model.title)
+        return PageOutcome(model.key, model.title, "unchanged", live.url, live.id, live.version,
+                           attachments_uploaded=uploaded, note="finished an interrupted publish; no new version")
+
+    def _sync_attachments(self, page_id: str, model: PageModel, prop: PageProperty | None, *,
+                          trust_live: bool = False) -> int:
+        """Upload the attachments whose content changed: known from the property, or with
+        `trust_live` from the hash marker in each live attachment's comment (one listing)."""
+        hashes = model.attachment_hashes()
+        live = self.api.list_attachments(page_id) if trust_live else None
+        if live is not None:
+            changed = [n for n, h in hashes.items() if n not in live or parse_marker(live[n].comment) != h[:16]]
+        else:
+            known = (prop.value.get("attachments") if prop is not None else None) or {}
+            changed = [n for n, h in hashes.items() if known.get(n) != h]
         if not changed:
             return 0
-        live = self.api.list_attachments(page_id)
+        live = live if live is not None else self.api.list_attachments(page_id)
         for name in sorted(changed):
-            self.api.upload_attachment(page_id, name, model.attachments[name], live.get(name))
+            self.api.upload_attachment(page_id, name, model.attachments[name], live.get(name),
+                                       build_attachment_comment(hashes[name]))
         return len(changed)
 
 
@@ -276,10 +333,17 @@ def _remember_space(ctx: AppContext, api: ConfluenceApi) -> None:
 
 
 def publish_models(ctx: AppContext, api: ConfluenceApi, models: Sequence[PageModel], *,
-                   dry_run: bool = False) -> PublishResult:
+                   dry_run: bool = False, adopt: Collection[str] = (),
+                   command: str = "goldenthread publish") -> PublishResult:
     """Every page it can: a page that fails is reported as `failed` (with why) and the next one
-    is still attempted. A problem with the config (the space, say) still stops the run."""
-    publisher = _Publisher(ctx, api, dry_run=dry_run)
+    is still attempted. A problem with the config (the space, say) still stops the run.
+    `adopt`: titles of existing pages goldenthread did not create that it may take over."""
+    titles = {m.title for m in models}
+    stray = sorted(set(adopt) - titles)
+    if stray:
+        raise BadUsage(f"--adopt {stray[0]!r}: `{command}` publishes no page with that title "
+                       f"(its pages: {', '.join(sorted(titles))})")
+    publisher = _Publisher(ctx, api, dry_run=dry_run, adopt=adopt, command=command)
     result = PublishResult(models=list(models))
     with ctx.reporter.task("publish", total=len(models)) as task:
         for model in models:
@@ -288,7 +352,8 @@ def publish_models(ctx: AppContext, api: ConfluenceApi, models: Sequence[PageMod
             except (BadUsage, ConfigError):
                 raise
             except Exception as exc:  # noqa: BLE001 - one page's failure must not cost the others
-                why = str(exc) if isinstance(exc, AtlassianError) else f"{type(exc).__name__}: {exc}"
+                mine = isinstance(exc, (AtlassianError, GoldenthreadError))
+                why = str(exc) if mine else f"{type(exc).__name__}: {exc}"
                 log.error("publishing %r failed: %s", model.title, why)
                 result.pages.append(PageOutcome(model.key, model.title, "failed", note=why[:500]))
             task.advance()
@@ -296,7 +361,7 @@ def publish_models(ctx: AppContext, api: ConfluenceApi, models: Sequence[PageMod
 
 
 def publish_pages(ctx: AppContext, *, dry_run: bool = False, confluence: ConfluenceHandle | None = None,
-                  pages: Sequence[str] | None = None) -> PublishResult:
+                  pages: Sequence[str] | None = None, adopt: Collection[str] = ()) -> PublishResult:
     """Render and upsert the live pages (default: every one of `reports.pages.LIVE_PAGES`), for the
     CLI, demo, scheduler and webhook worker."""
     pages = tuple(LIVE_PAGES) if pages is None else tuple(pages)
@@ -306,13 +371,13 @@ def publish_pages(ctx: AppContext, *, dry_run: bool = False, confluence: Conflue
     if unknown:
         raise BadUsage(f"unknown page(s) {unknown}; expected any of {', '.join(LIVE_PAGES)}")
     models = [model for p in pages for model in LIVE_PAGES[p](data)]
-    result = publish_models(ctx, api, models, dry_run=dry_run)
+    result = publish_models(ctx, api, models, dry_run=dry_run, adopt=adopt)
     _remember_space(ctx, api)
     return result
 
 
 def publish_monthly_report(ctx: AppContext, month: str, *, dry_run: bool = False,
-                           confluence: ConfluenceHandle | None = None) -> PublishResult:
+                           confluence: ConfluenceHandle | None = None, adopt: Collection[str] = ()) -> PublishResult:
     """The month's report, then its minutes page (created once: see `confluence.minutes`); the
     report lists the open actions of the previous month's minutes."""
     parse_month(month)
@@ -320,7 +385,8 @@ def publish_monthly_report(ctx: AppContext, month: str, *, dry_run: bool = False
     data = load_page_data(ctx, month_as_of(month, ctx.clock()), api.handle.deployment)
     meeting = fetch_meeting(ctx, api, data, month)
     data = dataclasses.replace(data, meeting=meeting)
-    result = publish_models(ctx, api, [build(data, month) for build in MONTHLY_PAGES.values()], dry_run=dry_run)
+    result = publish_models(ctx, api, [build(data, month) for build in MONTHLY_PAGES.values()], dry_run=dry_run,
+                            adopt=adopt, command="goldenthread report monthly")
     report = next(p for p in result.pages if p.key == f"monthly:{month}")
     if report.outcome == "failed":  # the minutes live under the report
         result.pages.append(PageOutcome(f"minutes:{month}", meeting.minutes_title, "failed",

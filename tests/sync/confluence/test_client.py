@@ -37,7 +37,7 @@ def test_cloud_v2_page_get_gives_version_author_storage_and_the_web_url() -> Non
     assert page == LivePage(
         id="131074", title="What's new", version=7, author_id="712020:9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
         storage="<h2>Now</h2><p>Self-service address change in the HR portal</p>",
-        url=f"{CLOUD}/spaces/IPM/pages/131074/What%27s+new",
+        url=f"{CLOUD}/spaces/IPM/pages/131074/What%27s+new", message="goldenthread: 1 item changed",
     )
 
 
@@ -63,3 +63,20 @@ def test_a_stale_version_is_a_conflict_naming_the_current_one() -> None:
             api(DC, "datacenter").update_page("4784129", "Roadmap", "<p>x</p>", 12, "m")
     assert info.value.status == 409
     assert "Current version is: 12" in str(info.value)
+
+
+@pytest.mark.parametrize("url,deployment,where", [(CLOUD, "cloud", "extensions"), (DC, "datacenter", "metadata")])
+def test_attachments_come_with_their_version_comment_and_uploads_send_one(url: str, deployment: str, where: str) -> None:
+    """The comment carries goldenthread's hash marker (confluence.ownership)."""
+    listing = {"results": [
+        {"id": "att1", "title": "chart.png", where: {"mediaType": "image/png", "comment": "goldenthread [gt:0123456789abcdef]"}},
+        {"id": "att2", "title": "other.png", "extensions": {"mediaType": "image/png"}},
+    ], "size": 2}
+    with respx.mock(assert_all_called=True) as mock:
+        mock.get(f"{url}/rest/api/content/42/child/attachment").respond(200, json=listing)
+        upload = mock.post(f"{url}/rest/api/content/42/child/attachment/att1/data").respond(200, json={})
+        client = api(url, deployment)
+        found = client.list_attachments("42")
+        client.upload_attachment("42", "chart.png", b"png", found["chart.png"], "goldenthread [gt:fedcba9876543210]")
+    assert (found["chart.png"].comment, found["other.png"].comment) == ("goldenthread [gt:0123456789abcdef]", "")
+    assert b'name="comment"\r\n\r\ngoldenthread [gt:fedcba9876543210]' in upload.calls.last.request.content

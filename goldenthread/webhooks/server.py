@@ -108,7 +108,9 @@ class Services:
             w = self.workers[0]
             if self.replica:
                 try:  # a killed earlier serve on this host: its in-flight events resume now, not after their lease
-                    release_dead_claims(w.store, self.replica, w.clock())
+                    if release_dead_claims(w.store, self.replica, w.clock()):
+                        for worker in self.workers:
+                            worker.resume_first = True
                 except Exception:  # noqa: BLE001 - store not reachable yet: the leases still expire
                     log.warning("could not check for events a stopped process held", exc_info=True)
             interval = w.lease.total_seconds() / 3

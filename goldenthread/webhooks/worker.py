@@ -122,6 +122,7 @@ class Worker:
         self.worker_id, self.clock, self.lease = worker_id, clock, lease
         self.max_attempts, self.batch, self.before_apply = max_attempts, batch, before_apply
         self.yield_quiet, self.yield_max_lag = yield_quiet, yield_max_lag
+        self.resume_first = False  # set at start-up when events of a killed predecessor were released
         self._hand_lock = threading.Lock()
         self._in_hand: tuple[list[int], datetime] | None = None  # claimed ids and when
 
@@ -273,7 +274,11 @@ class Worker:
     def run(self, stop: threading.Event, idle_wait: float = 0.5) -> None:
         while not stop.is_set():
             try:
-                if self.should_yield():
+                if self.resume_first:
+                    # events a killed predecessor held (release_dead_claims) are the oldest: the
+                    # first batch takes them at once, not when the receiver's burst pauses
+                    self.resume_first = False
+                elif self.should_yield():
                     stop.wait(idle_wait)
                     continue
                 claimed = self.run_once(stop)

@@ -361,3 +361,26 @@ def test_a_restarted_serve_resumes_its_own_in_flight_work_at_once(store) -> None
     assert drained == 4
     rows = {e["dedupe_key"]: (e["status"], e["attempts"]) for e in load_events(store)}
     assert sorted(rows.values()) == [("done", 2)] * 4 + [("processing", 1)] * 2  # the killed attempt still counts
+
+
+def test_released_events_are_taken_at_once_even_while_deliveries_keep_arriving(store) -> None:  # type: ignore[no-untyped-def]
+    """On SQLite the worker leaves the write lock to the receiver during a burst (up to a minute);
+    the events a killed predecessor held must not wait for the burst to end."""
+    import threading
+
+    from goldenthread.sync.store.inbox import claim_events
+    from goldenthread.webhooks.worker import LEASE, release_dead_claims
+
+    clock, jira = FakeClock(), FakeJira()
+    for i in range(3):
+        jira.full(f"IPM-{i}")
+        enqueue(store, clock, updated_payload(f"IPM-{i}"), ident=f"e{i}")
+    claim_events(store, "web-1:311:aaaaaa/0", clock(), LEASE, 3)
+    stop = threading.Event()
+    worker = make_worker(store, jira, clock, worker_id="web-1:1:dddddd/0", yield_quiet=timedelta(milliseconds=500),
+                         before_apply=lambda ev: stop.set())
+    assert release_dead_claims(store, "web-1:1:dddddd", clock(), alive=lambda pid: False) == 3
+    assert worker.should_yield()  # a delivery arrived just now: a burst is under way
+    worker.resume_first = True
+    worker.run(stop, idle_wait=0)
+    assert [e["status"] for e in load_events(store)] == ["done"] * 3

@@ -2,8 +2,9 @@
 
     python bench/publish.py [--issues 20000] [--mode cloud|datacenter] [--runs 3]
 
-The pages: Roadmap, What's new and its yearly archives, Goals, the previous month's stakeholder
-report and its minutes page. Printed:
+The backlog is the page-size test's (tests/reports/big_backlog.py: long summaries, 60
+objectives, 40 people, two years of work). The pages: Roadmap, What's new and its yearly
+archives, Goals, the previous month's stakeholder report and its minutes page. Printed:
 - the first run (everything created) and a second, unchanged run: requests counted by the
   sandbox, writes, wall time, and the largest page's storage;
 - the cost per issue of publishing against the cost per issue of `goldenthread metrics` (store
@@ -22,19 +23,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 
-from goldenthread.mappings.config import parse_config
-from goldenthread.mappings.records import Issue, IssueSnapshot, StatusChange, StatusInfo, UserRef
+from goldenthread.mappings.records import IssueSnapshot, StatusChange, StatusInfo
 from goldenthread.reports.pages import LIVE_PAGES, MONTHLY_PAGES
 from goldenthread.reports.pages.minutes import build_meeting, build_minutes_page
 from goldenthread.reports.pages.monthly import month_as_of
@@ -45,57 +44,22 @@ from goldenthread.sync.http.atlassian import build_confluence
 from goldenthread.sync.runs import load_report
 from goldenthread.sync.settings import Settings
 
-NOW = datetime(2026, 6, 3, tzinfo=UTC)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: its tests' data
+from tests.reports.big_backlog import NOW, big_config, build_big_backlog  # noqa: E402
+from tests.reports.big_backlog import STATUSES as BIG_STATUSES  # noqa: E402
+
 MONTH = "2026-05"
-PEOPLE = [f"557058:{i:04d}aaaa-bbbb-cccc-dddd-eeeeffff0000" for i in range(12)]
-OBJECTIVES = ["Cut time-to-hire", "Platform reliability", "Employee experience", "Self-service IT",
-              "Procurement compliance", "Cost transparency", None]  # fmt: skip
-CONFIG = "\n".join([
-    "fields: {reach: R, impact: I, confidence: C, effort: E, objective: O, stakeholders: S, release_note: N}",
-    "stakeholders:", "  people:",
-    *[f'    - {{id: "{p}", name: "Person {i}", power: {"high" if i % 2 else "low"}, interest: high}}'
-      for i, p in enumerate(PEOPLE)],
-    "  rules:", "    - {when: {reporter: true}}",
-    "prioritisation: {model: rice, next_size: 15}",
-])  # fmt: skip
-STATUSES = [StatusInfo("To Do", "new"), StatusInfo("In Progress", "indeterminate"), StatusInfo("Done", "done")]
-THINGS = ["payslips", "leave approvals", "VPN access", "offer letters", "log retention", "supplier onboarding",
-          "laptop swaps", "expense claims", "access reviews", "purchase orders"]  # fmt: skip
+STATUSES = [StatusInfo(name, cat) for name, cat in BIG_STATUSES.items()]  # type: ignore[arg-type]
 
 
-def build_backlog(n: int, seed: int = 7) -> list[IssueSnapshot]:
-    """Two years of backlog: 55% to do, 15% in progress, 30% shipped; most shipped work has a
-    release note; summaries of realistic length."""
-    rng = random.Random(seed)
-    snaps = []
-    for i in range(1, n + 1):
-        key = f"{rng.choice(['HR', 'IT', 'PLAT', 'PROC'])}-{i}"
-        created = NOW - timedelta(days=rng.uniform(1, 730))
-        stage = rng.choices(["todo", "in_progress", "done"], [55, 15, 30])[0]
-        status, cat = {"todo": ("To Do", "new"), "in_progress": ("In Progress", "indeterminate"),
-                       "done": ("Done", "done")}[stage]  # fmt: skip
-        changes: list[StatusChange] = []
-        at = created
-        if stage != "todo":
-            at = min(NOW, at + timedelta(days=rng.uniform(0, 30)))
-            changes.append(StatusChange(key, f"{i}-1", at, "To Do", "In Progress"))
-        if stage == "done":
-            at = min(NOW, at + timedelta(days=rng.uniform(0.5, 40)))
-            changes.append(StatusChange(key, f"{i}-2", at, "In Progress", "Done"))
-        thing = rng.choice(THINGS)
-        scored = rng.random() < 0.85
-        snaps.append(IssueSnapshot(Issue(
-            key=key, id=str(i), project=key.split("-")[0],
-            summary=f"Self-service {thing} for the {rng.choice(['Berlin', 'London', 'Madrid', 'Oslo'])} office, step {i}",
-            issue_type=rng.choice(["Story", "Story", "Bug", "Improvement"]), status=status, status_category=cat,  # type: ignore[arg-type]
-            created=created, updated=at, url=f"https://example.atlassian.net/browse/{key}",
-            reach=rng.randint(10, 1000) if scored else None, impact=rng.choice([0.5, 1, 2, 3]),
-            confidence=rng.choice([50, 80, 100]), effort=rng.choice([1, 2, 3, 5, 8, 13]),
-            objective=rng.choice(OBJECTIVES), reporter=UserRef(rng.choice(PEOPLE), "Reporter"),
-            stakeholders=tuple(UserRef(p, f"Person {PEOPLE.index(p)}") for p in rng.sample(PEOPLE, rng.randint(0, 3))),
-            release_note=f"Employees can now handle {thing} themselves, without a ticket." if rng.random() < 0.6 else None,
-        ), tuple(changes)))  # fmt: skip
-    return snaps
+def build_backlog(n: int) -> list[IssueSnapshot]:
+    """The page-size test's backlog (tests/reports/big_backlog.py): two years of work, long
+    summaries, 60 objectives, 40 people, release notes on half the shipped work."""
+    issues, changes = build_big_backlog(n)
+    by_key: dict[str, list[StatusChange]] = {}
+    for c in changes:
+        by_key.setdefault(c.issue_key, []).append(c)
+    return [IssueSnapshot(i, tuple(by_key.get(i.key, ()))) for i in issues]
 
 
 class Timing:
@@ -148,7 +112,7 @@ def main() -> None:
     with start_sandbox(state) as sb:
         settings = Settings(confluence_url=sb.confluence_url, confluence_user=state.user,
                             confluence_token=SecretStr(state.token), jira_url="")
-        ctx = AppContext(settings=settings, config=parse_config(CONFIG)[0], clock=lambda: NOW,
+        ctx = AppContext(settings=settings, config=big_config(), clock=lambda: NOW,
                          database_url=f"sqlite:///{tmp / 'bench.db'}")
         snaps = build_backlog(n)
         for start in range(0, n, 5000):

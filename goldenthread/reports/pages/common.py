@@ -18,6 +18,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from goldenthread.mappings.config import Config
@@ -41,6 +42,29 @@ def row_dicts(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """`frame.to_dict("records")`, typed by its column names (every report frame's are str)."""
     into: dict[str, Any] = {}  # pandas builds each row as type(into)()
     return frame.to_dict("records", into=into)
+
+
+GroupHeads = dict[tuple[Any, ...], tuple[int, list[dict[str, Any]]]]
+
+
+def compute_group_positions(frame: pd.DataFrame, by: Sequence[str]) -> dict[tuple[Any, ...], list[int]]:
+    """Row positions of each group of the `by` columns, in row order; a missing value is None
+    in the key."""
+    out: dict[tuple[Any, ...], list[int]] = {}
+    for key, positions in frame.groupby(list(by), sort=False, dropna=False).indices.items():
+        parts = key if isinstance(key, tuple) else (key,)
+        out[tuple(None if is_missing(k) else k for k in parts)] = np.asarray(positions).tolist()
+    return out
+
+
+def build_group_heads(frame: pd.DataFrame, by: Sequence[str], limit: int) -> GroupHeads:
+    """Per group of the `by` columns (see `compute_group_positions`): its row count and its
+    first `limit` rows as dicts. Pages list a few items per group out of thousands: only those
+    rows become dicts, in one pass, not one `to_dict` per group."""
+    groups = compute_group_positions(frame, by)
+    keep = sorted(p for positions in groups.values() for p in positions[:limit])
+    rows = dict(zip(keep, row_dicts(frame.iloc[keep]), strict=True))
+    return {key: (len(positions), [rows[p] for p in positions[:limit]]) for key, positions in groups.items()}
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from goldenthread.reports import storage as s
 from goldenthread.reports.goals import NPS_WINDOW_DAYS, compute_canonical_objectives
 from goldenthread.reports.format import fmt_date, fmt_days, fmt_number, fmt_percent, is_missing
 from goldenthread.reports.pages.common import (
+    build_group_heads,
     compute_list_limit,
     PageData,
     PageModel,
@@ -102,32 +103,36 @@ def _trend(monthly: pd.DataFrame, objective: str) -> str:
     return " · ".join(parts) if parts else "no answers yet"
 
 
-def _items(rows: list[dict[str, Any]], empty: str, limit: int, extra: str | None = None) -> list[ET.Element]:
+def _items(head: tuple[int, list[dict[str, Any]]], empty: str, extra: str | None = None) -> list[ET.Element]:
+    total, rows = head
     if not rows:
         return [s.paragraph(s.small(empty))]
     items = [[issue_ref(r), " ", str(r["summary"]), s.small(f" {r[extra]}") if extra and r.get(extra) else None]
-             for r in rows[:limit]]  # fmt: skip
-    return [s.bullet_list(items), *more_line(limit, len(rows), "items")]
+             for r in rows]  # fmt: skip
+    return [s.bullet_list(items), *more_line(len(rows), total, "items")]
 
 
 class _Work:
     """The open and shipped work of every objective, canonical names, computed once per page."""
 
     def __init__(self, data: PageData, limit: int = ITEMS_LIMIT) -> None:
-        self.limit = limit  # items per list (fewer when there are many objectives)
         report, config = data.report, data.config
         scores = report.scores
-        self.scores = scores.assign(objective=compute_canonical_objectives(scores["objective"], config))
+        scores = scores.assign(objective=compute_canonical_objectives(scores["objective"], config))
         lead = report.outcomes.lead_times
         recent = lead.loc[lead["completed_at"].gt(report.as_of - pd.Timedelta(days=NPS_WINDOW_DAYS)).to_numpy()]
-        self.shipped = recent.assign(objective=compute_canonical_objectives(recent["objective"], config),
-                                     when=recent["completed_at"].dt.strftime("shipped %-d %b"))  # fmt: skip
+        shipped = recent.assign(objective=compute_canonical_objectives(recent["objective"], config),
+                                when=recent["completed_at"].dt.strftime("shipped %-d %b"))  # fmt: skip
+        # `limit` items per list (fewer when there are many objectives), each with its count
+        self._lanes = build_group_heads(scores, ("objective", "lane"), limit)
+        self._shipped = build_group_heads(shipped, ("objective",), limit)
+        self.unlinked = int(scores["objective"].isna().sum())  # open items no objective claims
 
-    def lane(self, objective: str, lane: str) -> list[dict[str, Any]]:
-        return row_dicts(self.scores.loc[self.scores["objective"].eq(objective) & self.scores["lane"].eq(lane)])
+    def lane(self, objective: str, lane: str) -> tuple[int, list[dict[str, Any]]]:
+        return self._lanes.get((objective, lane), (0, []))
 
-    def shipped_for(self, objective: str) -> list[dict[str, Any]]:
-        return row_dicts(self.shipped.loc[self.shipped["objective"].eq(objective)])
+    def shipped_for(self, objective: str) -> tuple[int, list[dict[str, Any]]]:
+        return self._shipped.get((objective,), (0, []))
 
 
 def _objective_blocks(data: PageData, o: Mapping[str, Any], kpis: list[dict[str, Any]],
@@ -156,9 +161,9 @@ def _objective_blocks(data: PageData, o: Mapping[str, Any], kpis: list[dict[str,
     ))  # fmt: skip
     blocks.append(s.paragraph(s.small(f"NPS by month: {_trend(data.report.goals.nps_monthly, name)}")))
     blocks.append(s.table(("In progress", "Next", f"Shipped in the last {NPS_WINDOW_DAYS} days"), [[
-        _items(work.lane(name, "now"), "Nothing in progress.", work.limit),
-        _items(work.lane(name, "next"), "Nothing planned next.", work.limit),
-        _items(work.shipped_for(name), "Nothing shipped lately.", work.limit, "when"),
+        _items(work.lane(name, "now"), "Nothing in progress."),
+        _items(work.lane(name, "next"), "Nothing planned next."),
+        _items(work.shipped_for(name), "Nothing shipped lately.", "when"),
     ]], widths=(330, 330, 330)))  # fmt: skip
     return blocks
 
@@ -202,9 +207,9 @@ def build_goals_page(data: PageData) -> PageModel:
         for o in mine:
             kpis = kpis_of.get(str(o["objective"]), []) if o["configured"] else []
             blocks.extend(_objective_blocks(data, o, kpis, chart_names, work))
-    unlinked = work.scores.loc[work.scores["objective"].isna()]
-    if len(unlinked):
-        blocks.append(s.heading(2, f"Not linked to an objective ({len(unlinked)} open)"))
+    unlinked = work.unlinked
+    if unlinked:
+        blocks.append(s.heading(2, f"Not linked to an objective ({unlinked} open)"))
         blocks.append(s.paragraph(s.small("Open work no objective claims; see the Roadmap for the full list.")))
     return PageModel(
         key="goals",

@@ -25,6 +25,7 @@ from goldenthread.reports.explain import compute_score_sentences, compute_target
 from goldenthread.reports.goals import compute_canonical_objectives
 from goldenthread.reports.format import fmt_number, is_missing
 from goldenthread.reports.pages.common import (
+    compute_group_positions,
     NEEDS_SCORING_LIMIT,
     PageData,
     PageModel,
@@ -82,10 +83,10 @@ def _target_cell(row: Mapping[str, object], as_of: pd.Timestamp) -> list[s.Inlin
     return [s.status_lozenge(f"target {target}", "Grey", subtle=True)]
 
 
-def _roadmap_rows(data: PageData, rows: pd.DataFrame) -> list[list[s.Content]]:
+def _roadmap_rows(data: PageData, rows: list[dict[str, Any]]) -> list[list[s.Content]]:
     out: list[list[s.Content]] = []
     as_of = data.report.as_of
-    for row in row_dicts(rows):
+    for row in rows:
         klass = class_lozenge(row["class"])
         target = _target_cell(row, as_of)
         out.append([
@@ -105,7 +106,8 @@ ROADMAP_WIDTHS = (40, 90, 380, 170, 140, 200)
 
 def build_roadmap_rows(data: PageData) -> pd.DataFrame:
     """The ranking with what the page shows besides: the objective as configured, its goal
-    (None: no goal lists it), the "why" sentence parts and the target quarter's end."""
+    (None: no goal lists it) and the target quarter's end (the "why" sentences are added to the
+    rows the page shows: `_shown_rows`)."""
     scores = data.report.scores
     objective = compute_canonical_objectives(scores["objective"], data.config)
     goal_of: dict[str, str] = {}
@@ -113,9 +115,8 @@ def build_roadmap_rows(data: PageData) -> pd.DataFrame:
         for o in g.objectives:
             goal_of.setdefault(o.name, g.name)
     goal = objective.map(goal_of).astype(object)
-    rows = scores.assign(objective=objective, goal=goal.where(goal.notna(), None),
+    return scores.assign(objective=objective, goal=goal.where(goal.notna(), None),
                          target_end=compute_target_ends(scores["target"]))
-    return pd.concat([rows, compute_score_sentences(rows, data.config)], axis=1)
 
 
 def _objective_order(rows: pd.DataFrame, config: Config) -> list[tuple[str | None, list[str]]]:
@@ -145,23 +146,45 @@ def _in_jira(data: PageData, lane: str, objective: str | None, label: str) -> s.
     return s.link(url, label) if url else label
 
 
-def _lane_blocks(data: PageData, rows: pd.DataFrame, objective: str | None, budget: list[int]) -> list[ET.Element]:
-    """Now / Next / Later of one objective: at most NOW_LIMIT and `publish.later_limit` items,
-    and no more than the page's remaining row `budget` ([rows left], shared by every call)."""
-    blocks: list[ET.Element] = []
+Shown = dict[tuple[str | None, str], tuple[int, list[dict[str, Any]]]]
+
+
+def _shown_rows(data: PageData, rows: pd.DataFrame, sections: list[str | None]) -> Shown:
+    """(objective, lane) -> (its item count, the rows the page shows as dicts, "why" sentences
+    added): each objective at most NOW_LIMIT in progress and `publish.later_limit` in Later, the
+    page at most ROW_BUDGET rows, given out in page order. Only the shown rows are turned into
+    dicts and sentences: a few hundred of a backlog's thousands."""
     limits = {"now": NOW_LIMIT, "later": data.config.publish.later_limit}
+    groups = compute_group_positions(rows, ("objective", "lane"))
+    budget, plan = ROW_BUDGET, {}
+    for objective in sections:
+        for lane, _, _ in LANES:
+            positions = groups.get((objective, lane))
+            if positions is None:
+                continue
+            take = positions[: max(0, min(limits.get(lane, len(positions)), budget))]
+            budget -= len(take)
+            plan[(objective, lane)] = (len(positions), take)
+    keep = sorted(p for _, take in plan.values() for p in take)
+    picked = rows.iloc[keep]
+    picked = pd.concat([picked, compute_score_sentences(picked, data.config)], axis=1)
+    by_pos = dict(zip(keep, row_dicts(picked), strict=True))
+    return {key: (total, [by_pos[p] for p in take]) for key, (total, take) in plan.items()}
+
+
+def _lane_blocks(data: PageData, shown: Shown, objective: str | None) -> list[ET.Element]:
+    """Now / Next / Later of one objective: the shown rows, and a Jira search for the rest."""
+    blocks: list[ET.Element] = []
     for lane, name, _ in LANES:
-        group = rows.loc[rows["lane"].eq(lane)]
-        if group.empty:
+        if (objective, lane) not in shown:
             continue
-        shown = group.head(max(0, min(limits.get(lane, len(group)), budget[0])))
-        budget[0] -= len(shown)
-        blocks.append(s.paragraph([s.strong(f"{name} ({len(group)})")]))
-        if len(shown):
-            blocks.append(s.table(ROADMAP_HEADERS, _roadmap_rows(data, shown), widths=ROADMAP_WIDTHS))
-        if len(shown) < len(group):
-            more = len(group) - len(shown)
-            lead = f"… and {more} more {'item' if more == 1 else 'items'}: " if len(shown) else ""
+        total, rows = shown[(objective, lane)]
+        blocks.append(s.paragraph([s.strong(f"{name} ({total})")]))
+        if rows:
+            blocks.append(s.table(ROADMAP_HEADERS, _roadmap_rows(data, rows), widths=ROADMAP_WIDTHS))
+        if len(rows) < total:
+            more = total - len(rows)
+            lead = f"… and {more} more {'item' if more == 1 else 'items'}: " if rows else ""
             blocks.append(s.paragraph(s.emphasis([lead, _in_jira(data, lane, objective, "see them in Jira"), "."])))
     return blocks
 
@@ -229,24 +252,25 @@ def build_roadmap_page(data: PageData) -> PageModel:
         s.toc(3),
     ]  # fmt: skip
     rows = build_roadmap_rows(data)
-    budget = [ROW_BUDGET]
-    for goal, objectives in _objective_order(rows, cfg):
+    order = _objective_order(rows, cfg)
+    lanes = _shown_rows(data, rows, [o for _, objectives in order for o in objectives] + [None])
+    counts_of = rows["objective"].value_counts()
+    for goal, objectives in order:
         blocks.append(s.heading(2, goal if goal is not None else OTHER_OBJECTIVES if cfg.goals else "Objectives"))
         if not objectives:
             blocks.append(s.paragraph(s.emphasis("No open work serves this goal's objectives right now.")))
         for objective in objectives:
-            mine = rows.loc[rows["objective"].eq(objective)]
-            blocks.append(s.heading(3, f"{objective} ({len(mine)})"))
+            blocks.append(s.heading(3, f"{objective} ({int(counts_of.get(objective, 0))})"))
             blocks.extend(_kpi_line(data, objective))
-            blocks.extend(_lane_blocks(data, mine, objective, budget))
-    unlinked = rows.loc[rows["objective"].isna()]
-    blocks.append(s.heading(2, f"{UNLINKED} ({len(unlinked)})"))
-    if unlinked.empty:
+            blocks.extend(_lane_blocks(data, lanes, objective))
+    unlinked = int(rows["objective"].isna().sum())
+    blocks.append(s.heading(2, f"{UNLINKED} ({unlinked})"))
+    if not unlinked:
         blocks.append(s.paragraph("Every open item serves an objective."))
     else:
         blocks.append(s.paragraph(s.small("Open work that names no objective in Jira: it cannot be tied to a "
                                           "goal until someone sets one.")))  # fmt: skip
-        blocks.extend(_lane_blocks(data, unlinked, None, budget))
+        blocks.extend(_lane_blocks(data, lanes, None))
 
     blocks.append(s.heading(2, f"Needs scoring ({len(unscored)})"))
     if unscored.empty:

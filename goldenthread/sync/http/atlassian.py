@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -111,8 +112,35 @@ def detect_deployment(session: requests.Session, jira_url: str, *, service: Serv
 # --------------------------------------------------------------------------- handles
 
 
+class _Handle:
+    """What a Jira and a Confluence handle share: their deployment's profile, error
+    classification naming their service, and closing their session."""
+
+    service: ClassVar[Service]
+    deployment: DeploymentKind
+    session: requests.Session
+
+    @property
+    def profile(self) -> Deployment:
+        """What this deployment expects (Jira: REST prefix, search and paging, user ids;
+        Confluence: v2 or v1 pages)."""
+        return Deployment.of(self.deployment)
+
+    @property
+    def cloud(self) -> bool:
+        return self.profile.cloud
+
+    def classify(self, exc: BaseException) -> AtlassianError:
+        return classify_error(exc, service=self.service)
+
+    def close(self) -> None:
+        self.session.close()
+
+
 @dataclass
-class JiraHandle:
+class JiraHandle(_Handle):
+    service: ClassVar[Service] = "jira"
+
     client: Jira
     deployment: DeploymentKind
     base_url: str
@@ -121,44 +149,16 @@ class JiraHandle:
     # Cloud only: the library's Cloud class, for `get_bulk_changelogs(data=...)`.
     cloud_client: JiraCloud | None = None
 
-    @property
-    def profile(self) -> Deployment:
-        """What this deployment's Jira expects (REST prefix, search and paging, user ids)."""
-        return Deployment.of(self.deployment)
-
-    @property
-    def cloud(self) -> bool:
-        return self.profile.cloud
-
-    def classify(self, exc: BaseException) -> AtlassianError:
-        return classify_error(exc, service="jira")
-
-    def close(self) -> None:
-        self.session.close()
-
 
 @dataclass
-class ConfluenceHandle:
+class ConfluenceHandle(_Handle):
+    service: ClassVar[Service] = "confluence"
+
     client: ConfluenceServer
     deployment: DeploymentKind
     base_url: str
     session: requests.Session
     requests_by_status: RequestCounter = field(default_factory=RequestCounter)
-
-    @property
-    def profile(self) -> Deployment:
-        """What this deployment's Confluence expects (v2 or v1 pages)."""
-        return Deployment.of(self.deployment)
-
-    @property
-    def cloud(self) -> bool:
-        return self.profile.cloud
-
-    def classify(self, exc: BaseException) -> AtlassianError:
-        return classify_error(exc, service="confluence")
-
-    def close(self) -> None:
-        self.session.close()
 
 
 def require_settings(service: Service, settings: Settings) -> tuple[str, str, str]:

@@ -3,12 +3,14 @@
 An issue's stakeholders are defined once, in `mappings.stakeholders` (`_contributions`); the
 report's issue table gets its `stakeholder_ids` from `compute_stakeholder_ids` there, so the
 `metrics` JSON, the breakdowns and every page credit the same people whatever `write_back`
-says. The rules are matched once per distinct combination of the values they read (a backlog
+says. What each stakeholder got at as_of (`compute_stakeholder_work`) is computed once: the JSON
+counts it, the monthly report lists it. The rules are matched once per distinct combination of the values they read (a backlog
 has few), not once per issue.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import chain
 from typing import NamedTuple
 
@@ -82,3 +84,42 @@ def compute_stakeholder_rows(stakeholder_ids: pd.Series) -> tuple[np.ndarray, np
     rows = np.repeat(np.arange(len(tuples)), lengths)
     ids = np.fromiter(chain.from_iterable(tuples), dtype=object, count=int(lengths.sum()))
     return rows, ids
+
+
+STAKEHOLDER_LISTS: tuple[str, ...] = ("delivered", "now", "next")
+
+
+@dataclass(frozen=True)
+class StakeholderWork:
+    """What each stakeholder got at as_of. `lists`: `delivered` (the lead-time rows completed
+    in the as-of month, newest first), `now` and `next` (the ranking's rows in those lanes, in
+    ranking order). `pairs`: id, list, row (position in that list), one per (stakeholder, item),
+    in list order."""
+
+    lists: dict[str, pd.DataFrame]
+    pairs: pd.DataFrame
+
+    def compute_counts(self) -> pd.DataFrame:
+        """id, delivered, now, next: the items of each list per stakeholder id."""
+        if self.pairs.empty:
+            return pd.DataFrame({c: pd.Series(dtype=object if c == "id" else "int64")
+                                 for c in ("id", *STAKEHOLDER_LISTS)})  # fmt: skip
+        table = self.pairs.groupby(["id", "list"]).size().unstack(fill_value=0)
+        table = table.reindex(columns=list(STAKEHOLDER_LISTS), fill_value=0).astype("int64")
+        return table.rename_axis(index="id", columns=None).reset_index()
+
+
+def compute_stakeholder_work(scores: pd.DataFrame, lead_times: pd.DataFrame, month: str) -> StakeholderWork:
+    """`StakeholderWork` of the ranking `scores` and the completed `lead_times` for the as-of
+    `month` ("YYYY-MM")."""
+    lists = {
+        "delivered": lead_times.loc[lead_times["completed_month"].eq(month).to_numpy()].reset_index(drop=True),
+        "now": scores.loc[scores["lane"].eq("now").to_numpy()].reset_index(drop=True),
+        "next": scores.loc[scores["lane"].eq("next").to_numpy()].reset_index(drop=True),
+    }  # fmt: skip
+    parts = []
+    for name, frame in lists.items():
+        rows, ids = compute_stakeholder_rows(frame["stakeholder_ids"])
+        parts.append(pd.DataFrame({"id": pd.Series(ids, dtype=object), "list": name,
+                                   "row": rows.astype("int64")}))  # fmt: skip
+    return StakeholderWork(lists, pd.concat(parts, ignore_index=True))

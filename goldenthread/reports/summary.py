@@ -41,6 +41,7 @@ from goldenthread.reports.metrics import (
 from goldenthread.reports.format import format_numbers
 from goldenthread.reports.months import month_of, previous_month
 from goldenthread.reports.scoring import CLASSES, compute_scores
+from goldenthread.reports.stakeholders import StakeholderWork, compute_stakeholder_work
 
 @dataclass(frozen=True)
 class Outcomes:
@@ -74,6 +75,7 @@ class Report:
     decisions: pd.DataFrame
     summary: dict[str, Any]
     goals: Goals  # reports.goals: KPIs, NPS and work per objective, at as_of
+    stakeholder_work: StakeholderWork  # what each stakeholder got: JSON counts, report lists
 
 
 def compute_outcomes(frames: Frames, config: Config, as_of: datetime) -> Outcomes:
@@ -161,14 +163,28 @@ def _opt(value: float | None) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
+def build_stakeholder_counts(by_stakeholder: pd.DataFrame, work: StakeholderWork) -> pd.DataFrame:
+    """id, open, done (the stakeholder breakdown) and delivered, now, next (`work`), by id."""
+    counts = work.compute_counts()
+    table = by_stakeholder.rename(columns={"group": "id"})[["id", "open", "done"]]
+    table = table.merge(counts, on="id", how="left")  # every item of `work` is non-discarded
+    for name in counts.columns[1:]:
+        table[name] = table[name].fillna(0).astype("int64")
+    return table.sort_values("id", kind="stable").reset_index(drop=True)
+
+
 def build_metrics_summary(
-    frames: Frames, scores: pd.DataFrame, outcomes: Outcomes, config: Config, as_of: datetime
+    frames: Frames, scores: pd.DataFrame, outcomes: Outcomes, config: Config, as_of: datetime,
+    work: StakeholderWork | None = None,
 ) -> dict[str, Any]:
-    """The `goldenthread metrics --format json` object (JSON-safe, no NaN). Keys: see README."""
+    """The `goldenthread metrics --format json` object (JSON-safe, no NaN). Keys: see README.
+    `work`: `compute_stakeholder_work` of these scores at as_of (computed when not given)."""
     stamp = to_utc(as_of)
     stage = frames.issues["stage"].astype("str")
     counts = stage.value_counts()
-    by_stake = outcomes.by_stakeholder
+    if work is None:
+        work = compute_stakeholder_work(scores, outcomes.lead_times, month_of(stamp))
+    by_stake = build_stakeholder_counts(outcomes.by_stakeholder, work)
     sla_types = outcomes.sla.by_issue_type
     breakdown_cols = ["group", "issues", "open", "done", "completed", "lead_time_p50",
                       "lead_time_p85", "sla_compliance", "adoption_mean", "satisfaction_mean"]
@@ -189,9 +205,7 @@ def build_metrics_summary(
             scores, ["key", "score", "lane", "class", "objective", "rank", "value", "explanation"]
         ),
         "classes": compute_class_summary(scores, config),
-        "stakeholders": json_records(
-            by_stake.sort_values("group").rename(columns={"group": "id"}), ["id", "open", "done"]
-        ),
+        "stakeholders": json_records(by_stake, ["id", "open", "done", "delivered", "now", "next"]),
         "model": config.prioritisation.model,
         "wip": {
             "count": int(len(outcomes.wip)),
@@ -234,7 +248,8 @@ def compute_report(
     scores = compute_scores(frames, config)
     outcomes = compute_outcomes(frames, config, as_of)
     goals = compute_goals(frames, config, as_of, outcome_tables, outcomes.by_objective)
-    summary = build_metrics_summary(frames, scores, outcomes, config, as_of)
+    work = compute_stakeholder_work(scores, outcomes.lead_times, month_of(to_utc(as_of)))
+    summary = build_metrics_summary(frames, scores, outcomes, config, as_of, work)
     summary["goals"] = build_goals_summary(goals)
     return Report(
         as_of=frames.as_of,
@@ -244,4 +259,5 @@ def compute_report(
         decisions=compute_decisions(scores, outcomes.open_past_sla),
         summary=summary,
         goals=goals,
+        stakeholder_work=work,
     )

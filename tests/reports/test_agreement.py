@@ -148,3 +148,44 @@ def test_whats_new_figures_are_the_json_figures(shared: tuple[dict[str, Any], An
     expected = {fmt_month(m): n for m, n in summary["throughput"].items() if n}
     assert shown == {m: n for m, n in expected.items() if m in shown}
     assert fmt_month(MONTH) in shown and len(shown) >= 10
+
+
+def _at(month: str) -> tuple[dict[str, Any], Any]:
+    issues, changes = _backlog()
+    cfg, as_of = config(), month_as_of(month, t("2026-07-01"))
+    frames = build_frames_from_tables(build_issue_table(issues), build_change_table(changes),
+                                      STATUSES, cfg, as_of)  # fmt: skip
+    summary = json.loads(json.dumps(compute_report(frames, cfg, as_of).summary))
+    return summary, build_page_data(issues, changes, STATUSES, cfg, as_of, "cloud")
+
+
+@pytest.mark.parametrize("month", [MONTH, "2025-10"])  # and a month well before the data ends
+def test_monthly_report_stakeholder_figures_are_the_json_figures(month: str) -> None:
+    summary, data = _at(month)
+    assert summary["as_of"].startswith(f"{month}-") and summary["current_month"]["month"] == month
+    json_people = {r["id"]: r for r in summary["stakeholders"]}
+    root = s.parse_storage(build_monthly_report_page(data, month).storage)
+    body = list(root.iter())
+    names = {DANA: "Dana (Finance)", OMAR: "Omar (IT)"}
+    seen = 0
+    for pid, name in names.items():
+        heading = next(i for i, el in enumerate(body) if el.tag == "h3" and _text(el) == name)
+        line = next(_text(el) for el in body[heading:] if el.tag == "p" and " delivered · " in _text(el))
+        found = re.search(r"(\d+) delivered · (\d+) in progress · (\d+) next", line)
+        assert found, line
+        shown = tuple(map(int, found.groups()))
+        row = json_people.get(pid, {"delivered": 0, "now": 0, "next": 0})
+        assert shown == (row["delivered"], row["now"], row["next"]), (month, name)
+        # each column lists those very items (all of them: the lists are short here)
+        table = next(el for el in body[heading:] if el.tag == "table")
+        cells = [td for tr in table.iter("tr") for td in tr if td.tag == "td"]
+        assert [len(list(td.iter("li"))) for td in cells] == list(shown)
+        seen += sum(shown)
+        # the JSON's own definitions of these figures, at this as_of
+        lanes = {r["key"]: r["lane"] for r in summary["ranking"]}
+        now_keys = [_text(li).split()[0] for li in cells[1].iter("li")]
+        assert all(lanes[k] == "now" for k in now_keys)
+        assert row["open"] >= row["now"] + row["next"]
+    assert seen > 0  # the sections are not all empty
+    delivered = sum(r["delivered"] for r in summary["stakeholders"])
+    assert delivered <= summary["throughput"][month] * 2  # each shipped item counts once per stakeholder

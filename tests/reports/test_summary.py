@@ -48,8 +48,9 @@ def test_summary_shape_and_values() -> None:
         ("P-3", None, "now", None, None),
         ("P-5", None, "later", None, None),
     ]
-    assert s["stakeholders"] == [{"id": "amy", "open": 1, "done": 1},
-                                 {"id": "zed", "open": 0, "done": 2}]  # fmt: skip
+    # delivered: completed in March (none); now / next: their open items in those lanes (P-3)
+    assert s["stakeholders"] == [{"id": "amy", "open": 1, "done": 1, "delivered": 0, "now": 1, "next": 0},
+                                 {"id": "zed", "open": 0, "done": 2, "delivered": 0, "now": 0, "next": 0}]  # fmt: skip
     # previous_month: the last complete month before March (February: P-2) against January (P-1)
     assert (s["previous_month"]["month"], s["previous_month"]["previous_month"]) == ("2024-02", "2024-01")
     assert s["previous_month"]["current"]["completed"] == 1

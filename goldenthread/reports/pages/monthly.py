@@ -15,12 +15,13 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from goldenthread.mappings.stakeholders import QUADRANT_LABELS, compute_people_order, compute_quadrant
+from goldenthread.mappings.stakeholders import QUADRANT_LABELS, compute_people_order, compute_quadrant, id_key
 from goldenthread.reports import charts
 from goldenthread.reports import storage as s
 from goldenthread.reports.metrics import compute_percentiles
 from goldenthread.reports.months import month_as_of, month_end, parse_month, previous_month
 from goldenthread.reports.snapshot import IN_PROGRESS
+from goldenthread.reports.stakeholders import STAKEHOLDER_LISTS
 from goldenthread.reports.frames import Frames, compute_frames_snapshot
 from goldenthread.reports.pages.minutes import build_agenda, build_carried_actions, build_meeting
 from goldenthread.reports.format import fmt_date, fmt_days, fmt_month, fmt_number, fmt_percent, fmt_points, is_missing
@@ -136,28 +137,20 @@ def build_month_charts(data: PageData, month: str) -> dict[str, bytes]:
     }
 
 
-def _item_list(rows: list[dict[str, object]], empty: str, extra: str, limit: int) -> list[ET.Element]:
+def _item_list(rows: list[dict[str, object]], total: int, empty: str, extra: str, limit: int) -> list[ET.Element]:
     if not rows:
         return [s.paragraph(s.small(empty))]
     items = [[issue_ref(r), " ", str(r["summary"]), s.small(f" {r[extra]}") if r.get(extra) else None]
              for r in rows[:limit]]  # fmt: skip
-    return [s.bullet_list(items), *more_line(limit, len(rows), "items")]
+    return [s.bullet_list(items), *more_line(limit, total, "items")]
 
 
 def _stakeholder_sections(data: PageData, month: str) -> list[ET.Element]:
-    report = data.report
-    by_person: dict[str, set[str]] = {}
-    for key, ids in data.credited.items():
-        for uid in ids:
-            by_person.setdefault(uid.casefold(), set()).add(key)
-    shipped = report.outcomes.lead_times
-    # each list's rows turned into dicts once (a few hundred), then picked per person by key
-    lists = {
-        "delivered": [dict(r, when=f"shipped {fmt_date(r['completed_at'])}")
-                      for r in row_dicts(shipped.loc[shipped["completed_month"].eq(month)])],
-        "now": [dict(r, st="") for r in row_dicts(report.scores.loc[report.scores["lane"].eq("now")])],
-        "next": row_dicts(report.scores.loc[report.scores["lane"].eq("next")]),
-    }  # fmt: skip
+    work = data.report.stakeholder_work  # the JSON's stakeholders counts are of these very lists
+    by_person: dict[str, list[tuple[str, int]]] = {}
+    for uid, name, row in zip(work.pairs["id"].tolist(), work.pairs["list"].tolist(),
+                              work.pairs["row"].tolist(), strict=True):  # fmt: skip
+        by_person.setdefault(id_key(uid), []).append((name, row))
     blocks: list[ET.Element] = [s.heading(2, "Stakeholders")]
     people = compute_people_order(data.config.stakeholders.people)
     if not people:
@@ -166,21 +159,31 @@ def _stakeholder_sections(data: PageData, month: str) -> list[ET.Element]:
     # many configured people get shorter lists, so the page stays readable (and small)
     limit = compute_list_limit(ITEMS_LIMIT, STAKEHOLDER_ITEMS, 3 * len(people))
     for person in people:
-        keys = by_person.get(person.id.casefold(), set())
+        mine = by_person.get(id_key(person.id), [])
+        rows = {name: sorted(r for n, r in mine if n == name) for name in STAKEHOLDER_LISTS}
+        # only the rows shown become dicts
+        delivered, doing, nxt = (_list_rows(work.lists[name], rows[name], limit) for name in STAKEHOLDER_LISTS)
         quadrant = compute_quadrant(person)
-        delivered, doing, nxt = ([r for r in lists[name] if r["key"] in keys] for name in ("delivered", "now", "next"))
         blocks.append(s.heading(3, person.name or person.id))
         blocks.append(s.paragraph([
             mentioner.mention(person.id, person.name), "  ",
             s.status_lozenge(QUADRANT_LABELS[quadrant], QUADRANT_COLOURS[quadrant]),
-            f"  {len(delivered)} delivered · {len(doing)} in progress · {len(nxt)} next",
+            f"  {len(rows['delivered'])} delivered · {len(rows['now'])} in progress · {len(rows['next'])} next",
         ]))  # fmt: skip
         blocks.append(s.table(("Delivered this month", "In progress", "Next"), [[
-            _item_list(delivered, "Nothing delivered this month.", "when", limit),
-            _item_list(doing, "Nothing in progress.", "st", limit),
-            _item_list(nxt, "Nothing planned next.", "st", limit),
+            _item_list(delivered, len(rows["delivered"]), "Nothing delivered this month.", "when", limit),
+            _item_list(doing, len(rows["now"]), "Nothing in progress.", "st", limit),
+            _item_list(nxt, len(rows["next"]), "Nothing planned next.", "st", limit),
         ]], widths=(330, 330, 330)))  # fmt: skip
     return blocks
+
+
+def _list_rows(frame: pd.DataFrame, rows: list[int], limit: int) -> list[dict[str, object]]:
+    out = row_dicts(frame.iloc[rows[:limit]])
+    for r in out:
+        if "completed_at" in r and not is_missing(r["completed_at"]):
+            r["when"] = f"shipped {fmt_date(r['completed_at'])}"
+    return out
 
 
 def _decisions(data: PageData, month: str) -> list[ET.Element]:

@@ -69,13 +69,8 @@ from goldenthread.reports.frames import (
     compute_status_stages,
 )
 from goldenthread.reports.tables import build_change_table, build_issue_table, build_tables
-from goldenthread.reports.goals import (
-    OutcomeTables,
-    build_goals_summary,
-    build_outcome_tables_from_columns,
-    compute_goals,
-)
-from goldenthread.reports.summary import Report, compute_all, compute_report
+from goldenthread.reports.goals import OutcomeTables, build_outcome_tables_from_columns, compute_goals
+from goldenthread.reports.summary import Report, build_goals_summary, compute_all, compute_report
 
 STATUSES: dict[str, StatusCategory] = {
     "To Do": "new", "In Progress": "indeterminate", "In Review": "indeterminate",

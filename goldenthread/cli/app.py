@@ -1,4 +1,5 @@
-"""The `goldenthread` command line (typer). Commands are thin: each delegates to one module.
+"""The `goldenthread` command line (typer). Commands are thin: each delegates to one module,
+and `cli.runner` runs its body (logging, errors to exit codes, the context it works on).
 
 Everything heavier than typer and rich (pydantic settings, the store, pandas, HTTP clients,
 FastAPI) is imported inside the command that needs it, so `--help` and a mistyped command answer
@@ -6,22 +7,16 @@ at once and each command pays only for what it uses (bench/cli.py measures it)."
 
 from __future__ import annotations
 
-import logging
 import sys
-from collections.abc import Callable, Sequence
-from contextlib import nullcontext
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from typer.core import TyperGroup
 
 from goldenthread import __version__
-
-if TYPE_CHECKING:
-    from goldenthread.sync.context import AppContext
+from goldenthread.cli.runner import build_context, err, guarded, out, parse_as_of, set_verbose
 
 VERBOSE_FLAGS = ("-v", "--verbose")
 
@@ -55,12 +50,6 @@ app = typer.Typer(
 report_app = typer.Typer(help="Stakeholder reports.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 
-out = Console()
-err = Console(stderr=True)
-log = logging.getLogger("goldenthread")
-T = TypeVar("T")
-_verbose = False
-
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="Path to goldenthread.yaml (default: $GOLDENTHREAD_CONFIG or ./goldenthread.yaml)."),
@@ -72,109 +61,6 @@ DetailsOpt = Annotated[bool, typer.Option("--details", help="With --dry-run: pri
 AdoptOpt = Annotated[list[str] | None, typer.Option(
     "--adopt", metavar="TITLE", help="Take over the existing page with this title, which goldenthread did not "
     "create, and replace its content from now on (repeatable). Without it such a page is never touched.")]
-
-
-_log_handler: logging.Handler | None = None
-
-
-def setup_logging(verbose: bool = False) -> None:
-    """Log to stderr: through rich on a terminal (so log lines and progress bars share one
-    console and never overwrite each other), plain lines otherwise (cron mail, CI logs).
-    Replaces the handler an earlier call installed; other handlers on the root stay."""
-    global _log_handler
-    from goldenthread.sync.http.redaction import install_redaction  # not the transport: no HTTP stack
-    from goldenthread.sync.settings import Settings
-
-    handler: logging.Handler
-    if err.is_terminal:
-        from rich.logging import RichHandler
-
-        handler = RichHandler(console=err, show_path=False, markup=False, rich_tracebacks=False,
-                              log_time_format="%H:%M:%S")
-        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-    else:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    _remove_log_handler()
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    _log_handler = handler
-    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
-    # migration plugin set-up, font caches and backend chatter say nothing about goldenthread
-    for noisy in ("alembic", "matplotlib"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    install_redaction(Settings().secrets())
-
-
-def guarded(command: str, fn: Callable[[], T]) -> T:
-    """Run the body of `command` ('check', 'report monthly'), turning our errors into one clear
-    line and the contract's exit code: 2 for bad config or usage, 1 for a run that failed.
-    Both name the command, never some step inside it."""
-    from goldenthread.mappings.config import ConfigError
-    from goldenthread.sync.gc_policy import quiet_gc
-
-    try:
-        setup_logging(_verbose)
-        # serve sets its own (collecting) policy once its app is built
-        with nullcontext() if command == "serve" else quiet_gc():
-            return fn()
-    except ConfigError as exc:
-        for problem in exc.problems:
-            err.print(f"[red]{problem}[/red]", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    except typer.Exit:
-        raise
-    except KeyboardInterrupt:
-        err.print("interrupted; nothing half-written: the next run picks up where this one stopped")
-        raise typer.Exit(1) from None
-    except Exception as exc:  # noqa: BLE001 - last line of defence: message, not traceback
-        code = getattr(exc, "exit_code", 1)
-        what = f"{command} failed" if code == 1 else command
-        err.print(f"[red]error:[/red] {what}: {exc}", highlight=False, soft_wrap=True)
-        if not hasattr(exc, "exit_code"):
-            log.debug("unexpected failure", exc_info=True)
-            if not _verbose:
-                err.print(f"(run `goldenthread {command} -v` for details)", markup=False, highlight=False)
-        raise typer.Exit(code) from None
-    finally:
-        _remove_log_handler()  # the command is over (tests run many in one process)
-
-
-def _remove_log_handler() -> None:
-    global _log_handler
-    if _log_handler is not None:
-        logging.getLogger().removeHandler(_log_handler)
-        _log_handler = None
-
-
-def build_context(config_path: Path | None) -> AppContext:
-    from goldenthread.sync.context import AppContext
-    from goldenthread.sync.progress import build_reporter
-    from goldenthread.sync.settings import Settings, load_config
-
-    settings = Settings()
-    path = config_path or settings.goldenthread_config
-    config, lines = load_config(path)
-    # the path actually read, so `check` names the file the admin passed with --config
-    settings = settings.model_copy(update={"goldenthread_config": path})
-    return AppContext(settings=settings, config=config, lines=lines, reporter=build_reporter(err))
-
-
-def parse_as_of(value: str | None) -> datetime:
-    if not value:
-        return datetime.now(UTC)
-    from goldenthread.mappings.values import parse_datetime
-
-    try:
-        # ISO 8601 only: epoch digits are for payloads, not for a person typing a date
-        parsed = None if value.strip().isdigit() and len(value.strip()) != 8 else parse_datetime(value)
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        err.print(f"--as-of: {value!r} is not an ISO 8601 date/time (e.g. 2026-11-01 or 2026-11-01T00:00:00Z)")
-        raise typer.Exit(2) from None
-    return parsed
 
 
 def _print_version(value: bool) -> None:
@@ -189,8 +75,7 @@ def _root(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", callback=_print_version,
                                           is_eager=True)] = False,
 ) -> None:
-    global _verbose
-    _verbose = verbose
+    set_verbose(verbose)
 
 
 @app.command()

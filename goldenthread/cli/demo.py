@@ -36,7 +36,7 @@ from goldenthread.sync.confluence.publisher import (
     write_previews,
 )
 from goldenthread.sandbox import SandboxState, build_dataset, start_sandbox
-from goldenthread.sandbox.dataset import STAKEHOLDER_MANAGERS
+from goldenthread.sandbox.catalogue import STAKEHOLDER_MANAGERS
 from goldenthread.sandbox.outcomes import DEMO_GOALS, build_kpi_csv, build_survey_json
 from goldenthread.sandbox.state import DEFAULT_TOKEN, DEFAULT_USER
 from goldenthread.sync.settings import Settings

@@ -13,7 +13,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator
 
-from goldenthread.mappings.config import Config, ConfigProblem, ObjectiveSpec
+from goldenthread.mappings.config import Config, ConfigProblem
+from goldenthread.mappings.config_sections import ObjectiveSpec
 from goldenthread.mappings.yaml_lines import LineMap, line_for
 
 

@@ -20,7 +20,8 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from goldenthread.mappings.config import Config, ConfigProblem, Person, Rule
+from goldenthread.mappings.config import Config, ConfigProblem
+from goldenthread.mappings.config_sections import Person, Rule
 from goldenthread.mappings.deployment import DeploymentKind, compute_user_id_problem
 from goldenthread.mappings.records import Issue, UserRef
 from goldenthread.mappings.yaml_lines import LineMap, line_for

@@ -1,10 +1,11 @@
 """Numbers, dates and months as text: the one formatter every page, explanation and CLI table
-uses. A missing value (None, NaN, NaT) always reads "—"."""
+uses. A missing value (None, NaN, NaT) always reads "—" (and is null in JSON: `number_or_none`)."""
 
 from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,11 @@ def is_missing(value: object) -> bool:
     if value is None or value is pd.NaT:
         return True
     return isinstance(value, float) and math.isnan(value)
+
+
+def number_or_none(value: Any) -> float | None:
+    """A number as a Python float for JSON; None when missing (None, NaN, NaT, pd.NA)."""
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def fmt_number(value: object, digits: int = 1, *, grouping: bool = True, trim: bool = True) -> str:

@@ -256,7 +256,8 @@ def compute_frames_snapshot(frames: Frames, at: datetime | pd.Timestamp) -> Snap
     )  # fmt: skip
 
 
-def _as_stamps(micros: np.ndarray) -> pd.Series:
+def as_stamps(micros: np.ndarray) -> pd.Series:
+    """int64 microseconds since the epoch (int64 min: NaT) as a UTC datetime column."""
     return pd.Series(micros.view("datetime64[us]"), copy=False).dt.tz_localize("UTC").astype(DT)
 
 
@@ -341,8 +342,8 @@ def build_frames_from_tables(
     ch["to_status"] = ch["to_status"].astype("category")
 
     df["stage"] = _stages(snap.stage[order], df.index)
-    df["started_at"] = _as_stamps(snap.started[order])
-    df["completed_at"] = _as_stamps(snap.completed[order])
+    df["started_at"] = as_stamps(snap.started[order])
+    df["completed_at"] = as_stamps(snap.completed[order])
     df["lead_time_days"] = snap.lead_time_days[order]
     df["cycle_time_days"] = snap.cycle_time_days[order]
     df["completed_month"] = _months(df["completed_at"])

@@ -27,7 +27,8 @@ import pandas as pd
 
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.outcomes import KpiReading, SurveyAnswer
-from goldenthread.reports.frames import Frames, normalise_percent, to_utc
+from goldenthread.reports.format import number_or_none
+from goldenthread.reports.frames import Frames, as_stamps, normalise_percent, to_utc
 from goldenthread.reports.metrics import compute_breakdown
 from goldenthread.reports.months import previous_month
 from goldenthread.reports.tables import DT
@@ -179,7 +180,7 @@ def compute_kpis(config: Config, readings: pd.DataFrame, as_of: datetime) -> tup
     actual_day = np.full(len(defs), np.iinfo("int64").min, dtype="int64")  # NaT
     actual[pos[last]] = values[rows[last]]
     actual_day[pos[last]] = day[last]
-    out = defs.assign(actual=actual, actual_date=_stamps(actual_day))
+    out = defs.assign(actual=actual, actual_date=as_stamps(actual_day))
     span = (out["target_value"] - out["baseline_value"]).to_numpy()
     out["progress"] = (out["actual"] - out["baseline_value"]).to_numpy() / span
     elapsed = ((stamp - out["baseline_date"]) / (out["target_date"] - out["baseline_date"]))
@@ -194,16 +195,10 @@ def compute_kpis(config: Config, readings: pd.DataFrame, as_of: datetime) -> tup
     by_date = np.argsort(day, kind="stable")  # the charts' series, by date
     seen = pd.DataFrame({
         "kpi": defs["kpi"].to_numpy(dtype=object)[pos[by_date]],
-        "date": _stamps(day[by_date]),
+        "date": as_stamps(day[by_date]),
         "value": values[rows[by_date]],
     })  # fmt: skip
     return out.loc[:, list(KPI_COLUMNS)], seen
-
-
-def _stamps(micros: np.ndarray) -> pd.Series:
-    """int64 microseconds since the epoch (int64 min: NaT) as a UTC datetime column."""
-    naive = pd.Series(micros.astype("int64").view("datetime64[us]"), copy=False)
-    return naive.dt.tz_localize("UTC").astype(DT)
 
 
 def _nps_scores(counts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -330,51 +325,6 @@ def compute_goals(
                  objectives=out.loc[:, list(OBJECTIVE_COLUMNS)], nps_monthly=monthly, readings=readings)
 
 
-def _num(value: Any) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
-
-
-def _day(value: Any) -> str | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
-
-
-def build_goals_summary(goals: Goals) -> list[dict[str, Any]]:
-    """The JSON `goals` block: [{name, objectives: [{name, weight, owner, kpis: [{name, unit,
-    baseline, target, actual, actual_date, progress, expected, status}], nps {score, answers},
-    adoption_mean, satisfaction_mean, open, done, lead_time_p50, sla_compliance}]}]; objectives
-    no goal lists come last under a goal named null."""
-    kpis_of: dict[str, list[dict[str, Any]]] = {}
-    for k in goals.kpis.to_dict("records"):
-        kpis_of.setdefault(str(k["objective"]), []).append({
-            "name": k["kpi"], "unit": k["unit"],
-            "baseline": {"value": _num(k["baseline_value"]), "date": _day(k["baseline_date"])},
-            "target": {"value": _num(k["target_value"]), "date": _day(k["target_date"])},
-            "actual": _num(k["actual"]), "actual_date": _day(k["actual_date"]),
-            "progress": _num(k["progress"]), "expected": _num(k["expected"]), "status": k["status"],
-        })  # fmt: skip
-    out: list[dict[str, Any]] = []
-    by_goal: dict[str | None, dict[str, Any]] = {}
-    for name in goals.goal_names:
-        if name not in by_goal:
-            by_goal[name] = {"name": name, "objectives": []}
-            out.append(by_goal[name])
-    for o in goals.objectives.to_dict("records"):
-        goal = None if o["goal"] is None or pd.isna(o["goal"]) else str(o["goal"])
-        if goal not in by_goal:
-            by_goal[goal] = {"name": goal, "objectives": []}
-            out.append(by_goal[goal])
-        by_goal[goal]["objectives"].append({
-            "name": o["objective"], "weight": _num(o["weight"]),
-            "owner": None if o["owner"] is None or pd.isna(o["owner"]) else str(o["owner"]),
-            "kpis": kpis_of.get(str(o["objective"]), []) if o["configured"] else [],
-            "nps": {"score": _num(o["nps_score"]), "answers": int(o["nps_answers"])},
-            "adoption_mean": _num(o["adoption_mean"]), "satisfaction_mean": _num(o["satisfaction_mean"]),
-            "open": int(o["open"]), "done": int(o["done"]),
-            "lead_time_p50": _num(o["lead_time_p50"]), "sla_compliance": _num(o["sla_compliance"]),
-        })  # fmt: skip
-    return out
-
-
 def compute_goal_month(
     frames: Frames, lead: pd.DataFrame, goals: Goals, config: Config, month: str,
     at: datetime, previous_at: datetime,
@@ -394,10 +344,10 @@ def compute_goal_month(
         cycle = lead.loc[lead["completed_month"].eq(label).to_numpy(), "cycle_time_days"].dropna()
         return {
             "kpi_status": {status: int(counts.get(status, 0)) for status in STATUSES},
-            "nps": _num(overall["score"].get(label)) if label in overall.index else None,
+            "nps": number_or_none(overall["score"].get(label)) if label in overall.index else None,
             "nps_answers": int(overall["answers"].get(label, 0)) if label in overall.index else 0,
-            "adoption_mean": _num(normalise_percent(shipped["adoption"]).mean()),
-            "cycle_time_p50": _num(cycle.quantile(0.5)) if len(cycle) else None,
+            "adoption_mean": number_or_none(normalise_percent(shipped["adoption"]).mean()),
+            "cycle_time_p50": number_or_none(cycle.quantile(0.5)) if len(cycle) else None,
         }
 
     return {"current": side(month, at), "previous": side(previous, previous_at)}

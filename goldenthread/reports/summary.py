@@ -1,5 +1,6 @@
 """Everything a run needs, computed once: `compute_all` -> `Report`; `build_metrics_summary` ->
-the JSON object of `goldenthread metrics --format json` (the README's keys plus extra ones).
+the JSON object of `goldenthread metrics --format json` (the README's keys plus extra ones;
+its `goals` block is `build_goals_summary`, of the figures `goals.compute_goals` computes).
 
 Publishing builds its pages from a `Report` without recomputing:
 - Roadmap: `report.scores` (open issues in ranking order; `lane`, `objective`, `explanation`),
@@ -23,7 +24,7 @@ import pandas as pd
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import STAGES, Issue, StatusCategory, StatusChange
 from goldenthread.reports.frames import Frames, build_frames, to_utc
-from goldenthread.reports.goals import Goals, OutcomeTables, build_goals_summary, compute_goals
+from goldenthread.reports.goals import Goals, OutcomeTables, compute_goals
 from goldenthread.reports.metrics import (
     MonthComparison,
     SlaResult,
@@ -38,7 +39,7 @@ from goldenthread.reports.metrics import (
     compute_throughput,
     compute_wip,
 )
-from goldenthread.reports.format import format_numbers
+from goldenthread.reports.format import format_numbers, number_or_none
 from goldenthread.reports.months import month_of, previous_month
 from goldenthread.reports.scoring import CLASSES, compute_scores
 from goldenthread.reports.stakeholders import StakeholderWork, compute_stakeholder_work
@@ -129,7 +130,7 @@ def compute_class_summary(scores: pd.DataFrame, config: Config) -> dict[str, Any
     threshold = float(scores["value_threshold"].iloc[0]) if len(scores) else None
     counts = scores["class"].value_counts()
     return {
-        "high_value_min": _opt(threshold),
+        "high_value_min": number_or_none(threshold),
         "threshold_from": "config" if prio.high_value_min is not None else "median",
         "scored": int(scores["score"].notna().sum()),
         "quick_win_max_effort": float(prio.quick_win_max_effort),
@@ -159,8 +160,48 @@ def json_records(df: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any
     return [dict(zip(names, row, strict=True)) for row in zip(*lists, strict=True)]
 
 
-def _opt(value: float | None) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
+def _day(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def build_goals_summary(goals: Goals) -> list[dict[str, Any]]:
+    """The JSON `goals` block: [{name, objectives: [{name, weight, owner, kpis: [{name, unit,
+    baseline, target, actual, actual_date, progress, expected, status}], nps {score, answers},
+    adoption_mean, satisfaction_mean, open, done, lead_time_p50, sla_compliance}]}]; objectives
+    no goal lists come last under a goal named null."""
+    kpis_of: dict[str, list[dict[str, Any]]] = {}
+    for k in goals.kpis.to_dict("records"):
+        kpis_of.setdefault(str(k["objective"]), []).append({
+            "name": k["kpi"], "unit": k["unit"],
+            "baseline": {"value": number_or_none(k["baseline_value"]), "date": _day(k["baseline_date"])},
+            "target": {"value": number_or_none(k["target_value"]), "date": _day(k["target_date"])},
+            "actual": number_or_none(k["actual"]), "actual_date": _day(k["actual_date"]),
+            "progress": number_or_none(k["progress"]), "expected": number_or_none(k["expected"]),
+            "status": k["status"],
+        })  # fmt: skip
+    out: list[dict[str, Any]] = []
+    by_goal: dict[str | None, dict[str, Any]] = {}
+    for name in goals.goal_names:
+        if name not in by_goal:
+            by_goal[name] = {"name": name, "objectives": []}
+            out.append(by_goal[name])
+    for o in goals.objectives.to_dict("records"):
+        goal = None if o["goal"] is None or pd.isna(o["goal"]) else str(o["goal"])
+        if goal not in by_goal:
+            by_goal[goal] = {"name": goal, "objectives": []}
+            out.append(by_goal[goal])
+        by_goal[goal]["objectives"].append({
+            "name": o["objective"], "weight": number_or_none(o["weight"]),
+            "owner": None if o["owner"] is None or pd.isna(o["owner"]) else str(o["owner"]),
+            "kpis": kpis_of.get(str(o["objective"]), []) if o["configured"] else [],
+            "nps": {"score": number_or_none(o["nps_score"]), "answers": int(o["nps_answers"])},
+            "adoption_mean": number_or_none(o["adoption_mean"]),
+            "satisfaction_mean": number_or_none(o["satisfaction_mean"]),
+            "open": int(o["open"]), "done": int(o["done"]),
+            "lead_time_p50": number_or_none(o["lead_time_p50"]),
+            "sla_compliance": number_or_none(o["sla_compliance"]),
+        })  # fmt: skip
+    return out
 
 
 def build_stakeholder_counts(by_stakeholder: pd.DataFrame, work: StakeholderWork) -> pd.DataFrame:
@@ -200,7 +241,7 @@ def build_metrics_summary(
         "throughput": dict(zip(outcomes.throughput["month"].tolist(),
                                outcomes.throughput["completed"].astype(int).tolist(),
                                strict=True)),  # fmt: skip
-        "sla_compliance": _opt(outcomes.sla.overall),
+        "sla_compliance": number_or_none(outcomes.sla.overall),
         "ranking": json_records(
             scores, ["key", "score", "lane", "class", "objective", "rank", "value", "explanation"]
         ),

@@ -10,15 +10,8 @@ HTTP so the project's real clients run against it unchanged.
 
 from goldenthread.sandbox.app import create_sandbox_app
 from goldenthread.sandbox.confluence_store import ConfluenceStore, check_storage
-from goldenthread.sandbox.dataset import (
-    API_USER,
-    BACKLOG_LABEL,
-    OBJECTIVES,
-    STAKEHOLDER_MANAGERS,
-    TEAMS,
-    USERS,
-    build_dataset,
-)
+from goldenthread.sandbox.catalogue import API_USER, BACKLOG_LABEL, OBJECTIVES, STAKEHOLDER_MANAGERS, TEAMS, USERS
+from goldenthread.sandbox.dataset import build_dataset
 from goldenthread.sandbox.faults import Fault, Faults, Stats
 from goldenthread.sandbox.model import SandboxData, SandboxIssue, SandboxUser
 from goldenthread.sandbox.server import RunningSandbox, start_sandbox

@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from goldenthread.sandbox.dataset import EXTRA_OBJECTIVE, OBJECTIVES, STAKEHOLDER_MANAGERS
+from goldenthread.sandbox.catalogue import EXTRA_OBJECTIVE, OBJECTIVES, STAKEHOLDER_MANAGERS
 
 
 @dataclass(frozen=True)

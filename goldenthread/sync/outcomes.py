@@ -18,7 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from goldenthread.mappings.config import Config, ConfigProblem, SourceRef
+from goldenthread.mappings.config import Config, ConfigProblem
+from goldenthread.mappings.config_sections import SourceRef
 from goldenthread.mappings.yaml_lines import LineMap, line_for
 from goldenthread.mappings.outcomes import (
     Parsed,

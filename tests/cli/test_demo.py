@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from goldenthread.cli.demo import run_demo
 from goldenthread.sandbox import build_dataset
-from goldenthread.sandbox.dataset import BACKLOG_LABEL, STAKEHOLDER_MANAGERS
+from goldenthread.sandbox.catalogue import BACKLOG_LABEL, STAKEHOLDER_MANAGERS
 from goldenthread.cli.app import app
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -106,32 +106,3 @@ def test_a_section_without_its_own_table_still_shows(sandbox: SandboxState) -> N
     text = render_tables(summary, width=80)
     assert "Goals" in text and "Hire faster" in text and "0.50" in text
     assert "Survey" in text and "responses" in text and "4.25" in text
-
-
-def test_logs_go_through_rich_on_a_terminal_so_they_share_the_progress_console(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import io
-    import logging
-
-    from rich.console import Console
-    from rich.logging import RichHandler
-
-    from goldenthread.cli import app as cli
-
-    for terminal in (True, False):
-        buf = io.StringIO()
-        console = Console(file=buf, force_terminal=terminal, width=100)
-        monkeypatch.setattr(cli, "err", console)
-        monkeypatch.setattr("sys.stderr", buf)
-        cli.setup_logging(False)
-        try:
-            handler = cli._log_handler
-            assert isinstance(handler, RichHandler) is terminal
-            if terminal:
-                assert handler.console is console  # the console progress bars are drawn on
-            logging.getLogger("goldenthread.test").info("hello from the log")
-        finally:
-            cli._remove_log_handler()
-        assert "hello from the log" in buf.getvalue()
-        assert handler not in logging.getLogger().handlers

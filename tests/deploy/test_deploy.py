@@ -18,7 +18,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from goldenthread.mappings.config import ScheduleSection
+from goldenthread.mappings.config_sections import ScheduleSection
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from goldenthread.mappings.config import Person, parse_config
+from goldenthread.mappings.config import parse_config
+from goldenthread.mappings.config_sections import Person
 from goldenthread.mappings.records import Issue, UserRef
 from goldenthread.mappings.deployment import compute_user_id_problem
 from goldenthread.mappings.writeback import compute_write_plan, is_own_change

@@ -12,7 +12,7 @@ from goldenthread.cli.demo import _demo_people, build_demo_config
 from goldenthread.mappings.config import parse_config
 from goldenthread.mappings.outcomes import parse_answers, parse_readings
 from goldenthread.reports.goals import build_outcome_tables, compute_kpis, compute_nps
-from goldenthread.sandbox.dataset import OBJECTIVES
+from goldenthread.sandbox.catalogue import OBJECTIVES
 from goldenthread.sandbox.outcomes import DEMO_GOALS, build_kpi_csv, build_survey_json
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)

@@ -161,7 +161,7 @@ def publish(
     details: DetailsOpt = False,
     adopt: AdoptOpt = None,
 ) -> None:
-    """Render and upsert the Roadmap and What's new pages."""
+    """Render the live pages (Roadmap, Goals, What's new and its yearly archives); write those that changed."""
 
     def body() -> None:
         from goldenthread.cli.publish import run_publish_command

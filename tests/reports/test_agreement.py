@@ -189,3 +189,22 @@ def test_monthly_report_stakeholder_figures_are_the_json_figures(month: str) -> 
     assert seen > 0  # the sections are not all empty
     delivered = sum(r["delivered"] for r in summary["stakeholders"])
     assert delivered <= summary["throughput"][month] * 2  # each shipped item counts once per stakeholder
+
+
+def test_pages_built_for_a_past_time_say_that_time_not_the_newest_data() -> None:
+    from goldenthread.reports.format import fmt_stamp
+    from goldenthread.reports.pages import LIVE_PAGES
+
+    issues, changes = _backlog()
+    newest = max([*(c.at for c in changes), *(i.updated for i in issues if i.updated)])
+    past = month_as_of("2025-10", t("2026-07-01"))
+    assert newest > past  # the store knows far more than October 2025
+    data = build_page_data(issues, changes, STATUSES, config(), past, "cloud")
+    pages = [build_monthly_report_page(data, "2025-10")] + [p for build in LIVE_PAGES.values() for p in build(data)]
+    assert len(pages) >= 4
+    for page in pages:
+        assert f"data as of {fmt_stamp(past)}" in page.footer, page.key
+        assert fmt_stamp(newest) not in page.storage, page.key
+    # built now, the stamp is the newest change the store holds (not the wall clock)
+    now = build_page_data(issues, changes, STATUSES, config(), t("2027-01-01"), "cloud")
+    assert f"data as of {fmt_stamp(newest)}" in build_roadmap_page(now).footer

@@ -2,7 +2,7 @@
 
 Every page is a `PageModel` whose storage comes from `reports.storage` (the only emitter of
 markup). Content is deterministic for the same data: nothing reads the wall clock. The only
-stamp, "data as of <time of the last change in the backlog>", sits in a footer that is kept out
+stamp, "data as of <time of the last change in the backlog, at most the as-of time>", sits in a footer that is kept out
 of the content hash, so a sync that touched nothing the page shows does not rewrite the page.
 
 Tests: tests/reports/test_pages.py
@@ -26,7 +26,7 @@ from goldenthread.mappings.deployment import DeploymentKind
 from goldenthread.mappings.records import Issue, StatusCategory, StatusChange
 from goldenthread.reports import storage as s
 from goldenthread.reports.format import fmt_stamp, is_missing
-from goldenthread.reports.frames import build_frames_from_tables
+from goldenthread.reports.frames import build_frames_from_tables, to_utc
 from goldenthread.reports.goals import OutcomeTables
 from goldenthread.reports.pages.meeting import Meeting
 from goldenthread.reports.scoring import CLASS_LABELS
@@ -159,16 +159,26 @@ def build_page_data_from_tables(
     names: Mapping[str, str] | None = None,
 ) -> PageData:
     """The report at `as_of` from the plain tables a store hands over (the path `metrics` takes:
-    no record object per issue), and the footer's stamp: the newest update or status change."""
-    stamps = [v for v in (issue_table["updated"].max(), change_table["at"].max()) if not is_missing(v)]
+    no record object per issue), and the footer's stamp (`compute_data_as_of`)."""
     frames = build_frames_from_tables(issue_table, change_table, statuses, config, as_of)
     return PageData(
         config=config,
         report=compute_report(frames, config, as_of, outcome_tables),
-        data_as_of=pd.Timestamp(max(stamps)).to_pydatetime() if stamps else None,
+        data_as_of=compute_data_as_of(issue_table, change_table, as_of),
         deployment=deployment,
         names=dict(names or {}),
     )
+
+
+def compute_data_as_of(issue_table: pd.DataFrame, change_table: pd.DataFrame, as_of: datetime) -> datetime | None:
+    """The footer's "data as of": the newest issue update or status change, but never later
+    than `as_of`: a page built for a past time (a month's report, `--as-of`) shows the backlog
+    as it stood then, whatever the store learnt since."""
+    stamps = [pd.Timestamp(v) for v in (issue_table["updated"].max(), change_table["at"].max())
+              if not is_missing(v)]  # fmt: skip
+    if not stamps:
+        return None
+    return min(max(stamps), to_utc(as_of)).to_pydatetime()
 
 
 def build_user_names(issues: Sequence[Issue]) -> dict[str, str]:

@@ -4,7 +4,7 @@ Pure: JQL text and a browse URL built from the configuration and values read fro
 are quoted as JQL strings (backslash and double quote escaped) and the JQL is percent-encoded
 into the URL, so an objective called `x" OR project = SECRET` stays one string value.
 
-Tests: tests/reports/test_roadmap_limits.py, tests/reports/test_whats_new.py
+Tests: tests/reports/test_roadmap_limits.py, tests/reports/test_whats_new.py, tests/reports/test_goals_page.py
 """
 
 from __future__ import annotations
@@ -62,3 +62,16 @@ def build_field_clause(config: Config, canonical: str, value: str | None) -> str
         return None
     ref = build_field_ref(field)
     return f"{ref} is EMPTY" if value is None else f"{ref} = {quote_jql(value)}"
+
+
+def build_field_in_clause(config: Config, canonical: str, values: Iterable[str]) -> str | None:
+    """`field = value`, or `field in (a, b)` for every spelling of one value (an objective the
+    config and the issues spell differently); None when the field is not mapped or no value."""
+    field = config.fields.mapped().get(canonical)
+    spellings = list(dict.fromkeys(v for v in values if v))
+    if not field or not spellings:
+        return None
+    ref = build_field_ref(field)
+    if len(spellings) == 1:
+        return f"{ref} = {quote_jql(spellings[0])}"
+    return f"{ref} in ({', '.join(map(quote_jql, spellings))})"

@@ -81,6 +81,12 @@ def _lozenges(nodes: list[ET.Element]) -> list[str]:
             for n in nodes for m in n.iter(f"{AC}structured-macro") if m.get(f"{AC}name") == "status"]
 
 
+def _jql(href: str | None) -> str:
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(href or "").query)["jql"][0]
+
+
 def _text(nodes: list[ET.Element]) -> str:
     return " ".join("".join(n.itertext()) for n in nodes)
 
@@ -116,8 +122,13 @@ def test_each_objective_shows_owner_kpis_nps_outcomes_and_work() -> None:
     assert all(png.startswith(b"\x89PNG") for png in page.attachments.values())
     # the work: HR-4 next (scored to-do), HR-1 shipped 10 May, linked to Jira
     links = {a.text: a.get("href") for n in payroll for a in n.iter("a")}
+    search = links.pop("all its issues in Jira")
     assert links == {"HR-4": "https://example.atlassian.net/browse/HR-4",
                      "HR-1": "https://example.atlassian.net/browse/HR-1"}
+    # every spelling of the objective: the config's and the issues' (Jira is asked for both)
+    assert search.startswith("https://example.atlassian.net/issues/?jql=")
+    assert _jql(search) == ('(labels = internal-product) AND "Objective" in ("faster payroll", "Faster payroll") '
+                            "ORDER BY key")
     assert "Nothing in progress." in text and "shipped 10 May" in text
 
 
@@ -161,3 +172,25 @@ def test_goal_page_content_is_deterministic_and_escapes_names() -> None:
     page = build_goals_page(build_page_data(issues, changes, STATUSES, hostile, NOW, "cloud"))
     assert "<script>" not in page.storage and "&lt;script&gt;" in page.storage
     s.parse_storage(page.storage)
+
+
+def test_each_objective_links_to_its_issues_in_jira_with_the_name_quoted() -> None:
+    from goldenthread.mappings.config import parse_config
+    from tests.reports.page_fixtures import CONFIG_YAML
+
+    name = 'Onboarding" OR project = SECRET & <b>'
+    hostile = parse_config(CONFIG_YAML + GOALS.replace("name: Onboarding in a day",
+                                                       "name: 'Onboarding\" OR project = SECRET & <b>'"))[0]
+    issues, changes = backlog()
+    page = build_goals_page(build_page_data(issues, changes, STATUSES, hostile, NOW, "cloud"))
+    section = _section(page.storage, name)
+    (link,) = [a for n in section for a in n.iter("a") if a.text == "all its issues in Jira"]
+    href = link.get("href") or ""
+    assert " " not in href and '"' not in href and "<" not in href  # percent-encoded
+    # one JQL string value, whatever the name holds
+    assert _jql(href) == '(labels = internal-product) AND "Objective" = "Onboarding\\" OR project = SECRET & <b>" ORDER BY key'
+    # the open work no objective claims, in Jira too
+    root = s.parse_storage(page.storage)
+    (unlinked,) = [a for a in root.iter("a") if a.text == "these issues in Jira"]
+    assert _jql(unlinked.get("href")) == ('(labels = internal-product) AND "Objective" is EMPTY '
+                                          'AND statusCategory != "Done" ORDER BY key')

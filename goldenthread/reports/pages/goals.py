@@ -1,7 +1,7 @@
 """The Goals page: per goal and objective, its owner, its KPIs (baseline, target, actual,
 progress, status, a trend chart of the readings), NPS with its answer count and trend, adoption
 and satisfaction, and the work serving it (in progress, next, shipped in the last 90 days, lead
-time p50, SLA compliance). Every figure comes from `report.goals` (the JSON `goals` block), so
+time p50, SLA compliance, a link to its issues in Jira). Every figure comes from `report.goals` (the JSON `goals` block), so
 the page and `goldenthread metrics` agree.
 
 Tests: tests/reports/test_goals_page.py
@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from goldenthread.reports import charts
+from goldenthread.reports import charts, jql
 from goldenthread.reports import storage as s
 from goldenthread.reports.goals import NPS_WINDOW_DAYS, compute_canonical_objectives
 from goldenthread.reports.format import fmt_date, fmt_days, fmt_number, fmt_percent, is_missing
@@ -127,6 +127,25 @@ class _Work:
         self._lanes = build_group_heads(scores, ("objective", "lane"), limit)
         self._shipped = build_group_heads(shipped, ("objective",), limit)
         self.unlinked = int(scores["objective"].isna().sum())  # open items no objective claims
+        # every spelling the issues use for each objective: its Jira search must find them all
+        raw = pd.Series(report.frames.issues["objective"].dropna().unique(), dtype=object)
+        self._spellings: dict[str, list[str]] = {}
+        for canonical, value in sorted(zip(compute_canonical_objectives(raw, config).tolist(),
+                                           raw.tolist(), strict=True), key=lambda p: str(p[1])):  # fmt: skip
+            self._spellings.setdefault(str(canonical), []).append(str(value))
+        self._base = jql.build_jira_base(report.frames.issues["url"])
+        self._config = config
+
+    def search_link(self, objective: str | None, label: str) -> s.Inline:
+        """The Jira search for every issue of `objective` (None: of none) in the backlog."""
+        if objective is None:
+            clause = jql.build_field_clause(self._config, "objective", None)
+            clause = f'{clause} AND statusCategory != "Done"' if clause else None  # open work only
+        else:
+            clause = jql.build_field_in_clause(self._config, "objective",
+                                               [objective, *self._spellings.get(objective, [])])  # fmt: skip
+        url = jql.build_search_url(self._base, jql.build_backlog_jql(self._config, clause)) if clause else ""
+        return s.link(url, label) if url else label
 
     def lane(self, objective: str, lane: str) -> tuple[int, list[dict[str, Any]]]:
         return self._lanes.get((objective, lane), (0, []))
@@ -144,7 +163,8 @@ def _objective_blocks(data: PageData, o: Mapping[str, Any], kpis: list[dict[str,
     blocks: list[ET.Element] = [
         s.heading(3, name),
         s.paragraph([*owner, f" · ranking weight × {fmt_number(o['weight'], 2)}",
-                     f" · {int(o['open'])} open, {int(o['done'])} done"]),
+                     f" · {int(o['open'])} open, {int(o['done'])} done · ",
+                     work.search_link(name, "all its issues in Jira")]),
     ]  # fmt: skip
     if kpis:
         blocks.append(s.table(("KPI", "Baseline", "Target", "Actual", "Progress", "Status"), _kpi_rows(kpis),
@@ -210,7 +230,8 @@ def build_goals_page(data: PageData) -> PageModel:
     unlinked = work.unlinked
     if unlinked:
         blocks.append(s.heading(2, f"Not linked to an objective ({unlinked} open)"))
-        blocks.append(s.paragraph(s.small("Open work no objective claims; see the Roadmap for the full list.")))
+        blocks.append(s.paragraph(s.small(["Open work no objective claims; see the Roadmap for the full list, or ",
+                                           work.search_link(None, "these issues in Jira"), "."])))  # fmt: skip
     return PageModel(
         key="goals",
         title=cfg.publish.goals,

@@ -111,9 +111,45 @@ def _ranking(s: dict[str, Any], _: Mapping[str, str], width: int) -> list[Table]
 
 def _stakeholders(s: dict[str, Any], names: Mapping[str, str], __: int) -> list[Table]:
     people = sorted(s["stakeholders"], key=lambda p: (-p["open"], -p["done"]))
-    return [_table("Stakeholders (issues they asked for)", ["stakeholder", "open", "done"],
-                   [[names.get(p["id"], p["id"]), str(p["open"]), str(p["done"])] for p in people[:TOP_ROWS]],
+    counts = ("open", "done", "delivered", "now", "next")
+    return [_table(f"Stakeholders (issues they asked for; delivered in {(s.get('current_month') or {}).get('month', 'the month')})",
+                   ["stakeholder", *counts],
+                   [[names.get(p["id"], p["id"]), *(str(p.get(c, 0)) for c in counts)] for p in people[:TOP_ROWS]],
                    caption=_more(min(len(people), TOP_ROWS), len(people), "people"))]
+
+
+def _classes(s: dict[str, Any], _: Mapping[str, str], __: int) -> list[Table]:
+    c = s["classes"]
+    keys = ("quick_win", "strategic", "fill_in", "reconsider")
+    threshold = "no scored item" if c["high_value_min"] is None else (
+        f"high value >= {_num(c['high_value_min'], 2)} ({c['threshold_from']})")
+    return [_table(f"Value/effort classes: {c['scored']} open scored items, {threshold}",
+                   [k.replace("_", " ") for k in keys], [[str(c["counts"][k]) for k in keys]], left=0,
+                   caption=f"small effort: <= {_num(c['quick_win_max_effort'], 0)}")]
+
+
+def _nps(nps: Mapping[str, Any]) -> str:
+    n = int(nps["answers"])
+    return f"- ({n})" if nps["score"] is None else f"{float(nps['score']):+.0f} ({n})"
+
+
+def _goals(s: dict[str, Any], names: Mapping[str, str], __: int) -> list[Table]:
+    goals = s["goals"]
+    objectives = [(g["name"] or "(no goal)", o) for g in goals for o in g["objectives"]]
+    rows = [[goal, o["name"], names.get(o["owner"], o["owner"]) if o["owner"] else "", _nps(o["nps"]),
+             fmt_percent(o["adoption_mean"]), str(o["open"]), str(o["done"])] for goal, o in objectives]
+    kpis = [[o["name"], k["name"], _num(k["baseline"]["value"], 2), _num(k["target"]["value"], 2),
+             _num(k["actual"], 2), fmt_percent(k["progress"]), k["status"].replace("_", " ")]
+            for _, o in objectives for k in o["kpis"]]
+    statuses = [k[-1] for k in kpis]
+    counts = ", ".join(f"{statuses.count(x)} {x}" for x in ("achieved", "on track", "at risk", "no data"))
+    return [
+        _table("Goals and objectives (NPS: last 90 days, answers)",
+               ["goal", "objective", "owner", "NPS", "adoption", "open", "done"], rows, left=3,
+               caption=None if rows else "no goals configured (goals: in goldenthread.yaml)"),
+        _table(f"KPIs: {counts}", ["objective", "KPI", "baseline", "target", "actual", "progress", "status"],
+               kpis, left=2, caption=None if kpis else "no KPI configured"),
+    ]
 
 
 def _groups(key: str, title: str) -> SectionRenderer:
@@ -179,9 +215,10 @@ def _scalar(value: Any) -> str:
 #: overall SLA figure heads its table; any other key gets `_generic` (test: every section shows).
 SECTIONS: dict[str, SectionRenderer] = {
     "backlog": _backlog, "lead_time_days": _times, "throughput": _throughput, "sla_by_issue_type": _sla,
-    "wip": _wip, "ranking": _ranking, "decisions_needed": _decisions, "by_objective": _groups("by_objective", "By objective"),
+    "wip": _wip, "ranking": _ranking, "classes": _classes, "decisions_needed": _decisions, "by_objective": _groups("by_objective", "By objective"),
     "by_team": _groups("by_team", "By team"), "previous_month": _month("previous_month"),
-    "current_month": _month("current_month"), "outcomes": _outcomes, "stakeholders": _stakeholders,
+    "current_month": _month("current_month"), "outcomes": _outcomes, "goals": _goals,
+    "stakeholders": _stakeholders,
 }  # fmt: skip
 IN_OTHER_SECTIONS = {"as_of": "heading", "model": "heading", "cycle_time_days": "lead_time_days",
                      "sla_compliance": "sla_by_issue_type"}

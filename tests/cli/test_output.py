@@ -92,17 +92,56 @@ def test_metrics_tables_fit_80_columns_and_show_every_json_section(sandbox: Sand
         "ranking": "Ranking (", "stakeholders": "Stakeholders (", "by_objective": "By objective",
         "by_team": "By team", "previous_month": f"{summary['previous_month']['month']} (last complete month)",
         "current_month": f"{summary['current_month']['month']} (current month so far)", "outcomes": "Outcomes",
-        "decisions_needed": "Decisions needed",
+        "decisions_needed": "Decisions needed", "classes": "Value/effort classes:",
+        "goals": "Goals and objectives (", "goals.kpis": "KPIs: ",
     }  # fmt: skip
-    for key in summary:
-        # a section added to the JSON later shows under its own name until it gets its own table
-        assert headings.get(key, key.replace("_", " ").capitalize()) in result.stdout, key
+    # every top-level section of the JSON has a table of its own (not the generic fallback)
+    assert set(summary) <= set(headings), set(summary) - set(headings)
+    for key, heading in headings.items():
+        assert heading in result.stdout, key
+    text = " ".join(result.stdout.split())
+    # the goals: each objective with its NPS and answer count, each KPI with its status
+    objectives = [o for g in summary["goals"] for o in g["objectives"]]
+    kpis = [k for o in objectives for k in o["kpis"]]
+    assert objectives and kpis, "the demo configures goals with KPIs"
+    for o in objectives:
+        nps = o["nps"]
+        shown = f"- ({nps['answers']})" if nps["score"] is None else f"{nps['score']:+.0f} ({nps['answers']})"
+        assert shown in text, o["name"]
+    kpi_rows = [line for line in result.stdout.splitlines() if line.startswith("│")]
+    statuses = {"achieved", "on track", "at risk", "no data"}
+    assert sum(1 for line in kpi_rows if any(f" {st} " in line for st in statuses)) >= len(kpis)
+    counts = [k["status"].replace("_", " ") for k in kpis]
+    assert "KPIs: " + ", ".join(f"{counts.count(x)} {x}" for x in ("achieved", "on track", "at risk", "no data")) in text
+    classes = summary["classes"]
+    assert f"Value/effort classes: {classes['scored']} open scored items" in text
 
 
 def test_a_section_without_its_own_table_still_shows(sandbox: SandboxState) -> None:
     summary = {"as_of": "2026-06-10T09:00:00Z", "model": "rice",
-               "goals": [{"goal": "Hire faster", "objectives": 2, "progress": 0.5}],
+               "forecast": [{"goal": "Hire faster", "objectives": 2, "progress": 0.5}],
                "survey": {"responses": 12, "mean": 4.25}}  # fmt: skip
     text = render_tables(summary, width=80)
-    assert "Goals" in text and "Hire faster" in text and "0.50" in text
+    assert "Forecast" in text and "Hire faster" in text and "0.50" in text
     assert "Survey" in text and "responses" in text and "4.25" in text
+
+
+def test_metrics_tables_show_each_kpi_with_its_status_and_each_objective_with_its_nps() -> None:
+    kpi = {"name": "Offer approval time", "unit": "days", "baseline": {"value": 5.0, "date": "2026-01-01"},
+           "target": {"value": 2.0, "date": "2027-03-31"}, "actual": 3.5, "actual_date": "2026-05-01",
+           "progress": 0.5, "expected": 0.3, "status": "on_track"}
+    objective = {"name": "Cut time-to-hire", "weight": 1.5, "owner": "u1", "kpis": [kpi, dict(kpi, name="Time to hire",
+                 actual=None, progress=None, status="no_data")], "nps": {"score": 50.0, "answers": 2},
+                 "adoption_mean": 0.56, "satisfaction_mean": None, "open": 3, "done": 4, "lead_time_p50": 12.0,
+                 "sla_compliance": 0.75}  # fmt: skip
+    summary = {"as_of": "2026-06-10T09:00:00Z", "model": "rice",
+               "goals": [{"name": "Hire faster", "objectives": [objective]},
+                         {"name": None, "objectives": [dict(objective, name="Other", owner=None, kpis=[],
+                                                            nps={"score": None, "answers": 0})]}]}  # fmt: skip
+    text = render_tables(summary, width=120, names={"u1": "Omar Haddad"})
+    rows = {line.split("│")[2].strip(): line for line in text.splitlines() if line.count("│") > 3}
+    assert "Omar Haddad" in rows["Cut time-to-hire"] and "+50 (2)" in rows["Cut time-to-hire"]
+    assert "56%" in rows["Cut time-to-hire"] and "- (0)" in rows["Other"] and "(no goal)" in rows["Other"]
+    assert "KPIs: 0 achieved, 1 on track, 0 at risk, 1 no data" in text
+    assert re.search(r"Offer approval time\s+│\s+5\.00 │\s+2\.00 │\s+3\.50 │\s+50% │ on track", text)
+    assert re.search(r"Time to hire\s+│\s+5\.00 │\s+2\.00 │\s+— │\s+— │\s+no data", text)

@@ -100,7 +100,8 @@ class SandboxApp(FastAPI):
             body: dict[str, Any] = {"statusCode": status, "message": f"Sandbox fault {status}"}
         else:
             msg = {429: "Rate limit exceeded.", 503: "Service unavailable. Please retry.",
-                   500: "Internal server error."}[status]
+                   500: "Internal server error.",
+                   403: "You do not have permission to perform this operation."}[status]
             body = {"errorMessages": [msg], "errors": {}}
         if status == 429:
             headers["RateLimit-Reason"] = "jira-quota-global-based"

@@ -3,7 +3,8 @@
 Faults are consumed by the sandbox app before routing. A queued fault fires once per matching
 request; `probability` draws from a seeded RNG so a flaky run can be replayed.
 
-Kinds: "429", "503", "500" answer with that status and do nothing; "drop" closes the connection
+Kinds: "429", "503", "500" answer with that status and do nothing; "403" refuses the request
+as Jira refuses a user without the permission it needs (an admin-only API); "drop" closes the connection
 before doing anything; "lost" does the request, then closes the connection instead of answering
 (a write that landed while its client saw a reset: what a client must re-read before retrying).
 """
@@ -16,7 +17,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Literal
 
-FaultKind = Literal["429", "503", "500", "drop", "lost"]
+FaultKind = Literal["429", "503", "500", "403", "drop", "lost"]
 
 
 @dataclass(frozen=True)

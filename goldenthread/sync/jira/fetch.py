@@ -232,14 +232,23 @@ def _paged_values(jira: JiraHandle, path: str) -> list[dict[str, Any]]:
             return out
 
 
-def fetch_field_options(jira: JiraHandle, field_id: str) -> list[str] | None:
+@dataclass(frozen=True)
+class OptionList:
+    """The options of a select field (`values`), or None with why when Jira would not list
+    them (`problem`, None when the field simply has no options)."""
+
+    values: list[str] | None
+    problem: str | None = None
+
+
+def fetch_option_list(jira: JiraHandle, field_id: str) -> OptionList:
     """Option values of a select field (disabled ones included: old work still names them).
 
     Cloud: every context of the field, then each context's options; Data Center:
-    /rest/api/2/customFields/{number}/options. None when Jira does not answer, most often
-    because those APIs need the Administer Jira permission, or the field has no options."""
+    /rest/api/2/customFields/{number}/options. Both APIs need the Administer Jira permission:
+    a refusal is no error (`check` falls back to the synced values) but is said in `problem`."""
     if not field_id.startswith("customfield_"):
-        return None
+        return OptionList(None)
     try:
         rest = jira.profile.jira_rest
         if jira.profile.cloud:  # options live per field context on Cloud; DC lists them per field
@@ -249,7 +258,17 @@ def fetch_field_options(jira: JiraHandle, field_id: str) -> list[str] | None:
         else:
             options = _paged_values(jira, f"{rest}/customFields/{field_id.removeprefix('customfield_')}/options")
     except Exception as exc:  # noqa: BLE001 - optional: `check` falls back to the synced values
-        log.info("could not list the options of %s (%s)", field_id, classify_error(exc, service="jira"))
-        return None
+        err = classify_error(exc, service="jira")
+        log.info("could not list the options of %s (%s)", field_id, err)
+        status = getattr(err, "status", None)
+        if status in (401, 403):
+            return OptionList(None, f"Jira refused: {status}; listing a field's options needs the "
+                                    "Administer Jira permission")  # fmt: skip
+        return OptionList(None, str(err))
     values = sorted({str(o["value"]) for o in options if o.get("value")})
-    return values or None
+    return OptionList(values or None)
+
+
+def fetch_field_options(jira: JiraHandle, field_id: str) -> list[str] | None:
+    """`fetch_option_list`'s values: None when Jira does not answer or the field has none."""
+    return fetch_option_list(jira, field_id).values

@@ -11,7 +11,8 @@ from goldenthread.mappings.goals import check_goals, check_objective_options
 from goldenthread.mappings.fields import FieldSpec, parse_field_list
 from goldenthread.mappings.deployment import DeploymentKind
 from goldenthread.sync.context import AppContext
-from goldenthread.sync.jira.fetch import fetch_field_list, fetch_field_options
+from goldenthread.mappings.yaml_lines import line_for
+from goldenthread.sync.jira.fetch import OptionList, fetch_field_list, fetch_option_list
 from goldenthread.sync.jira.ingest import open_jira
 from goldenthread.sync.outcomes import check_outcome_sources
 
@@ -48,13 +49,14 @@ def run_check(ctx: AppContext, offline: bool) -> list[ConfigProblem]:
         raw = fetch_field_list(jira)
         field_map, problems = check_field_mappings(ctx.config, ctx.lines, parse_field_list(raw), source)
         objective = field_map.fields.get("objective")
-        options = fetch_field_options(jira, objective.id) if objective is not None and ctx.config.goals else None
+        options = (fetch_option_list(jira, objective.id) if objective is not None and ctx.config.goals
+                   else OptionList(None))  # fmt: skip
     finally:
         jira.close()
-    if options is not None:
-        problems += check_objective_options(ctx.config, ctx.lines, options, source)
+    if options.values is not None:
+        problems += check_objective_options(ctx.config, ctx.lines, options.values, source)
     elif objective is not None and ctx.config.goals:
-        problems += _objectives_seen(ctx, objective.name)
+        problems += _objectives_seen(ctx, objective.name, options.problem)
     problems += _stakeholder_problems(ctx, list(field_map.fields), jira.deployment)
     if ctx.settings.confluence_url.strip():
         problems += _space_problems(ctx, jira.deployment)
@@ -73,15 +75,23 @@ def _space_problems(ctx: AppContext, deployment: DeploymentKind) -> list[ConfigP
     return [problem] if problem is not None else []
 
 
-def _objectives_seen(ctx: AppContext, field_name: str) -> list[ConfigProblem]:
-    """Without options to compare with (a text field, or an API that refused), the objectives
-    of the synced issues stand in, as warnings (a new objective may have no issue yet)."""
+def _objectives_seen(ctx: AppContext, field_name: str, refused: str | None = None) -> list[ConfigProblem]:
+    """Without options to compare with (a text field, or an API that refused: said as a
+    warning), the objectives of the synced issues stand in, as warnings (a new objective may
+    have no issue yet)."""
     seen = sorted({i.objective for i in ctx.store.load_issues() if i.objective})
+    out: list[ConfigProblem] = []
+    if refused is not None:
+        then = ("the objectives are checked against the values on synced issues instead" if seen
+                else "the objectives are not checked until a sync has read some issues")
+        out.append(ConfigProblem(_source(ctx), line_for(ctx.lines, "goals"), "goals",
+                                 f"could not list the options of the Jira field {field_name!r} ({refused}); "
+                                 f"{then}", "warning"))  # fmt: skip
     if not seen:
-        return []
+        return out
     found = check_objective_options(ctx.config, ctx.lines, seen, _source(ctx),
                                     what=f"value of {field_name!r} on any synced issue")
-    return [ConfigProblem(p.source, p.line, p.path, p.message, "warning") for p in found]
+    return out + [ConfigProblem(p.source, p.line, p.path, p.message, "warning") for p in found]
 
 
 def build_fields_rows(fields: list[FieldSpec]) -> list[dict[str, Any]]:

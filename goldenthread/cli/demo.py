@@ -128,7 +128,7 @@ def run_demo(*, out_dir: Path, issues: int = 300, seed: int = 7, console: Consol
     to `progress_console`: the CLI passes the console its log handler writes to, so log lines
     print above the bars instead of through them. `hostile` mixes the sandbox's escaping test
     corpus into the backlog's text."""
-    console = console or Console()
+    console = console or Console(soft_wrap=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     db = out_dir / "demo.db"
     for stale in (db, db.with_name("demo.db-wal"), db.with_name("demo.db-shm")):

@@ -21,8 +21,11 @@ from rich.console import Console
 if TYPE_CHECKING:
     from goldenthread.sync.context import AppContext
 
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: a line (a page's URL, a store path, a command to copy) is printed whole and the
+# terminal folds it; rich would otherwise break it at 80 columns with a real newline when the
+# output is a pipe or a log file, and a copied URL would stop at the break.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("goldenthread")
 T = TypeVar("T")
 _verbose = False  # the root's -v, set by `app` before any command body runs

@@ -92,9 +92,14 @@ def test_demo_says_where_its_store_is_and_prints_no_python_reprs(tmp_path: Path)
     out = tmp_path / "demo"
     result = CliRunner().invoke(app, ["demo", "--out", str(out), "--issues", "30", "--seed", "3"])
     assert result.exit_code == 0, result.output
-    text = " ".join(result.stdout.split())  # rich wraps long lines at the terminal width
+    text = " ".join(result.stdout.split())
     assert "{'" not in text and "['" not in text and "!r" not in text  # no dict or list reprs
     db = (out / "demo.db").resolve()
     assert f"GOLDENTHREAD_DATABASE_URL=sqlite:///{db}" in text and "goldenthread metrics" in text
     assert f"sqlite3 {db}" in text and "goldenthread sandbox" in text
+    # printed to a pipe (80 columns), a command to copy and a page's URL stay on one line each
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert f"GOLDENTHREAD_DATABASE_URL=sqlite:///{db} GOLDENTHREAD_CONFIG={(out / 'goldenthread.yaml').resolve()} goldenthread metrics" in lines
+    assert re.search(r"^Stakeholder meeting \d{4}-\d{2}: minutes: created http://127\.0\.0\.1:\d+/\S+:\+minutes$",
+                     result.stdout, re.MULTILINE), result.stdout
     assert re.search(r"sync: \d+ issues and \d+ status changes read from Jira \(cloud\)", text)

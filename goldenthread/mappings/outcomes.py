@@ -6,7 +6,7 @@ text where a number belongs, a KPI nobody configured, a score outside 0-10) beco
 that cannot be read at all (not CSV with the expected header, not a JSON list) yields no rows
 and one problem, so the caller keeps what it stored before.
 
-Formats (DESIGN.md "goldenthread.yaml", `outcomes`):
+Formats (docs/configuration.md "Reading KPI readings and survey answers"):
 - readings: CSV with a header `kpi,date,value` (any order, extra columns ignored), or JSON
   `[{"kpi": ..., "date": ..., "value": ...}]`;
 - answers: CSV `date,score,objective[,comment]` or JSON with those keys.

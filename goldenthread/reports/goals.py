@@ -1,4 +1,4 @@
-"""The golden thread, measured (DESIGN.md "Goals, KPIs and surveys"); pure and vectorised.
+"""The golden thread, measured (docs/metrics.md "Goals, KPIs and surveys"); pure and vectorised.
 
 - KPI actual = its latest reading dated at or before as_of. progress = (actual - baseline) /
   (target - baseline), so a KPI going down (approval time 5 -> 2 days) and one going up

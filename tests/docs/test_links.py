@@ -1,6 +1,7 @@
 """Every Markdown file of the repository links only to files that exist (and to headings that
-exist in them), mentions nothing outside the repository's own tree (`../shared`), and the
-README's benchmark sentence names every script in bench/."""
+exist in them), no file of the repository (docs, code, tests, configuration) mentions what lies
+outside its own tree (`../shared`, the design notes kept there), and the README's benchmark
+sentence names every script in bench/."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 
 from tests.docs.markdown import ROOT, anchors, doc_files, links, read, strip_fences
 
-OUTSIDE = re.compile(r"\.\./shared\b|/work/shared\b")
+OUTSIDE = re.compile(r"\.\./shared\b|/work/shared\b|\bDESIGN\.md\b")
+TEXT_SUFFIXES = {".md", ".py", ".toml", ".yaml", ".yml", ".cfg", ".ini", ".txt", ".html", ".sh", ""}
 
 
 def find_broken_links(doc: Path, root: Path = ROOT) -> list[str]:
@@ -35,8 +37,20 @@ def test_every_relative_link_resolves() -> None:
     assert broken == {}
 
 
-def test_no_doc_mentions_the_tree_outside_the_repository() -> None:
-    named = [d.relative_to(ROOT).as_posix() for d in doc_files() if OUTSIDE.search(d.read_text(encoding="utf-8"))]
+def repository_text_files(root: Path = ROOT) -> list[Path]:
+    """The repository's own text files: what a reader of the repository can open."""
+    skip = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache",
+            ".hypothesis", ".ruff_cache"}
+    return [p for p in sorted(root.rglob("*")) if p.is_file() and p.suffix in TEXT_SUFFIXES
+            and not any(part in skip or part.endswith(".egg-info") for part in p.relative_to(root).parts)]
+
+
+def test_nothing_mentions_the_tree_outside_the_repository() -> None:
+    files = repository_text_files()
+    assert ROOT / "README.md" in files and ROOT / "goldenthread" / "cli" / "app.py" in files
+    this = Path(__file__).resolve()
+    named = [p.relative_to(ROOT).as_posix() for p in files
+             if p != this and OUTSIDE.search(p.read_text(encoding="utf-8", errors="replace"))]
     assert named == []
 
 
@@ -62,5 +76,6 @@ def test_the_link_check_names_missing_files_and_headings(tmp_path: Path) -> None
 
 
 def test_the_outside_check_matches_the_shared_tree() -> None:
-    assert OUTSIDE.search("see ../shared/DESIGN.md") and OUTSIDE.search("/work/shared/x")
+    assert OUTSIDE.search("see ../shared/x.md") and OUTSIDE.search("/work/shared/x")
+    assert OUTSIDE.search('(DESIGN.md "Goals")')
     assert not OUTSIDE.search("a shared disk; shared helpers")

@@ -1,4 +1,4 @@
-"""Goals, KPIs and surveys (DESIGN.md definitions), every figure worked out by hand."""
+"""Goals, KPIs and surveys (docs/metrics.md definitions), every figure worked out by hand."""
 
 from __future__ import annotations
 

@@ -69,6 +69,23 @@ def table_rows(text: str) -> Iterator[list[str]]:
         yield [c.strip() for c in CELL_SPLIT.split(line.strip().strip("|"))]
 
 
+def tables(text: str) -> list[tuple[list[str], list[list[str]]]]:
+    """Each Markdown table as (its header cells, its body rows' cells)."""
+    out: list[tuple[list[str], list[list[str]]]] = []
+    lines = strip_fences(text).splitlines()
+    for i, line in enumerate(lines):
+        if i + 1 < len(lines) and line.startswith("|") and re.fullmatch(r"\|[\s:|-]+", lines[i + 1]):
+            out.append((_cells(line), []))
+        elif out and line.startswith("|") and not re.fullmatch(r"\|[\s:|-]+", line) and i > 0 \
+                and lines[i - 1].startswith("|"):
+            out[-1][1].append(_cells(line))
+    return out
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in CELL_SPLIT.split(line.strip().strip("|"))]
+
+
 def code_span(cell: str) -> str | None:
     """The text of a cell that is exactly one code span, else None."""
     m = re.fullmatch(r"`([^`]+)`", cell.strip())

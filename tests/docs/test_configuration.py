@@ -5,7 +5,8 @@ The convention the doc follows: each section of the file has a `## `name`` headi
 it is the first cell of a table row under that heading, written as one code span holding its path
 inside the section (`lookback_minutes`, `people[].power`, `rules[].when.component`; `[]` stands
 for every item of a list). `goals` is itself a list, so its paths start at `goals[]`. A map
-(`status_overrides`, `sla_days`...) is one key: its entries are data. Elsewhere in the docs a
+(`status_overrides`, `sla_days`...) is one key: its entries are data. A `default` column holds
+the schema's default as YAML in a code span, or `—` for a required key. Elsewhere in the docs a
 key is referred to by its full dotted path (`prioritisation.high_value_min`)."""
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import re
 import types
 from typing import Any, Union, get_args, get_origin
 
-from pydantic import BaseModel
+import yaml
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
 from goldenthread.mappings.config import Config
 from goldenthread.sync.settings import Settings
-from tests.docs.markdown import cell_names, code_span, code_spans, doc_files, read, sections, table_rows
+from tests.docs.markdown import cell_names, code_span, code_spans, doc_files, read, sections, table_rows, tables
 
 DOC = "docs/configuration.md"
 ENV_HEADING = "Environment variables"
@@ -78,6 +81,62 @@ def find_key_problems(doc: str, model: type[BaseModel] = Config) -> list[str]:
     return problems
 
 
+def field_at(path: str, model: type[BaseModel] = Config) -> FieldInfo | None:
+    """The pydantic field of a full key path (`stakeholders.people[].power`), None if none."""
+    names = path.replace("[]", "").split(".")
+    for i, name in enumerate(names):
+        field = model.model_fields.get(name)
+        if field is None:
+            return None
+        if i == len(names) - 1:
+            return field
+        inner = _model_in(field.annotation)
+        if inner is None:
+            return None
+        model = inner[0]
+    return None
+
+
+def _doc_value(text: str, field: FieldInfo) -> Any:
+    """A default as the doc writes it (YAML, as in the file), validated as the field's type."""
+    if text == "null":
+        return None
+    adapter: TypeAdapter[Any] = TypeAdapter(field.annotation)
+    try:  # BaseLoader: `off` stays the word, as the schema reads it
+        return adapter.validate_python(yaml.load(text, Loader=yaml.BaseLoader))  # noqa: S506 - strings, lists, maps only
+    except (yaml.YAMLError, ValidationError):
+        # `*/15 * * * *` or `Stakeholder meeting {month}: minutes`: a title the file would quote
+        return adapter.validate_python(text)
+
+
+def find_default_problems(doc: str) -> list[str]:
+    """Rows whose `default` cell disagrees with the schema: `—` for a key that has a default (or
+    the reverse), or a value other than the schema's."""
+    problems = []
+    for title, body in sections(doc, 2).items():
+        name = code_span(title)
+        for header, rows in tables(body) if name else ():
+            if "default" not in header:
+                continue
+            col = header.index("default")
+            for cells in rows:
+                for key in cell_names(cells[0]):
+                    path = key if key.startswith(f"{name}[") else f"{name}.{key}"
+                    field = field_at(path)
+                    if field is None:
+                        continue  # find_key_problems names it
+                    cell = cells[col]
+                    if field.is_required() or cell == "—":
+                        if field.is_required() != (cell == "—"):
+                            problems.append(f"`{path}`: default {cell}, but required is {field.is_required()}")
+                        continue
+                    text = code_span(cell)
+                    expected = field.get_default(call_default_factory=True)
+                    if text is None or _doc_value(text, field) != expected:
+                        problems.append(f"`{path}`: default {cell}, the schema's is {expected!r}")
+    return problems
+
+
 def find_unknown_references(text: str, model: type[BaseModel] = Config) -> list[str]:
     """Dotted key paths in code spans (`publish.later_limit`) that name no key of the schema; a
     path into a map (`outcomes.sla_days.default`) is fine."""
@@ -109,6 +168,10 @@ def find_env_problems(doc: str) -> list[str]:
 
 def test_every_schema_key_is_documented_and_no_other() -> None:
     assert find_key_problems(read(DOC)) == []
+
+
+def test_every_documented_default_is_the_schemas() -> None:
+    assert find_default_problems(read(DOC)) == []
 
 
 def test_key_paths_named_anywhere_in_the_docs_exist() -> None:
@@ -157,6 +220,32 @@ def test_the_key_check_names_missing_and_unknown_keys() -> None:
     assert "`goals[].objectives[].kpis[].baseline.date` is not documented" in problems
     assert "section `publish` has no `## `publish`` heading" in problems
     assert not any("goals[].name" in p for p in problems)
+
+
+def test_the_default_check_names_wrong_defaults() -> None:
+    doc = """
+## `stakeholders`
+
+| key | type | default | meaning |
+|---|---|---|---|
+| `write_back` | word | `off` | yaml 1.1 would read a boolean |
+| `people[].power` | word | `high` | wrong |
+| `people[].id` | string | — | required |
+| `people[].name` | string | — | has a default |
+| `rules[].add` | list | `[]` | right |
+
+## `schedule`
+
+| key | type | default | meaning |
+|---|---|---|---|
+| `sync` | cron | `*/15 * * * *` | not YAML, still the string |
+| `monthly_report` | cron | `null` | wrong |
+"""
+    assert find_default_problems(doc) == [
+        "`stakeholders.people[].power`: default `high`, the schema's is 'low'",
+        "`stakeholders.people[].name`: default —, but required is False",
+        "`schedule.monthly_report`: default `null`, the schema's is '0 8 1 * *'",
+    ]
 
 
 def test_the_walk_reaches_nested_models_and_knows_maps() -> None:

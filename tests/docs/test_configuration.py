@@ -21,7 +21,7 @@ from pydantic.fields import FieldInfo
 
 from goldenthread.mappings.config import Config
 from goldenthread.sync.settings import Settings
-from tests.docs.markdown import cell_names, code_span, code_spans, doc_files, read, sections, table_rows, tables
+from tests.docs.markdown import ROOT, cell_names, code_span, code_spans, doc_files, read, sections, table_rows, tables
 
 DOC = "docs/configuration.md"
 ENV_HEADING = "Environment variables"
@@ -183,6 +183,17 @@ def test_key_paths_named_anywhere_in_the_docs_exist() -> None:
 def test_every_environment_variable_is_documented_and_no_other() -> None:
     assert env_variables() >= {"JIRA_URL", "GOLDENTHREAD_DATABASE_URL"}  # the walk sees the fields
     assert find_env_problems(read(DOC)) == []
+
+
+ENV_NAME = re.compile(r"\b(?:GOLDENTHREAD|JIRA|CONFLUENCE)_[A-Z_]+\b")
+TEST_ONLY_ENV = {"GOLDENTHREAD_TEST_PG"}  # read by tests/conftest.py, not by goldenthread
+
+
+def test_every_variable_the_docs_and_deploy_files_set_is_read() -> None:
+    files = [*doc_files(), ROOT / "compose.yaml", ROOT / "Dockerfile", *sorted((ROOT / "deploy").rglob("*.yaml"))]
+    named = {m for p in files if p.is_file() for m in ENV_NAME.findall(p.read_text(encoding="utf-8"))}
+    assert "JIRA_TOKEN" in named
+    assert sorted(named - env_variables() - TEST_ONLY_ENV) == []
 
 
 # The checks themselves, on a doc that drifted:

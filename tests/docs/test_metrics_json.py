@@ -104,7 +104,9 @@ def test_the_check_names_what_the_doc_leaves_out_or_invents() -> None:
     ]
 
 
-def test_the_readme_names_every_top_level_key() -> None:
+def test_the_readme_names_every_key_and_the_keys_under_it() -> None:
     body = section(read("README.md"), 3, "`goldenthread metrics --format json`")
     words = {w for span in CODE_SPAN.findall(body) for w in re.findall(r"\w+", span)}
-    assert sorted(set(compute_summary()) - words) == []
+    levels = compute_key_levels(compute_summary())
+    assert sorted(set(levels) - words) == []
+    assert {k: sorted(sub - words) for k, sub in levels.items() if sub - words} == {}

@@ -217,9 +217,10 @@ def metrics(
 
         ctx = build_context(config)
         try:
-            text = run_metrics(ctx.store, ctx.config, when, fmt, width=out.width)
-            never_synced = not ctx.store.load_runs(limit=1) and ctx.store.count("issues") == 0
-            where = ctx.store.engine.url.render_as_string(hide_password=True)
+            # ctx.reader: no SQLAlchemy when the store's schema is at head (store.readonly)
+            text = run_metrics(ctx.reader, ctx.config, when, fmt, width=out.width)
+            never_synced = ctx.reader.load_never_synced()
+            where = ctx.reader.where if never_synced else ""
         finally:
             ctx.close()
         if never_synced:

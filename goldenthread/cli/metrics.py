@@ -16,7 +16,7 @@ from rich.table import Table
 
 from goldenthread.mappings.config import Config
 from goldenthread.reports.format import fmt_number, fmt_percent
-from goldenthread.sync.runs import MetricsStore, load_report
+from goldenthread.sync.runs import MetricsStore, TableStore, load_report
 
 TOP_ROWS = 15  # ranked items, WIP items, stakeholders: the rest is in --format json
 THROUGHPUT_MONTHS = 12
@@ -25,7 +25,7 @@ SectionRenderer = Callable[[dict[str, Any], Mapping[str, str], int], list[Table]
 
 
 def run_metrics(
-    store: MetricsStore, config: Config, as_of: datetime, fmt: Literal["table", "json"] | str,
+    store: MetricsStore | TableStore, config: Config, as_of: datetime, fmt: Literal["table", "json"] | str,
     width: int = 80,
 ) -> str:
     """The text `goldenthread metrics` prints: the summary JSON (README "goldenthread metrics

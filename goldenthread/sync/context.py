@@ -10,13 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.yaml_lines import LineMap
 from goldenthread.sync.errors import BadUsage, RunFailed
 from goldenthread.sync.progress import NullReporter, Reporter
 from goldenthread.sync.settings import Settings
-from goldenthread.sync.store import Store
+
+if TYPE_CHECKING:
+    from goldenthread.sync.store import Store
+    from goldenthread.sync.store.readonly import ReadStore
 
 Clock = Callable[[], datetime]
 
@@ -34,6 +38,8 @@ def open_store(url: str) -> Store:
     """Store.open, with the driver's failure turned into one line naming GOLDENTHREAD_DATABASE_URL:
     BadUsage (exit 2) for a URL no driver takes, RunFailed (exit 1) for a database that is down."""
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    from goldenthread.sync.store import Store
 
     try:
         return Store.open(url)
@@ -63,6 +69,17 @@ class AppContext:
     def store(self) -> Store:
         return open_store(self.database_url or self.settings.goldenthread_database_url)
 
+    @cached_property
+    def reader(self) -> ReadStore | Store:
+        """The store for a command that only reads reports (`metrics`): a plain DBAPI connection
+        without SQLAlchemy when the schema is at head (`store.readonly`), else `store`."""
+        from goldenthread.sync.store.readonly import open_read_store
+
+        return open_read_store(self.database_url or self.settings.goldenthread_database_url) or self.store
+
     def close(self) -> None:
+        reader = self.__dict__.get("reader")
+        if reader is not None and reader is not self.__dict__.get("store"):
+            reader.close()
         if "store" in self.__dict__:
             self.store.close()

@@ -33,15 +33,20 @@ if TYPE_CHECKING:
 
 
 class MetricsStore(Protocol):
+    """A store read through its records."""
+
     def load_issues(self) -> list[Issue]: ...
     def load_status_changes(self) -> list[StatusChange]: ...
     def load_statuses(self) -> dict[str, StatusCategory]: ...
 
 
 @runtime_checkable
-class TableStore(MetricsStore, Protocol):
+class TableStore(Protocol):
+    """A store read column by column (`Store`, and `store.readonly.ReadStore`, which has no records)."""
+
     def load_issue_table(self) -> pd.DataFrame: ...
     def load_change_table(self) -> pd.DataFrame: ...
+    def load_statuses(self) -> dict[str, StatusCategory]: ...
 
 
 @runtime_checkable
@@ -54,7 +59,7 @@ def load_outcome_tables(store: object) -> OutcomeTables | None:
     return store.load_outcome_tables() if isinstance(store, OutcomeStore) else None
 
 
-def load_report(store: MetricsStore, config: Config, as_of: datetime) -> Report:
+def load_report(store: MetricsStore | TableStore, config: Config, as_of: datetime) -> Report:
     """Read the live backlog from the store and compute the run's `Report`.
 
     A store that can hand over columns (`Store.load_issue_table` / `load_change_table`) is

@@ -30,21 +30,41 @@ def test_help_and_version_import_no_heavy_library() -> None:
     assert imported_after(run.format(args="'--version'")) == []
 
 
-def test_metrics_imports_neither_charts_nor_migrations_nor_http(tmp_path: Path) -> None:
+def test_metrics_imports_neither_charts_nor_migrations_nor_http_nor_sqlalchemy(store_url: str, tmp_path: Path) -> None:
     import os
+    from datetime import UTC, datetime
 
     from goldenthread.sync.store import Store
 
-    db = tmp_path / "gt.db"
-    Store.open(f"sqlite:///{db}").close()  # a store already at head, as every run after the first
+    store = Store.open(store_url)  # a store already at head, as every run after the first
+    store.start_run("sync", datetime(2026, 11, 1, tzinfo=UTC))
+    store.close()
     (tmp_path / "goldenthread.yaml").write_text("jira: {}\n")
-    env = {**os.environ, "GOLDENTHREAD_DATABASE_URL": f"sqlite:///{db}",
+    env = {**os.environ, "GOLDENTHREAD_DATABASE_URL": store_url,
            "GOLDENTHREAD_CONFIG": str(tmp_path / "goldenthread.yaml")}
     code = ("import contextlib, io\nfrom goldenthread.cli.app import app\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    try:\n        app(['metrics', '--format', 'json'], standalone_mode=False)\n"
             "    except SystemExit:\n        pass")
     loaded = imported_after(code, env)
-    assert "pandas" in loaded and "sqlalchemy" in loaded  # it did compute the metrics
-    for unused in ("matplotlib", "alembic", "fastapi", "fastapi_swagger", "uvicorn", "httpx", "requests", "atlassian"):
+    assert "pandas" in loaded  # it did compute the metrics
+    # a store at head is read over the driver's own connection (store.readonly)
+    for unused in ("matplotlib", "alembic", "sqlalchemy", "fastapi", "fastapi_swagger", "uvicorn", "httpx",
+                   "requests", "atlassian"):
         assert unused not in loaded, loaded
+
+
+def test_metrics_on_a_new_store_migrates_it_through_sqlalchemy(tmp_path: Path) -> None:
+    import os
+    import sqlite3
+
+    (tmp_path / "goldenthread.yaml").write_text("jira: {}\n")
+    env = {**os.environ, "GOLDENTHREAD_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}",
+           "GOLDENTHREAD_CONFIG": str(tmp_path / "goldenthread.yaml")}
+    code = ("import contextlib, io\nfrom goldenthread.cli.app import app\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+            "    try:\n        app(['metrics', '--format', 'json'], standalone_mode=False)\n"
+            "    except SystemExit:\n        pass")
+    assert {"sqlalchemy", "alembic"} <= set(imported_after(code, env))
+    with sqlite3.connect(tmp_path / "new.db") as conn:
+        assert conn.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)

@@ -37,6 +37,7 @@ from goldenthread.mappings.outcomes import KpiReading, SurveyAnswer
 from goldenthread.reports.goals import OutcomeTables
 from goldenthread.mappings.values import parse_datetime
 from goldenthread.sync.store import outcomes as store_outcomes
+from goldenthread.sync.store import reads as store_reads
 from goldenthread.sync.store import schema as t
 from goldenthread.sync.store import tables as store_tables
 from goldenthread.sync.store.bulk import save_rows
@@ -152,6 +153,11 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def where(self) -> str:
+        """The store's URL without its password, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -216,20 +222,24 @@ class Store:
         order = (sc.c.issue_key, sc.c.at, sc.c.change_id)
         return store_tables.load_status_change_records(self.engine, where, order)
 
-    # --- columnar reads for reports: no per-issue record objects (see store_tables) -----
+    # --- columnar reads for reports: no per-issue record objects, the SQL of store.reads ---
     def load_issue_table(self) -> pd.DataFrame:
         """Live issues as the plain issue table of `reports.tables` (TABLE_ISSUE_COLUMNS),
         read column by column from SQL; feed it to `build_frames_from_tables`."""
-        return store_tables.load_issue_table(self.engine)
+        return store_tables.run_read(self.engine, store_reads.load_issue_table)
 
     def load_change_table(self) -> pd.DataFrame:
         """Status changes of live issues as the plain change table of `reports.tables`
         (unsorted: the derivation orders them)."""
-        return store_tables.load_change_table(self.engine)
+        return store_tables.run_read(self.engine, store_reads.load_change_table)
 
     def load_issue_table_and_names(self) -> tuple[pd.DataFrame, dict[str, str]]:
         """`load_issue_table` and user id -> display name from the same read (the pages' input)."""
-        return store_tables.load_issue_table_and_names(self.engine)
+        return store_tables.run_read(self.engine, store_reads.load_issue_table_and_names)
+
+    def load_never_synced(self) -> bool:
+        """No sync ever ran against the store and it holds no issue (`store.reads`)."""
+        return store_tables.run_read(self.engine, store_reads.load_never_synced)
 
     def load_first_created(self) -> datetime | None:
         """When the earliest issue in the store was created; None for an empty store."""
@@ -263,7 +273,7 @@ class Store:
         return store_outcomes.save_survey_answers(self.engine, answers, at)
 
     def load_outcome_tables(self) -> OutcomeTables:
-        return store_outcomes.load_outcome_tables(self.engine)
+        return store_tables.run_read(self.engine, store_reads.load_outcome_tables)
 
     # --- statuses -----------------------------------------------------------------------
     def save_statuses(self, infos: Iterable[StatusInfo]) -> None:
@@ -272,8 +282,7 @@ class Store:
             save_rows(conn, t.statuses, rows, keys=["name"], update_cols=["category", "status_id"])
 
     def load_statuses(self) -> dict[str, StatusCategory]:
-        with self.engine.connect() as conn:
-            return {r.name: r.category for r in conn.execute(select(t.statuses))}
+        return store_tables.run_read(self.engine, store_reads.load_statuses)
 
     # --- sync state and runs ------------------------------------------------------------
     def load_state(self, name: str) -> str | None:

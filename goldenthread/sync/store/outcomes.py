@@ -2,8 +2,8 @@
 
 Upserts only: readings by (KPI, date), answers by their id (source + content + occurrence, see
 `mappings.outcomes.build_answer_ids`). Nothing is deleted, so a source that loses rows or cannot
-be read leaves what was stored; `first_seen_at` is kept from the first read. The tests run on
-SQLite and PostgreSQL.
+be read leaves what was stored; `first_seen_at` is kept from the first read. They are read back by
+`store.reads.load_outcome_tables`. The tests run on SQLite and PostgreSQL.
 
 Tests: tests/sync/test_outcomes.py
 """
@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from goldenthread.mappings.outcomes import KpiReading, SurveyAnswer
-from goldenthread.reports.goals import OutcomeTables, build_outcome_tables_from_columns
 from goldenthread.sync.store import schema as t
 from goldenthread.sync.store.bulk import save_rows
 
@@ -36,17 +34,3 @@ def save_survey_answers(engine: Engine, answers: Iterable[SurveyAnswer], at: dat
             for a in answers)  # fmt: skip
     with engine.begin() as conn:
         return save_rows(conn, t.survey_answers, rows, keys=["answer_id"], update_cols=_ANSWER_UPDATE)
-
-
-def _columns(engine: Engine, stmt: Any, names: tuple[str, ...]) -> dict[str, list[Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    return {name: [row[i] for row in rows] for i, name in enumerate(names)}
-
-
-def load_outcome_tables(engine: Engine) -> OutcomeTables:
-    """Every stored reading and answer as the report's tables."""
-    r, a = t.kpi_readings.c, t.survey_answers.c
-    readings = _columns(engine, select(r.kpi, r.date, r.value), ("kpi", "date", "value"))
-    answers = _columns(engine, select(a.date, a.score, a.objective), ("date", "score", "objective"))
-    return build_outcome_tables_from_columns(readings, answers)

@@ -2,36 +2,18 @@
 
 Importing Alembic (and through it Mako and every SQLAlchemy dialect's DDL) is a third of the
 start-up of a short command such as `goldenthread metrics`, and the schema is at head on all
-but the first open after an upgrade. So the head revision is read from the migration files and
+but the first open after an upgrade. So the head revision is read from the migration files (`store.revision`) and
 compared with the database's `alembic_version` first; only a mismatch runs Alembic.
 """
 
 from __future__ import annotations
 
-import re
-from functools import cache
-from pathlib import Path
-
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-MIGRATIONS = Path(__file__).with_name("migrations")
+from goldenthread.sync.store.revision import MIGRATIONS, load_head_revision
+
 MIGRATION_LOCK = 0x676F6C64656E  # PostgreSQL advisory lock key held while migrating ("golden")
-_REVISION = re.compile(r"^(down_)?revision\s*(?::[^=]*)?=\s*(?:['\"](\w+)['\"]|None)", re.MULTILINE)
-
-
-@cache
-def load_head_revision() -> str | None:
-    """The newest migration's id: the revision no migration file names as its down_revision
-    (None unless there is exactly one). tests/sync/store checks it against Alembic's answer."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        for down, value in _REVISION.findall(path.read_text(encoding="utf-8")):
-            if value:
-                (parents if down else revisions).add(value)
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
 
 
 def load_schema_revision(engine: Engine) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -66,17 +67,21 @@ class Outcomes:
 
 @dataclass(frozen=True)
 class Report:
-    """One run's numbers. `decisions`: key, summary, url, objective, stage, kind
-    (unscored|past_sla), reason."""
+    """One run's numbers."""
 
     as_of: pd.Timestamp
     frames: Frames
     scores: pd.DataFrame  # compute_scores: open issues in ranking order with provenance
     outcomes: Outcomes
-    decisions: pd.DataFrame
     summary: dict[str, Any]
     goals: Goals  # reports.goals: KPIs, NPS and work per objective, at as_of
     stakeholder_work: StakeholderWork  # what each stakeholder got: JSON counts, report lists
+
+    @cached_property
+    def decisions(self) -> pd.DataFrame:
+        """`compute_decisions`: key, summary, url, objective, stage, kind (unscored|past_sla),
+        reason. Computed when first read: the pages list them, `metrics` only counts them."""
+        return compute_decisions(self.scores, self.outcomes.open_past_sla)
 
 
 def compute_outcomes(frames: Frames, config: Config, as_of: datetime) -> Outcomes:
@@ -297,7 +302,6 @@ def compute_report(
         frames=frames,
         scores=scores,
         outcomes=outcomes,
-        decisions=compute_decisions(scores, outcomes.open_past_sla),
         summary=summary,
         goals=goals,
         stakeholder_work=work,

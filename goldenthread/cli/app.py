@@ -7,6 +7,7 @@ at once and each command pays only for what it uses (bench/cli.py measures it)."
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -297,4 +298,8 @@ def serve(
 
 
 def main() -> None:
+    # numpy's OpenBLAS starts a thread per core at import and they spin; goldenthread does no
+    # linear algebra, so they only burn CPU: a fifth of a `metrics` run's (0.82 -> 0.67 s on the
+    # 5k bench store), which a cron job on a busy host pays in wall time. An admin's own setting wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     app()

@@ -168,6 +168,7 @@ def parse_issue(
         key=key,
         id=str(raw.get("id") or ""),
         project=str(project.get("key") or key.rsplit("-", 1)[0]),
+        project_name=str(project["name"]) if project.get("name") else None,
         summary=str(f.get("summary") or ""),
         issue_type=str((f.get("issuetype") or {}).get("name") or ""),
         status=str(status.get("name") or ""),

@@ -85,6 +85,8 @@ class Issue:
     created: datetime
     updated: datetime
     url: str = ""
+    # the project's name as Jira gives it ("Procurement"): readers know that, not the key
+    project_name: str | None = None
     description: str = ""
     resolution_date: datetime | None = None
     reporter: UserRef | None = None

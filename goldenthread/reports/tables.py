@@ -227,3 +227,15 @@ def compute_user_names(*sources: Iterable[tuple[str | None, str | None]]) -> dic
                 found[uid] = name
         names.update(found)
     return names
+
+
+def compute_project_names(rows: Iterable[tuple[str | None, str | None, Any]]) -> dict[str, str]:
+    """Project key -> name from (key, name, updated) triples: the name on the project's most
+    recently updated issue (a renamed project's issues not yet synced again keep the old one),
+    the greatest name on a tie, so the result never depends on the order rows were read in.
+    `updated` values are compared as given: all datetimes, or all of SQLite's sortable text."""
+    best: dict[str, tuple[Any, str]] = {}
+    for key, name, updated in rows:
+        if key and name and (key not in best or (updated, name) > best[key]):
+            best[key] = (updated, name)
+    return {key: name for key, (_, name) in best.items()}

@@ -125,6 +125,7 @@ def test_search_fields_are_explicit_and_include_mapped_ids() -> None:
 def test_cloud_v3_issue_with_adf_and_custom_values() -> None:
     issue = parse_issue(cloud_issue(), resolve_fields(MAPPING, FIELDS))
     assert issue.key == "IPM-7" and issue.id == "10042" and issue.project == "IPM"
+    assert issue.project_name is None  # a project object without a name: readers get the key
     assert issue.status == "In Review" and issue.status_category == "indeterminate"
     assert issue.created == datetime(2025, 3, 1, 8, 30, tzinfo=UTC)
     assert issue.updated == datetime(2025, 3, 4, 17, 5, 12, 345000, tzinfo=UTC)
@@ -218,6 +219,8 @@ def test_dc_search_page_users_by_name_status_without_category_and_embedded_chang
     assert len(issues) == data["total"] == 3
     first = issues[0]
     assert first.key == "HRP-58" and first.project == "HRP"
+    assert [(i.project, i.project_name) for i in issues] == [("HRP", "HR Portal"), ("HRP", "HR Portal"),
+                                                             ("PROC", "Procurement")]
     assert first.reporter == UserRef("praman", "Priya Raman")
     assert first.stakeholders == (UserRef("praman", "Priya Raman"), UserRef("lfischer", "Lena Fischer"))
     assert first.created == datetime(2025, 6, 12, 12, 3, 11, tzinfo=UTC)
@@ -239,6 +242,7 @@ def test_cloud_search_page_v3_adf_duplicated_stakeholders_and_empty_custom_field
     fm = resolve_fields(MAPPING, FIELDS)
     hr, proc = (parse_issue(raw, fm) for raw in page["issues"])
     assert hr.key == "HRP-42" and hr.status_category == "indeterminate"
+    assert (hr.project_name, proc.project_name) == ("HR Portal", "Procurement")
     assert hr.description == "Employees change their home address without writing to @Priya Raman."
     assert hr.reach == 350.0 and hr.impact == 3.0 and hr.effort == 5.0
     assert hr.objective == "Employees serve themselves" and hr.team == "People Systems"
@@ -255,6 +259,7 @@ def test_cloud_webhook_status_change_at_the_event_timestamp_and_account_ids_firs
     snap = parse_webhook_snapshot(payload, resolve_fields({}, []))
     assert snap is not None
     assert snap.issue.key == "HRP-42" and snap.issue.project == "HRP"
+    assert snap.issue.project_name == "HR Portal"  # webhook events name the project too
     assert snap.issue.status == "In Progress" and snap.issue.status_category == "indeterminate"
     # older Cloud accounts still carry `name`/`key`: the account id is the identity
     assert snap.issue.reporter == UserRef("712020:5f1c2a9e-8d3b-4e6f-a1b2-c3d4e5f60718", "Priya Raman")
@@ -269,6 +274,7 @@ def test_cloud_webhook_created_reads_the_status_item_by_field_id_not_display_nam
     assert snap is not None
     assert snap.issue.reporter is not None and snap.issue.reporter.id.startswith("712020:")
     assert snap.issue.assignee is None and snap.issue.description == ""
+    assert (snap.issue.project, snap.issue.project_name) == ("PROC", "Procurement")
     # six items, one of them the status ("Status" is a display name; fieldId is what counts)
     assert [(c.from_status, c.to_status) for c in snap.changes] == [(None, "Backlog")]
 

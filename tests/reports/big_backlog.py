@@ -28,6 +28,11 @@ def big_config() -> Config:
     return parse_config(CONFIG)[0]
 
 
+# LEGAL has no name: its rows were synced before the store kept project names
+PROJECT_NAMES = {"HR": "HR Portal", "IT": "IT Service Desk", "PLAT": "Internal Platform", "PROC": "Procurement",
+                 "FIN": "Finance & Expenses"}
+
+
 def build_big_backlog(n: int = 20_000, seed: int = 3) -> tuple[list[Issue], list[StatusChange]]:
     rng = random.Random(seed)
     issues: list[Issue] = []
@@ -49,7 +54,8 @@ def build_big_backlog(n: int = 20_000, seed: int = 3) -> tuple[list[Issue], list
                    + "with a long explanation of what exactly changes " * 6)[:255]
         stakeholders = tuple(UserRef(p, f"Person {PEOPLE.index(p)}") for p in rng.sample(PEOPLE, rng.randint(0, 3)))
         issues.append(Issue(
-            key=key, id=str(i), project=project, summary=summary, issue_type=rng.choice(["Story", "Bug", "Task"]),
+            key=key, id=str(i), project=project, project_name=PROJECT_NAMES.get(project), summary=summary,
+            issue_type=rng.choice(["Story", "Bug", "Task"]),
             status=status, status_category={"todo": "new", "in_progress": "indeterminate", "done": "done"}[stage],
             created=created, updated=at, url=f"https://example.atlassian.net/browse/{key}",
             reach=rng.randint(10, 1000) if rng.random() < 0.85 else None, impact=rng.choice([0.5, 1, 2, 3]),

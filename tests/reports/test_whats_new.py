@@ -101,6 +101,39 @@ def test_product_by_component_or_team_and_configured_categories() -> None:
     assert [b for b in blocks if b in ("People Tech", "Other")] == ["People Tech", "Other", "Other"]
 
 
+def _named(names: dict[str, str | None]) -> tuple[list[Issue], list[StatusChange]]:
+    """`_extra()` with the project names Jira gave per issue key (None: synced before the store kept them)."""
+    issues, changes = _extra()
+    return [dataclasses.replace(i, project_name=names.get(i.key)) for i in issues], changes
+
+
+def test_products_are_headed_by_the_project_name_jira_gives() -> None:
+    # IT-8 and the HR backlog were synced before the store kept names: their project's name
+    # comes from the project's other issues, so each project is one product, never two
+    (page,) = _pages(extra=_named({"IT-7": "IT Service Desk", "HR-9": "HR Portal"}))
+    blocks = _blocks(page.storage)
+    may = blocks[blocks.index("May 2026 · 4 shipped"):blocks.index("April 2026 · 1 shipped")]
+    assert may[1] == ("Highlights Your VPN certificate now renews itself: no more Monday lockouts. — IT Service Desk "
+                      "Payroll export to CSV — HR Portal")
+    assert [b for b in may[2:] if "—" not in b] == ["HR Portal", "New", "Improved", "IT Service Desk", "New", "Fixed"]
+    assert "HR" not in blocks and "IT" not in blocks
+    # a project no stored row names yet (the store before the upgrade) is headed by its key
+    (page,) = _pages(extra=_named({"IT-7": "IT Service Desk"}))
+    assert [b for b in _blocks(page.storage) if b in ("HR", "IT Service Desk")] == ["HR", "IT Service Desk", "HR"]
+
+
+def test_a_hostile_project_name_stays_text() -> None:
+    evil = "<script>alert(1)</script> {html}<b>x</b>{html} ]]> <ac:structured-macro ac:name=\"html\"/>"
+    (benign,) = _pages(extra=_named({"IT-7": "IT Service Desk"}))
+    (page,) = _pages(extra=_named({"IT-7": evil}))
+    assert s.count_confluence_elements(page.storage) == s.count_confluence_elements(benign.storage)
+    assert "<script>" not in page.storage
+    blocks = _blocks(page.storage)
+    assert evil in blocks  # the product's heading
+    (highlights,) = [b for b in blocks if b.startswith("Highlights")]
+    assert f"lockouts. — {evil} Payroll" in highlights
+
+
 def test_older_months_move_to_one_archive_page_per_year() -> None:
     issues, changes = _extra()
     old, old_changes = _shipped("HR-50", "Payslips in PDF", "2025-11-01", "2025-12-05", reach=10, impact=1,

@@ -31,7 +31,7 @@ from goldenthread.reports.goals import OutcomeTables
 from goldenthread.reports.pages.meeting import Meeting
 from goldenthread.reports.scoring import CLASS_LABELS
 from goldenthread.reports.summary import Report, compute_report
-from goldenthread.reports.tables import build_tables, compute_user_names
+from goldenthread.reports.tables import build_tables, compute_project_names, compute_user_names
 
 LABELS: tuple[str, ...] = ("goldenthread",)
 NEEDS_SCORING_LIMIT = 100
@@ -110,6 +110,12 @@ class PageData:
     deployment: DeploymentKind | None = None
     meeting: Meeting | None = None  # the monthly report's: actions read from the last minutes
     names: Mapping[str, str] = field(default_factory=dict)  # user id -> name as Jira gave it
+    projects: Mapping[str, str] = field(default_factory=dict)  # project key -> name as Jira gave it
+
+    def project_name(self, key: str) -> str:
+        """What readers call a project: its Jira name, else (not synced since the store kept
+        names) its key."""
+        return self.projects.get(key) or key
 
     @cached_property
     def mentioner(self) -> s.Mentioner:
@@ -144,8 +150,10 @@ def build_page_data(
 ) -> PageData:
     """`build_page_data_from_tables` from records (tests, and stores that only hand out records)."""
     issue_table, change_table = build_tables(issues, changes)
-    return build_page_data_from_tables(issue_table, change_table, statuses, config, as_of, deployment,
-                                       outcome_tables, build_user_names(issues))
+    return build_page_data_from_tables(
+        issue_table, change_table, statuses, config, as_of, deployment, outcome_tables, build_user_names(issues),
+        compute_project_names((i.project, i.project_name, i.updated) for i in issues),
+    )  # fmt: skip
 
 
 def build_page_data_from_tables(
@@ -157,6 +165,7 @@ def build_page_data_from_tables(
     deployment: DeploymentKind | None = None,
     outcome_tables: OutcomeTables | None = None,
     names: Mapping[str, str] | None = None,
+    projects: Mapping[str, str] | None = None,
 ) -> PageData:
     """The report at `as_of` from the plain tables a store hands over (the path `metrics` takes:
     no record object per issue), and the footer's stamp (`compute_data_as_of`)."""
@@ -167,6 +176,7 @@ def build_page_data_from_tables(
         data_as_of=compute_data_as_of(issue_table, change_table, as_of),
         deployment=deployment,
         names=dict(names or {}),
+        projects=dict(projects or {}),
     )
 
 

@@ -1,8 +1,8 @@
 """What's new: release notes for the whole company, and one archive page per year.
 
 Per month, newest first: a short "Highlights" list (the most valuable items shipped, by value:
-the score before the division by effort), then the items grouped by product (`publish.product_by`)
-and category (`publish.categories`: new | improved | fixed from the issue type). An item reads as
+the score before the division by effort), then the items grouped by product (`publish.product_by`: by default the
+Jira project, headed by its name) and category (`publish.categories`: new | improved | fixed from the issue type). An item reads as
 its release note (`fields.release_note`, turned into plain text at sync) or else its summary, how
 long it took in words, and who asked for it: the requester first, at most two others, "and N more".
 
@@ -57,6 +57,9 @@ def compute_release_notes(data: PageData) -> pd.DataFrame:
     by = cfg.publish.product_by
     if by == "component":
         product = pd.Series([c[0] if c else None for c in df["components"].tolist()], index=df.index, dtype=object)
+    elif by == "project":  # readers know "Procurement", not PROC
+        keys = df["project"].astype(object)
+        product = keys.map({k: data.project_name(str(k)) for k in keys.dropna().unique()})
     else:
         product = df[by].astype(object)
     kinds = df["issue_type"].astype(object)

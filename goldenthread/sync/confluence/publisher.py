@@ -262,7 +262,7 @@ def load_page_data(ctx: AppContext, as_of: datetime, deployment: Any = None) -> 
     issues, names = store.load_issue_table_and_names()
     return build_page_data_from_tables(
         issues, store.load_change_table(), store.load_statuses(), ctx.config, as_of, deployment,
-        store.load_outcome_tables(), names,
+        store.load_outcome_tables(), names, store.load_project_names(),
     )  # fmt: skip
 
 

@@ -82,7 +82,7 @@ def _issue_row(issue: Issue, synced_at: datetime) -> tuple[Any, ...]:
         synced_at,
         # seeing an issue again in the backlog brings it back if it had been removed
         None, None,
-        issue.release_note,
+        issue.release_note, issue.project_name,
     )
 
 
@@ -91,7 +91,7 @@ _ISSUE_COLUMNS = (
     "updated", "resolution_date", "url", "reporter_id", "reporter_name", "assignee_id", "assignee_name",
     "labels", "components", "reach", "impact", "confidence", "effort", "business_value", "time_criticality",
     "risk_reduction", "adoption", "satisfaction", "objective", "target", "team", "stakeholders", "synced_at",
-    "removed_at", "removed_reason", "release_note",
+    "removed_at", "removed_reason", "release_note", "project_name",
 )
 if tuple(c.name for c in t.issues.columns) != _ISSUE_COLUMNS:  # a schema edit must update _issue_row too
     raise RuntimeError("store._ISSUE_COLUMNS no longer matches schema.issues")
@@ -134,6 +134,7 @@ def _issue_from_columns(m: Mapping[str, Any]) -> Issue:
         team=m["team"],
         stakeholders=tuple(UserRef(i, n) for i, n in (m["stakeholders"] or ())),
         release_note=m["release_note"],
+        project_name=m["project_name"],
     )
 
 
@@ -236,6 +237,10 @@ class Store:
     def load_issue_table_and_names(self) -> tuple[pd.DataFrame, dict[str, str]]:
         """`load_issue_table` and user id -> display name from the same read (the pages' input)."""
         return store_tables.run_read(self.engine, store_reads.load_issue_table_and_names)
+
+    def load_project_names(self) -> dict[str, str]:
+        """Project key -> the name Jira last gave it (`store.reads.load_project_names`)."""
+        return store_tables.run_read(self.engine, store_reads.load_project_names)
 
     def load_never_synced(self) -> bool:
         """No sync ever ran against the store and it holds no issue (`store.reads`)."""

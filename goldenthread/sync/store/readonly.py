@@ -110,6 +110,9 @@ class ReadStore:
     def load_issue_table_and_names(self) -> tuple[pd.DataFrame, dict[str, str]]:
         return reads.load_issue_table_and_names(self.conn)
 
+    def load_project_names(self) -> dict[str, str]:
+        return reads.load_project_names(self.conn)
+
     def load_statuses(self) -> dict[str, StatusCategory]:
         return reads.load_statuses(self.conn)
 

@@ -1,5 +1,5 @@
 """The reads a report needs, as plain SQL over a DBAPI connection (sqlite3 or psycopg): the
-plain tables of `reports.tables` (issues and their user names, status changes), the statuses,
+plain tables of `reports.tables` (issues and their user names, status changes), project names, the statuses,
 the KPI readings and survey answers, and the schema's revision. This module imports no
 SQLAlchemy: `goldenthread metrics` reads through it on a connection of its own
 (`store.readonly`) without loading SQLAlchemy, and `Store` runs the same functions on its
@@ -18,7 +18,7 @@ tuples, and leave every per-value conversion to one vectorised call per column:
 The SQL is the text SQLAlchemy compiled for these statements on both dialects ("key" quoted:
 a keyword in SQLite), so both paths ask the database the same question.
 
-Tests: tests/sync/store/test_readonly.py, tests/sync/store/test_tables.py
+Tests: tests/sync/store/test_readonly.py, tests/sync/store/test_tables.py, tests/sync/store/test_project_names.py
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from goldenthread.reports.tables import (
     TABLE_ISSUE_COLUMNS,
     build_change_table_from_columns,
     build_issue_table_from_columns,
+    compute_project_names,
     compute_user_names,
 )
 
@@ -114,6 +115,17 @@ def _load_issue_table(conn: DBAPIConnection, names: dict[str, str] | None) -> pd
             zip(cols["reporter_id"], values[-3], strict=True), zip(cols["assignee_id"], values[-2], strict=True),
         ))  # fmt: skip
     return build_issue_table_from_columns(cols)
+
+
+def load_project_names(conn: DBAPIConnection) -> dict[str, str]:
+    """Project key -> its name as Jira last gave it (`tables.compute_project_names`); a project
+    whose rows were all synced before the store kept names (migration 0006) is not in it."""
+    # one row per project and name, not per issue: a renamed project has a few
+    sql = ("SELECT issues.project, issues.project_name, max(issues.updated) FROM issues "
+           "WHERE issues.removed_at IS NULL AND issues.project_name IS NOT NULL "
+           "GROUP BY issues.project, issues.project_name")
+    projects, names, updated = fetch_columns(conn, sql, 3)
+    return compute_project_names(zip(projects, names, updated, strict=True))
 
 
 def load_change_table(conn: DBAPIConnection) -> pd.DataFrame:

@@ -63,6 +63,7 @@ issues = Table(
     Column("removed_at", TS),
     Column("removed_reason", Text),
     Column("release_note", Text),
+    Column("project_name", Text),  # NULL on rows synced before migration 0006
 )
 Index("ix_issues_updated", issues.c.updated)
 Index("ix_issues_id", issues.c.id)  # a moved issue keeps its id under a new key

@@ -36,6 +36,7 @@ def _issue(key: str, **kw: object) -> Issue:
         reporter=UserRef("557058:aaaa", "Dana"),
         stakeholders=(UserRef("557058:bbbb", "Ola"),),
         release_note="Payslips open on phones. <script>x</script>",
+        project_name="HR <Portal> ]]>",
     )
     base.update(kw)
     return Issue(**base)  # type: ignore[arg-type]

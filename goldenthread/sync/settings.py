@@ -1,23 +1,29 @@
 """Environment settings (docs/configuration.md "Environment variables") and loading of goldenthread.yaml from disk.
 
-Tests: tests/cli/test_errors.py
+Tests: tests/sync/test_settings.py, tests/cli/test_errors.py
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
 from goldenthread.mappings.config import Config, ConfigError, ConfigProblem, parse_config
 from goldenthread.mappings.yaml_lines import MAX_CONFIG_BYTES, LineMap
 
 
-class Settings(BaseSettings):
-    """Read from the environment. Tokens are SecretStr so they never print in reprs or errors."""
+class Settings(BaseModel):
+    """Read from the environment (names case-insensitive; values passed in win). Tokens are
+    SecretStr so they never print in reprs or errors.
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    A plain pydantic model that takes its values from `os.environ`, not pydantic-settings: that
+    package imports asyncio, concurrent.futures and its cloud secret providers (~45 ms) for nine
+    string variables, and every command, `metrics` included, paid it before doing anything."""
+
+    model_config = ConfigDict(extra="ignore")
 
     jira_url: str = ""
     jira_user: str = ""
@@ -28,6 +34,14 @@ class Settings(BaseSettings):
     goldenthread_config: Path = Path("goldenthread.yaml")
     goldenthread_database_url: str = "sqlite:///goldenthread.db"
     goldenthread_webhook_secret: SecretStr = SecretStr("")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        env = {k.lower(): v for k, v in os.environ.items() if k.lower() in cls.model_fields}
+        return {**env, **data}
 
     def secrets(self) -> list[str]:
         """Every secret value, for redaction in logs and errors."""

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 HEAVY = ("pandas", "numpy", "matplotlib", "alembic", "sqlalchemy", "fastapi", "fastapi_swagger", "uvicorn", "httpx", "requests",
-         "atlassian", "pydantic_settings", "croniter")
+         "atlassian", "croniter")
 
 
 def imported_after(code: str, env: dict[str, str] | None = None) -> list[str]:

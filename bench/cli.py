@@ -14,14 +14,15 @@ pass`) measured in the same run:
 
 The load average before and after is printed: on a busy machine wall times grow, CPU times less.
 
-`metrics json`, 2 cores, load average ~1.3, editable install: 0.88-0.90 s wall (0.98 s CPU) when
-it read the store through SQLAlchemy; 0.72-0.75 s (0.82-0.85 s CPU) since it reads a store at
-head over sqlite3 / psycopg directly (sync/store/readonly.py) and skips the start-up full
-collection. Where those ~0.74 s go: the interpreter 0.02; imports ~0.45 (pandas + numpy ~0.21,
-pydantic, the config models and PyYAML ~0.1, typer + rich ~0.06, pydantic_settings ~0.04,
-goldenthread's reports ~0.04); the store read 0.09; frames 0.02; compute_report 0.10; the JSON
-0.02. CPU above wall is OpenBLAS's threads starting with numpy (OPENBLAS_NUM_THREADS=1 brings
-CPU down to wall, and wall not at all). The 0.6 s target is not met.
+`metrics json`, 2 cores, editable install (median of 9): 0.81 s wall / 0.91 s CPU on a quiet
+machine when it read the store through SQLAlchemy and imported pydantic-settings; 0.67-0.71 s
+wall / 0.66-0.70 s CPU (load 0.9-1.3) since it reads a store at head over sqlite3 / psycopg
+directly (sync/store/readonly.py), skips the start-up full collection, keeps OpenBLAS to one
+thread (its spinning threads were a fifth of the CPU) and reads its environment without
+pydantic-settings. Where ~0.68 s go (in-process, quiet): imports ~0.39 (pandas + numpy ~0.2,
+pydantic with the config models and PyYAML ~0.1, typer + rich ~0.05, goldenthread's reports
+~0.04); the issue table 0.07; the other reads 0.03; frames 0.02; compute_report 0.10; the JSON
+0.02; the interpreter and the CLI ~0.05. The 0.6 s target is not met.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ into Python values, so these reads fetch only the columns the tables hold, as pl
 tuples, and leave every per-value conversion to one vectorised call per column:
 - timestamps: SQLite's DATETIME text is parsed per column by numpy (`reports.tables._stamps`);
   PostgreSQL hands back aware datetimes already;
-- JSON arrays (labels, components, stakeholders): on SQLite, one `json.loads` of the whole
+- JSON arrays (labels, components, stakeholders): on SQLite, one `orjson.loads` of the whole
   column joined into a single array instead of one call per row (psycopg decodes JSON itself);
 - removed issues: changes are filtered with `NOT IN (removed keys)`, a handful of keys, rather
   than `IN (live keys)`, which made SQLite probe a 100k-key set for every change (+40%).
@@ -23,10 +23,10 @@ Tests: tests/sync/store/test_readonly.py, tests/sync/store/test_tables.py, tests
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import orjson
 import pandas as pd
 
 from goldenthread.mappings.records import StatusCategory
@@ -72,16 +72,17 @@ def decode_json_column(values: Sequence[Any]) -> list[Any]:
     """A JSON column read raw: decoded values (None for SQL NULL or JSON null).
 
     SQLite returns the stored text, PostgreSQL the decoded value. Text is decoded in one
-    `json.loads` over all rows: each value is a complete JSON document, so joining them with
-    commas inside brackets is a JSON array of them (one C-level parse instead of 100k calls)."""
+    `orjson.loads` over all rows (~3x the stdlib's parser): each value is a complete JSON
+    document, so joining them with commas inside brackets is a JSON array of them (one C-level
+    parse instead of 100k calls)."""
     kinds = set(map(type, values))
     if str not in kinds:
         return list(values)
     if kinds == {str}:
-        decoded = json.loads("[" + ",".join(values) + "]")
+        decoded = orjson.loads("[" + ",".join(values) + "]")
         if len(decoded) == len(values):
             return decoded
-    return [json.loads(v) if isinstance(v, str) else v for v in values]
+    return [orjson.loads(v) if isinstance(v, str) else v for v in values]
 
 
 def load_issue_table(conn: DBAPIConnection) -> pd.DataFrame:

@@ -3,7 +3,6 @@ Cloud v2 page get, Data Center v1 create and update, and the 409 of a stale vers
 
 from __future__ import annotations
 
-import json
 
 import httpx
 import pytest

@@ -12,13 +12,12 @@ from typing import Any
 import pytest
 
 from goldenthread.mappings.records import IssueSnapshot
-from goldenthread.sandbox import SandboxState, start_sandbox
+from goldenthread.sandbox import SandboxState
 from goldenthread.sync.confluence.publisher import publish_monthly_report, publish_pages
 from goldenthread.sync.context import AppContext
-from goldenthread.sync.http.atlassian import build_confluence
 from goldenthread.sync.store.minutes import load_minutes
 from tests.reports.page_fixtures import DANA, t
-from tests.sync.publish_helpers import NOW, make_context
+from tests.sync.publish_helpers import NOW, confluence_env
 
 JULY = t("2026-07-02")
 MAY_MINUTES, JUNE_MINUTES = "Stakeholder meeting 2026-05: minutes", "Stakeholder meeting 2026-06: minutes"
@@ -26,14 +25,8 @@ MAY_MINUTES, JUNE_MINUTES = "Stakeholder meeting 2026-05: minutes", "Stakeholder
 
 @pytest.fixture(params=["cloud", "datacenter"])
 def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SandboxState, AppContext, Any]]:
-    mode = request.param
-    state = SandboxState.build(seed=1, issues=3, confluence_mode=mode, jira_mode=mode)
-    with start_sandbox(state) as sb:
-        ctx = make_context(tmp_path, sb.confluence_url, state.user, state.token, now=JULY)
-        handle = build_confluence(ctx.settings, deployment=mode)
-        yield state, ctx, handle
-        handle.close()
-        ctx.close()
+    with confluence_env(request.param, tmp_path, now=JULY) as running:
+        yield running
 
 
 def _pages(state: SandboxState, title: str) -> list[Any]:

@@ -27,19 +27,13 @@ from goldenthread.sync.confluence.publisher import (
 from goldenthread.cli.publish import run_monthly_command
 from goldenthread.sandbox import SandboxState, start_sandbox
 from tests.reports.page_fixtures import config
-from tests.sync.publish_helpers import NOW, make_context
+from tests.sync.publish_helpers import NOW, make_context, confluence_env
 
 
 @pytest.fixture(params=["cloud", "datacenter"])
 def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SandboxState, AppContext, Any]]:
-    mode = request.param
-    state = SandboxState.build(seed=1, issues=3, confluence_mode=mode, jira_mode=mode)
-    with start_sandbox(state) as sb:
-        ctx = make_context(tmp_path, sb.confluence_url, state.user, state.token)
-        handle = build_confluence(ctx.settings, deployment=mode)
-        yield state, ctx, handle
-        handle.close()
-        ctx.close()
+    with confluence_env(request.param, tmp_path) as running:
+        yield running
 
 
 def _counts(state: SandboxState) -> tuple[int, int]:

@@ -11,27 +11,20 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from goldenthread.sandbox import SandboxState, start_sandbox
+from goldenthread.sandbox import SandboxState
 from goldenthread.cli.publish import run_publish_command
 from goldenthread.sync.confluence.publisher import publish_monthly_report, publish_pages
 from goldenthread.sync.context import AppContext
 from goldenthread.sync.errors import BadUsage, RunFailed
-from goldenthread.sync.http.atlassian import build_confluence
-from tests.sync.publish_helpers import make_context
+from tests.sync.publish_helpers import confluence_env
 
 CREATE = {"cloud": "/wiki/api/v2/pages", "datacenter": "/confluence/rest/api/content"}
 
 
 @pytest.fixture(params=["cloud", "datacenter"])
 def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[SandboxState, AppContext, Any]]:
-    mode = request.param
-    state = SandboxState.build(seed=1, issues=3, confluence_mode=mode, jira_mode=mode)
-    with start_sandbox(state) as sb:
-        ctx = make_context(tmp_path, sb.confluence_url, state.user, state.token)
-        handle = build_confluence(ctx.settings, deployment=mode)
-        yield state, ctx, handle
-        handle.close()
-        ctx.close()
+    with confluence_env(request.param, tmp_path) as running:
+        yield running
 
 
 def _titles(state: SandboxState) -> set[str]:

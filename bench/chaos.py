@@ -282,6 +282,19 @@ def phase_faults(env: Env, rate: float, month: str) -> dict[str, int]:
 
 # --- serve under load -------------------------------------------------------------------------
 
+def judge(env: Env, ref: dict[str, Any], as_of: str, month: str, now: datetime, headline: str) -> bool:
+    """Snapshot `env` after its phase, stop its sandbox, print `headline` with what differs from
+    the fault-free reference; True when store, figures and pages equal the reference's."""
+    got = snapshot(env, as_of, month)
+    diff = compare(ref, got, now)
+    env.sb.stop()
+    print(f"{headline}; {describe(ref, got, now)}; store, figures and pages equal to reference: "
+          f"{'yes' if not diff else 'NO'}")
+    for line in diff:
+        print(f"    {line}")
+    return not diff
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -485,28 +498,16 @@ def main() -> None:
                 kill_env = make_env("kills", backend, args, now, base)
                 envs.append(kill_env)
                 reruns = phase_kills(kill_env, took, args.kills, rng, month)
-                got = snapshot(kill_env, as_of, month)
-                diff = compare(ref, got, now)
-                kill_env.sb.stop()
-                print(f"[{backend}] kills: {kill_env.runs} runs, {kill_env.kills} SIGKILLed (sync, then publish); the run after the "
-                      f"kills took sync {reruns[0]:.1f} s, publish {reruns[1]:.1f} s; {describe(ref, got, now)}; "
-                      f"store, figures and pages equal to reference: {'yes' if not diff else 'NO'}")
-                for line in diff:
-                    print(f"    {line}")
-                verdicts.append(not diff)
+                verdicts.append(judge(kill_env, ref, as_of, month, now, (
+                    f"[{backend}] kills: {kill_env.runs} runs, {kill_env.kills} SIGKILLed (sync, then publish); the run "
+                    f"after the kills took sync {reruns[0]:.1f} s, publish {reruns[1]:.1f} s")))
 
                 fault_env = make_env("faults", backend, args, now, base)
                 envs.append(fault_env)
                 injected = phase_faults(fault_env, args.fault_rate, month)
-                got = snapshot(fault_env, as_of, month)
-                diff = compare(ref, got, now)
-                fault_env.sb.stop()
-                print(f"[{backend}] faults: {fault_env.runs} runs to finish sync, publish and report; "
-                      f"faults injected {sum(injected.values())} {injected}; {describe(ref, got, now)}; "
-                      f"store, figures and pages equal to reference: {'yes' if not diff else 'NO'}")
-                for line in diff:
-                    print(f"    {line}")
-                verdicts.append(not diff)
+                verdicts.append(judge(fault_env, ref, as_of, month, now, (
+                    f"[{backend}] faults: {fault_env.runs} runs to finish sync, publish and report; "
+                    f"faults injected {sum(injected.values())} {injected}")))
 
                 serve_env = make_env("serve", backend, args, now, base)
                 envs.append(serve_env)

@@ -47,8 +47,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-report_app = typer.Typer(help="Stakeholder reports.", no_args_is_help=True)
+report_app = typer.Typer(help="Stakeholder reports.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(report_app, name="report")
 
 ConfigOpt = Annotated[
@@ -66,7 +67,7 @@ AdoptOpt = Annotated[list[str] | None, typer.Option(
 
 def _print_version(value: bool) -> None:
     if value:
-        out.print(f"goldenthread {__version__}", markup=False, highlight=False)
+        typer.echo(f"goldenthread {__version__}")
         raise typer.Exit(0)
 
 
@@ -219,7 +220,8 @@ def metrics(
         ctx = build_context(config)
         try:
             # ctx.reader: no SQLAlchemy when the store's schema is at head (store.readonly)
-            text = run_metrics(ctx.reader, ctx.config, when, fmt, width=out.width)
+            # out.width only for tables: JSON in a pipe then never builds a rich console
+            text = run_metrics(ctx.reader, ctx.config, when, fmt, width=out.width if fmt == "table" else 80)
             never_synced = ctx.reader.load_never_synced()
             where = ctx.reader.where if never_synced else ""
         finally:

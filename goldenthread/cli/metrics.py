@@ -9,11 +9,12 @@ import io
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
-from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:  # rich only for --format table: JSON for a pipe or cron never needs it
+    from rich.table import Table
 
 from goldenthread.mappings.config import Config
 from goldenthread.reports.format import fmt_number, fmt_percent
@@ -22,7 +23,7 @@ from goldenthread.sync.runs import MetricsStore, TableStore, load_report
 TOP_ROWS = 15  # ranked items, WIP items, stakeholders: the rest is in --format json
 THROUGHPUT_MONTHS = 12
 WIDE = 120
-SectionRenderer = Callable[[dict[str, Any], Mapping[str, str], int], list[Table]]
+SectionRenderer = Callable[[dict[str, Any], Mapping[str, str], int], "list[Table]"]
 
 
 def run_metrics(
@@ -51,6 +52,8 @@ def _num(value: Any, digits: int = 1) -> str:
 def _table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], *, left: int = 1,
            caption: str | None = None) -> Table:
     """A table whose first `left` columns are text and the rest numbers (right-aligned)."""
+    from rich.table import Table
+
     # min_width: a narrow table would otherwise fold its own title over two lines
     table = Table(title=title, caption=caption, title_justify="left", caption_justify="left", min_width=len(title))
     for i, name in enumerate(columns):
@@ -230,6 +233,8 @@ IN_OTHER_SECTIONS = {"as_of": "heading", "model": "heading", "cycle_time_days": 
 
 def render_tables(summary: dict[str, Any], *, width: int = 80, names: Mapping[str, str] | None = None) -> str:
     """Every section of the summary as tables of plain text (no colour) `width` columns wide."""
+    from rich.console import Console
+
     width = max(width, 40)
     buf = io.StringIO()
     console = Console(file=buf, width=width, color_system=None, force_terminal=False,

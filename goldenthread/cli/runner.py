@@ -8,24 +8,61 @@ Like `app`, it imports only typer and rich at module level: `--help` must stay f
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from goldenthread.sync.context import AppContext
+
+
+class _DeferredConsole:
+    """A rich `Console` built on first use. rich.console is ~20-30 ms of start-up that
+    `--help`, `--version` and `metrics --format json` in a pipe never need."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+
+    @cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(**self._options)
+
+    @property
+    def is_terminal(self) -> bool:
+        # rich's answer without building the console when it is plainly no: a pipe, cron, a
+        # container log (rich would say yes to a non-tty only when one of these is set)
+        if "console" not in self.__dict__ and not _TERMINAL_ENV & os.environ.keys():
+            stream = sys.stderr if self._options.get("stderr") else sys.stdout
+            try:
+                if not stream.isatty():
+                    return False
+            except (AttributeError, ValueError):  # replaced or closed
+                return False
+        return self.console.is_terminal
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+
+_TERMINAL_ENV = {"FORCE_TERMINAL", "FORCE_COLOR", "TTY_COMPATIBLE"}
+
 
 # soft_wrap: a line (a page's URL, a store path, a command to copy) is printed whole and the
 # terminal folds it; rich would otherwise break it at 80 columns with a real newline when the
 # output is a pipe or a log file, and a copied URL would stop at the break.
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = cast("Console", _DeferredConsole(soft_wrap=True))
+err = cast("Console", _DeferredConsole(stderr=True, soft_wrap=True))
 log = logging.getLogger("goldenthread")
 T = TypeVar("T")
 _verbose = False  # the root's -v, set by `app` before any command body runs

@@ -6,17 +6,11 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+if TYPE_CHECKING:  # rich is imported where a bar is drawn: cron, pipes and `metrics` never draw one
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
 log = logging.getLogger("goldenthread")
 
@@ -74,6 +68,8 @@ class RichReporter:
 
     @contextmanager
     def task(self, description: str, total: int | None = None) -> Iterator[Task]:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         with Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -98,7 +94,10 @@ class _Null:
 
 def build_reporter(console: Console | None = None) -> Reporter:
     """A progress bar when attached to a terminal, log lines otherwise (cron, CI, containers)."""
-    console = console or Console(stderr=True)
+    if console is None:
+        from rich.console import Console
+
+        console = Console(stderr=True)
     if console.is_terminal and sys.stderr.isatty():
         return RichReporter(console)
     return LogReporter()

@@ -40,7 +40,7 @@ Clock = Callable[[], datetime]
 
 # tenacity's backoff policy, used for when an event becomes claimable again rather than for an
 # in-process sleep: the event waits in the store, so nothing is lost if this replica dies.
-RETRY_WAIT = wait_exponential_jitter(initial=5, max=600, exp_base=2, jitter=5)
+RETRY_WAIT = wait_exponential_jitter(multiplier=5, max=600, exp_base=2, jitter=5)
 
 
 def compute_retry_delay(attempt: int) -> timedelta:

@@ -13,8 +13,13 @@ HEAVY = ("pandas", "numpy", "matplotlib", "alembic", "sqlalchemy", "fastapi", "f
          "atlassian", "croniter")
 
 
-def imported_after(code: str, env: dict[str, str] | None = None) -> list[str]:
-    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+# rich's console (~20-30 ms) and typer's rich help (rich.markdown: ~50 ms more): none of it for
+# --help, --version or JSON written to a pipe
+RICH = ("rich.console", "rich.markdown", "rich.table", "rich.progress")
+
+
+def imported_after(code: str, env: dict[str, str] | None = None, names: tuple[str, ...] = HEAVY) -> list[str]:
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(m for m in {names!r} if m in sys.modules)))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -26,8 +31,9 @@ def test_importing_the_cli_app_imports_no_heavy_library() -> None:
 def test_help_and_version_import_no_heavy_library() -> None:
     run = ("from goldenthread.cli.app import app\n"
            "try:\n    app([{args}], standalone_mode=False)\nexcept SystemExit:\n    pass")
-    assert imported_after(run.format(args="'--help'")) == []
-    assert imported_after(run.format(args="'--version'")) == []
+    assert imported_after(run.format(args="'--help'"), names=HEAVY + RICH) == []
+    assert imported_after(run.format(args="'--version'"), names=HEAVY + RICH) == []
+    assert imported_after(run.format(args="'metrics', '--help'"), names=HEAVY + RICH) == []
 
 
 def test_metrics_imports_neither_charts_nor_migrations_nor_http_nor_sqlalchemy(store_url: str, tmp_path: Path) -> None:
@@ -44,10 +50,14 @@ def test_metrics_imports_neither_charts_nor_migrations_nor_http_nor_sqlalchemy(s
            "GOLDENTHREAD_CONFIG": str(tmp_path / "goldenthread.yaml")}
     code = ("import contextlib, io\nfrom goldenthread.cli.app import app\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
-            "    try:\n        app(['metrics', '--format', 'json'], standalone_mode=False)\n"
+            "    try:\n        app(['metrics', '--format', '{fmt}'], standalone_mode=False)\n"
             "    except SystemExit:\n        pass")
-    loaded = imported_after(code, env)
+    env.pop("FORCE_COLOR", None)
+    loaded = imported_after(code.format(fmt="json"), env, names=HEAVY + RICH)
     assert "pandas" in loaded  # it did compute the metrics
+    # JSON into a pipe (stderr is one too): no console, no progress bar, no table
+    assert not set(RICH) & set(loaded), loaded
+    assert {"rich.console", "rich.table"} <= set(imported_after(code.format(fmt="table"), env, names=RICH))
     # a store at head is read over the driver's own connection (store.readonly)
     for unused in ("matplotlib", "alembic", "sqlalchemy", "fastapi", "fastapi_swagger", "uvicorn", "httpx",
                    "requests", "atlassian"):

@@ -59,3 +59,35 @@ def test_guarded_turns_each_failure_into_one_line_and_its_exit_code(
         runner.guarded("check", body)
     assert info.value.exit_code == code
     assert says in buf.getvalue()
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize(("tty", "env", "built", "terminal"), [
+    (False, {}, False, False),  # a pipe: answered without building rich's console
+    (True, {}, True, True),
+    (False, {"FORCE_COLOR": "1"}, True, True),  # rich's own rules decide once one is set
+    (False, {"TTY_COMPATIBLE": "0"}, True, False),
+])  # fmt: skip
+def test_the_cli_console_is_built_only_when_rich_must_answer(
+    monkeypatch: pytest.MonkeyPatch, tty: bool, env: dict[str, str], built: bool, terminal: bool,
+) -> None:
+    for name in ("FORCE_TERMINAL", "FORCE_COLOR", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    stream = _Stream(tty)
+    monkeypatch.setattr("sys.stderr", stream)
+    console = runner._DeferredConsole(stderr=True, width=60)
+    assert console.is_terminal is terminal
+    assert ("console" in console.__dict__) is built
+    console.print("a line through rich", markup=False)  # anything else is rich's console
+    assert "console" in console.__dict__ and console.width == 60
+    assert stream.getvalue().endswith("a line through rich\n")

@@ -5,6 +5,9 @@
 # Build stage: install the package and its dependencies into a virtualenv (wheels only: every
 # dependency ships manylinux wheels, so no compiler is needed), then drop what never runs:
 # the libraries' own test suites (~70 MB, pandas' alone 46 MB), pip and setuptools.
+# The bytecode stays, compiled here: the run stage can neither write it (read-only for its user,
+# PYTHONDONTWRITEBYTECODE) nor afford to go without it, as every command would compile pandas,
+# numpy and pydantic from source at start-up (`metrics` on 5,000 issues: 3.0 s instead of 0.9 s).
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -12,7 +15,8 @@ COPY goldenthread ./goldenthread
 RUN python -m venv /opt/goldenthread \
     && /opt/goldenthread/bin/pip install --no-cache-dir --only-binary=:all: . \
     && /opt/goldenthread/bin/pip uninstall --yes --quiet pip setuptools \
-    && find /opt/goldenthread/lib -type d \( -name tests -o -name __pycache__ \) -prune -exec rm -rf {} +
+    && find /opt/goldenthread/lib -type d -name tests -prune -exec rm -rf {} + \
+    && /opt/goldenthread/bin/python -m compileall -q -j 0 /opt/goldenthread/lib
 
 # Run stage: the virtualenv on a clean slim image, as an unprivileged user.
 FROM python:3.11-slim-bookworm

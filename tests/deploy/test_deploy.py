@@ -55,6 +55,15 @@ def test_the_image_runs_as_a_user_with_a_healthcheck_and_serves_by_default() -> 
     assert 'ENTRYPOINT ["goldenthread"]' in final and '"serve", "--host", "0.0.0.0"' in final
 
 
+def test_the_image_ships_bytecode_its_user_could_not_write() -> None:
+    # without it every command in the container compiles pandas, numpy and pydantic at start-up
+    text = (ROOT / "Dockerfile").read_text()
+    build, final = text[:text.rindex("\nFROM ")], text[text.rindex("\nFROM "):]
+    assert "__pycache__" not in re.sub(r"#.*", "", text)  # nothing deletes it
+    assert re.search(r"python -m compileall .*/opt/goldenthread/lib", build)
+    assert "PYTHONDONTWRITEBYTECODE=1" in final  # read-only for the user: it must come with the image
+
+
 def load_compose() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "compose.yaml").read_text())
 
@@ -150,3 +159,9 @@ def test_the_image_builds_and_reports_its_version() -> None:
     subprocess.run([engine, "build", "-t", tag, str(ROOT)], check=True, capture_output=True)
     ran = subprocess.run([engine, "run", "--rm", tag, "--version"], capture_output=True, text=True, check=True)
     assert ran.stdout.strip() == f"goldenthread {version('goldenthread')}"
+    # the heavy libraries load from the image's bytecode, not compiled at each start
+    probe = ("import importlib.util, os, pandas, pydantic, goldenthread.cli.metrics as m; "
+             "print(all(os.path.exists(importlib.util.cache_from_source(x.__file__)) for x in (pandas, pydantic, m)))")
+    cached = subprocess.run([engine, "run", "--rm", "--entrypoint", "python", tag, "-c", probe],
+                            capture_output=True, text=True, check=True)
+    assert cached.stdout.strip() == "True"

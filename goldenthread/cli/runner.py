@@ -2,7 +2,8 @@
 command works on (`build_context`), `--as-of`, and `guarded`, which turns our errors into one
 clear line and the contract's exit code. `app` declares the commands; each body runs in here.
 
-Like `app`, it imports only typer and rich at module level: `--help` must stay fast.
+Like `app`, it imports only typer at module level (`--help` must stay fast); rich is loaded when
+its consoles are first used.
 """
 
 from __future__ import annotations

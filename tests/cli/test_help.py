@@ -25,3 +25,20 @@ def test_every_command_and_option_has_help_text() -> None:
             if param.param_type_name == "option" and not (getattr(param, "help", None) or "").strip():
                 missing.append(f"{path} {param.opts[0]}")
     assert missing == []
+
+
+def test_command_lists_show_each_summary_whole_at_80_columns() -> None:
+    # plain (click) help cuts a summary that does not fit with "..."; short_help keeps them whole
+    from typer.testing import CliRunner
+
+    for path, command in walk(typer.main.get_command(app)):
+        subs = getattr(command, "commands", None)
+        if not subs:
+            continue
+        args = path.split()[1:]
+        shown = CliRunner().invoke(app, [*args, "--help"], terminal_width=80).output
+        listing = shown[shown.index("Commands:"):]
+        for name, sub in subs.items():
+            summary = sub.get_short_help_str(limit=10_000)
+            assert f"  {name} " in listing and summary in listing and not summary.endswith("..."), (path, name)
+        assert "..." not in listing, listing

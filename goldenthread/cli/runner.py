@@ -55,6 +55,14 @@ class _DeferredConsole:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.console, name)
 
+    # Dunders are looked up on the type, not through __getattr__; rich enters its console as a
+    # context manager (Live, under every progress bar), and these are the only ones it defines.
+    def __enter__(self) -> Console:
+        return self.console.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self.console.__exit__(*exc)
+
 
 _TERMINAL_ENV = {"FORCE_TERMINAL", "FORCE_COLOR", "TTY_COMPATIBLE"}
 

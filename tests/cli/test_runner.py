@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from typing import cast
 
 import pytest
 from rich.console import Console
@@ -91,3 +92,24 @@ def test_the_cli_console_is_built_only_when_rich_must_answer(
     console.print("a line through rich", markup=False)  # anything else is rich's console
     assert "console" in console.__dict__ and console.width == 60
     assert stream.getvalue().endswith("a line through rich\n")
+
+
+def test_rich_draws_progress_bars_and_logs_on_the_cli_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    # rich's Live (under every bar) enters its console as a context manager: the deferred one
+    # must be as good as rich's own, bars and log lines on the same terminal
+    from goldenthread.sync.progress import RichReporter
+
+    buf = _Stream(True)
+    monkeypatch.setattr("sys.stderr", buf)
+    console = runner._DeferredConsole(stderr=True, force_terminal=True, width=80)
+    monkeypatch.setattr(runner, "err", console)
+    runner.setup_logging(False)
+    try:
+        assert isinstance(runner._log_handler, RichHandler)
+        with RichReporter(cast(Console, console)).task("Syncing Jira", total=2) as task:
+            logging.getLogger("goldenthread.test").info("a log line between two steps")
+            task.advance(2)
+    finally:
+        runner._remove_log_handler()
+    text = buf.getvalue()
+    assert "Syncing Jira" in text and "2/2" in text and "a log line between two steps" in text

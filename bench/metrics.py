@@ -9,10 +9,10 @@ machine is shared: CPU time is the steadier figure; the load average is printed 
   interpreter each run, stdout to a file), without --as-of and with --as-of one year back; then,
   in this process with the same functions the command calls, the store read
   (load_issue_table + load_change_table + load_statuses), the compute (tables -> frames ->
-  report) and the JSON (json.dumps as the command does) timed apart. Target: the past as_of
-  within 1.2x of today's (whole process);
+  report) and the JSON (`cli.metrics.render_json`, as the command writes it) timed apart.
+  Target: the past as_of within 1.2x of today's (whole process);
 - full run (the headline, what `goldenthread metrics` computes once the store has handed over
-  its tables, `sync.metrics_cmd.load_report`): plain tables as `Store.load_issue_table` /
+  its tables, `sync.runs.load_report`): plain tables as `Store.load_issue_table` /
   `load_change_table` return them (categorical change keys, no `issue_pos`) -> frames -> the
   whole `Report` (ranking, every outcome metric, stakeholder items, decisions, JSON summary),
   split into tables -> frames and frames -> report;
@@ -59,6 +59,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from goldenthread.cli.metrics import render_json
 from goldenthread.mappings.config import Config
 from goldenthread.mappings.records import Issue, StatusCategory, StatusChange, UserRef
 from goldenthread.reports.frames import (
@@ -258,8 +259,7 @@ def bench_as_of(url: str, tmp: Path, runs: int) -> bool:
         store.close()
         t_compute, report = timed(lambda when=when: compute_report(  # type: ignore[misc]
             build_frames_from_tables(*tables, config, when), config, when), runs)
-        t_json, _ = timed(lambda report=report: json.dumps(  # type: ignore[misc]
-            report.summary, indent=2, ensure_ascii=False, allow_nan=False), runs)
+        t_json, _ = timed(lambda report=report: render_json(report.summary), runs)  # type: ignore[misc]
         parts[name] = (t_read, t_compute, t_json)
         print(f"  as of {name}, in this process: store read {t_read}; compute (tables -> frames "
               f"-> report) {t_compute}; JSON {t_json}")  # fmt: skip

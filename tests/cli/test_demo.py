@@ -103,3 +103,37 @@ def test_demo_says_where_its_store_is_and_prints_no_python_reprs(tmp_path: Path)
     assert re.search(r"^Stakeholder meeting \d{4}-\d{2}: minutes: created http://127\.0\.0\.1:\d+/\S+:\+minutes$",
                      result.stdout, re.MULTILINE), result.stdout
     assert re.search(r"sync: \d+ issues and \d+ status changes read from Jira \(cloud\)", text)
+
+
+def test_demo_on_a_terminal_draws_its_progress_bars_and_logs_through_rich(tmp_path: Path) -> None:
+    # Everything else here runs in a pipe; a terminal takes other paths (rich's logging handler,
+    # progress bars drawn by rich's Live on the CLI's console), so run the real command on a
+    # pseudo-terminal and read what a person would see.
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "goldenthread", "demo", "--out", str(tmp_path / "demo"), "--issues", "20"],
+        stdin=follower, stdout=follower, stderr=follower, env={**env, "COLUMNS": "100", "TERM": "xterm"},
+        close_fds=True,
+    )  # fmt: skip
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.wait(timeout=120) == 0, b"".join(chunks).decode(errors="replace")[-2000:]
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode(errors="replace"))
+    assert "Syncing Jira (full)" in screen and "━" in screen  # a bar, drawn
+    assert re.search(r"\d\d:\d\d:\d\d INFO +goldenthread", screen)  # rich's log lines, not plain ones
+    assert "error" not in screen.lower() and "Traceback" not in screen
